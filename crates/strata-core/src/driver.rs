@@ -1,0 +1,117 @@
+//! The driver interface: what a database backend implements.
+//!
+//! A driver ([`Driver`]) hands out connections ([`Connection`]) and names its [`Dialect`]. The
+//! core renders every statement with the dialect and asks the connection to execute it; the
+//! connection binds [`Param`]s and decodes result columns to [`Value`]s by the [`ColumnType`]s the
+//! statement declares. `strata-postgres` is the reference implementation.
+
+use crate::dialect::Dialect;
+use crate::error::Result;
+use crate::value::{ColumnType, Value};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// A bound parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// One value.
+    Value(Value),
+    /// A whole column of values, bound as one array (PostgreSQL's `UNNEST` batching).
+    Array(ColumnType, Vec<Value>),
+}
+
+/// What kind of work a statement does; used by logging and statement counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementKind {
+    /// A SELECT.
+    Select,
+    /// An INSERT.
+    Insert,
+    /// An UPDATE.
+    Update,
+    /// A DELETE.
+    Delete,
+    /// BEGIN, COMMIT, ROLLBACK or a savepoint command.
+    Transaction,
+    /// Anything else (DDL, raw SQL).
+    Other,
+}
+
+/// One SQL statement with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// The SQL text, with the dialect's placeholders.
+    pub sql: String,
+    /// The parameters, in placeholder order.
+    pub params: Vec<Param>,
+    /// The types of the columns the statement returns (empty when it returns none).
+    pub returns: Vec<ColumnType>,
+    /// What the statement does.
+    pub kind: StatementKind,
+}
+
+impl Statement {
+    /// A statement without parameters or result columns.
+    pub fn raw(sql: impl Into<String>, kind: StatementKind) -> Self {
+        Self { sql: sql.into(), params: Vec::new(), returns: Vec::new(), kind }
+    }
+}
+
+/// The result of one statement: rows affected, and the returned rows decoded as values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Rows inserted, updated or deleted (or returned, for a SELECT).
+    pub rows_affected: u64,
+    /// Returned rows, one value per declared result column.
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// A database backend: a pool of connections and a SQL dialect.
+#[async_trait]
+pub trait Driver: Send + Sync + 'static {
+    /// The dialect statements for this driver are rendered in.
+    fn dialect(&self) -> Arc<dyn Dialect>;
+
+    /// Takes a connection from the pool (or opens one).
+    async fn acquire(&self) -> Result<Box<dyn Connection>>;
+
+    /// A description of the database for logs, with any password hidden.
+    fn describe(&self) -> String;
+}
+
+/// One connection to the database.
+///
+/// A connection dropped while a transaction is open must not be reused: drivers discard it
+/// instead of returning it to the pool.
+#[async_trait]
+pub trait Connection: Send {
+    /// Runs one statement.
+    async fn run(&mut self, statement: &Statement) -> Result<Outcome>;
+
+    /// Runs statements in order and returns one outcome each, stopping at the first error.
+    /// Drivers that can, pipeline them (send all, then read all results).
+    async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
+        let mut out = Vec::with_capacity(statements.len());
+        for s in statements {
+            out.push(self.run(s).await?);
+        }
+        Ok(out)
+    }
+
+    /// Runs SQL text without parameters (possibly several statements): DDL, migrations.
+    async fn batch_execute(&mut self, sql: &str) -> Result<()>;
+
+    /// Starts a transaction. A driver may defer sending `BEGIN` until the next statement so
+    /// that both travel in one round trip.
+    async fn begin(&mut self) -> Result<()>;
+    /// Commits the open transaction.
+    async fn commit(&mut self) -> Result<()>;
+    /// Rolls back the open transaction.
+    async fn rollback(&mut self) -> Result<()>;
+    /// Creates a savepoint inside the open transaction.
+    async fn savepoint(&mut self, name: &str) -> Result<()>;
+    /// Releases a savepoint.
+    async fn release_savepoint(&mut self, name: &str) -> Result<()>;
+    /// Rolls back to a savepoint, keeping the transaction open.
+    async fn rollback_to_savepoint(&mut self, name: &str) -> Result<()>;
+}

@@ -1,0 +1,166 @@
+//! The one error type of Strata.
+//!
+//! Every fallible operation of the ORM returns [`Error`]. Its [`ErrorKind`] says what went wrong
+//! in terms a caller can act on (a unique violation with the constraint name, an optimistic-lock
+//! conflict, a lost connection, …); drivers map their native error codes (SQLSTATE for
+//! PostgreSQL) to these kinds in one table each.
+
+use std::fmt;
+
+/// What went wrong. New kinds may be added, so match with a wildcard arm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An entity looked up by key or filter does not exist (`find_one_or_fail`).
+    NotFound,
+    /// A unique constraint was violated; holds the constraint name when the database reports it.
+    UniqueViolation(Option<String>),
+    /// A foreign-key constraint was violated; holds the constraint name when known.
+    ForeignKeyViolation(Option<String>),
+    /// A NOT NULL column received NULL; holds the column name when known.
+    NotNullViolation(Option<String>),
+    /// A CHECK constraint was violated; holds the constraint name when known.
+    CheckViolation(Option<String>),
+    /// A value is longer than its column allows (for example 300 characters for `varchar(255)`).
+    ValueTooLong,
+    /// A text value the database cannot store, such as one containing a NUL byte.
+    InvalidText,
+    /// A serializable transaction could not be committed, or a deadlock was detected; retry it.
+    SerializationFailure,
+    /// An UPDATE or DELETE guarded by a version column found another version: someone else
+    /// changed the row since it was loaded.
+    OptimisticLock,
+    /// The database could not be reached, or the connection was lost mid-operation.
+    Connection,
+    /// The configuration is invalid or incomplete.
+    Config,
+    /// A value read from the database, or assigned from outside, does not fit the field's type.
+    InvalidValue,
+    /// The API was used in a way it does not support (for example persisting a second instance
+    /// with the key of one already managed).
+    Usage,
+    /// Any other error reported by the database; the message carries its text and code.
+    Database,
+}
+
+/// The error of every Strata operation.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    code: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// The result type used across Strata.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Creates an error of `kind` with a message for people.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), code: None, source: None }
+    }
+
+    /// Attaches the database's native error code (SQLSTATE for PostgreSQL).
+    #[must_use]
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Attaches the underlying error.
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// A not-found error naming the entity and the key, as `find_one_or_fail` returns it.
+    pub fn not_found(entity: &str, key: impl fmt::Display) -> Self {
+        Self::new(ErrorKind::NotFound, format!("{entity} not found ({key})"))
+    }
+
+    /// A usage error.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Usage, message)
+    }
+
+    /// A configuration error.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config, message)
+    }
+
+    /// An invalid-value error.
+    pub fn invalid_value(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidValue, message)
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The database's native error code, if the error came from the database.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// True when an entity was not found.
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+
+    /// The constraint name of a unique violation (`Some("")` is never returned; an unnamed
+    /// violation gives `Some("unknown")`), or `None` when this is not a unique violation.
+    pub fn unique_violation(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::UniqueViolation(name) => Some(name.as_deref().unwrap_or("unknown")),
+            _ => None,
+        }
+    }
+
+    /// The constraint name of a foreign-key violation, or `None` when this is not one.
+    pub fn foreign_key_violation(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::ForeignKeyViolation(name) => Some(name.as_deref().unwrap_or("unknown")),
+            _ => None,
+        }
+    }
+
+    /// True for an optimistic-lock conflict.
+    pub fn is_optimistic_lock(&self) -> bool {
+        self.kind == ErrorKind::OptimisticLock
+    }
+
+    /// True when the database could not be reached or the connection was lost.
+    pub fn is_connection(&self) -> bool {
+        self.kind == ErrorKind::Connection
+    }
+
+    /// True for errors a caller may fix by retrying the same work later
+    /// (serialization failures and lost connections).
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, ErrorKind::SerializationFailure | ErrorKind::Connection)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " (code {code})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

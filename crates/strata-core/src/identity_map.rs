@@ -1,0 +1,116 @@
+//! The identity map: per entity type, the managed instances by primary key, with the snapshot
+//! each was loaded or last flushed with, plus the new instances waiting for their INSERT.
+//!
+//! Tables are stored type-erased ([`AnyTable`]) in the [`crate::unit_of_work::UnitOfWork`] but
+//! every loop over instances runs in the monomorphised [`Table<T>`], so a flush over 10,000
+//! entities costs no dynamic dispatch per entity.
+
+use crate::entity::Entity;
+use crate::managed::Managed;
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+
+/// One managed instance and what the database holds for it.
+pub(crate) struct Tracked<T: Entity> {
+    pub(crate) handle: Managed<T>,
+    /// The state at load or last flush: dirty checking compares against it.
+    pub(crate) snapshot: T,
+    /// Scheduled for DELETE at the next flush.
+    pub(crate) removed: bool,
+}
+
+impl<T: Entity> Clone for Tracked<T> {
+    fn clone(&self) -> Self {
+        Self { handle: self.handle.clone(), snapshot: self.snapshot.clone(), removed: self.removed }
+    }
+}
+
+/// The instances of one entity type.
+pub(crate) struct Table<T: Entity> {
+    pub(crate) managed: HashMap<T::Key, Tracked<T>>,
+    /// New instances in persist order; inserted (and keyed) at the next flush.
+    pub(crate) new: Vec<Managed<T>>,
+    new_addrs: HashSet<usize>,
+    /// Keys scheduled for DELETE without a loaded instance (`remove_by_key`).
+    pub(crate) removed_keys: Vec<T::Key>,
+}
+
+impl<T: Entity> Clone for Table<T> {
+    fn clone(&self) -> Self {
+        Self {
+            managed: self.managed.clone(),
+            new: self.new.clone(),
+            new_addrs: self.new_addrs.clone(),
+            removed_keys: self.removed_keys.clone(),
+        }
+    }
+}
+
+impl<T: Entity> Default for Table<T> {
+    fn default() -> Self {
+        Self {
+            managed: HashMap::new(),
+            new: Vec::new(),
+            new_addrs: HashSet::new(),
+            removed_keys: Vec::new(),
+        }
+    }
+}
+
+impl<T: Entity> Table<T> {
+    pub(crate) fn is_new(&self, handle: &Managed<T>) -> bool {
+        self.new_addrs.contains(&handle.addr())
+    }
+
+    pub(crate) fn add_new(&mut self, handle: Managed<T>) {
+        if self.new_addrs.insert(handle.addr()) {
+            self.new.push(handle);
+        }
+    }
+
+    pub(crate) fn forget_new(&mut self, handle: &Managed<T>) {
+        if self.new_addrs.remove(&handle.addr()) {
+            self.new.retain(|h| !Managed::ptr_eq(h, handle));
+        }
+    }
+
+    pub(crate) fn take_new(&mut self) -> Vec<Managed<T>> {
+        self.new_addrs.clear();
+        std::mem::take(&mut self.new)
+    }
+
+    /// Registers an instance loaded from the database, or returns the one already managed.
+    pub(crate) fn merge_loaded(&mut self, entity: T) -> Managed<T> {
+        let key = entity.key();
+        if let Some(t) = self.managed.get(&key) {
+            return t.handle.clone();
+        }
+        let handle = Managed::new(entity.clone());
+        self.managed
+            .insert(key, Tracked { handle: handle.clone(), snapshot: entity, removed: false });
+        handle
+    }
+}
+
+/// A type-erased [`Table<T>`].
+pub(crate) trait AnyTable: crate::unit_of_work::TableFlush + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn clone_box(&self) -> Box<dyn AnyTable>;
+    fn managed_len(&self) -> usize;
+}
+
+impl<T: Entity> AnyTable for Table<T> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn clone_box(&self) -> Box<dyn AnyTable> {
+        Box::new(self.clone())
+    }
+    fn managed_len(&self) -> usize {
+        self.managed.len()
+    }
+}

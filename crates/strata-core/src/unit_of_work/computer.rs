@@ -1,0 +1,348 @@
+//! The change-set computer: compares each managed entity with its snapshot, and groups the
+//! resulting change sets into set-based batches by (operation, column set).
+
+use super::change_set::{ChangeKind, ChangeSet};
+use crate::entity::{Entity, Key};
+use crate::error::{Error, Result};
+use crate::identity_map::Table;
+use crate::metadata::{EntityMeta, Generated};
+use crate::value::{FieldType, Value};
+use std::collections::HashMap;
+
+/// The change sets of one table. Runs the `on_create`/`on_update` hooks and assigns generated
+/// UUID keys and initial versions on the live instances (they are pending changes either way).
+pub(crate) fn compute<T: Entity>(table: &Table<T>) -> Result<Vec<ChangeSet<T>>> {
+    let meta = T::meta();
+    let pk = meta.primary_key;
+    let version = meta.version_column();
+    let mut out = Vec::new();
+
+    for handle in &table.new {
+        let mut entity = handle.write();
+        entity.on_create();
+        let key = entity.key();
+        if key.is_unset()
+            && let Some(k) = <T::Key as Key>::generate()
+        {
+            entity.set_column(pk, k.to_value())?;
+        }
+        if let Some(v) = version
+            && entity.column_value(v).as_i64() == Some(0)
+        {
+            entity.set_column(v, Value::I32(1))?;
+        }
+        let state = entity.clone();
+        drop(entity);
+        let columns = insert_columns(meta, &state);
+        out.push(ChangeSet {
+            kind: ChangeKind::Insert,
+            handle: Some(handle.clone()),
+            key: None,
+            state: Some(state),
+            columns,
+        });
+    }
+
+    let mut changed = Vec::new();
+    for (key, tracked) in &table.managed {
+        if tracked.removed {
+            out.push(ChangeSet {
+                kind: ChangeKind::Delete,
+                handle: Some(tracked.handle.clone()),
+                key: Some(key.clone()),
+                state: None,
+                columns: Vec::new(),
+            });
+            continue;
+        }
+        changed.clear();
+        tracked.handle.read().changed_columns(&tracked.snapshot, &mut changed);
+        if changed.is_empty() {
+            continue;
+        }
+        let mut entity = tracked.handle.write();
+        entity.on_update();
+        changed.clear();
+        entity.changed_columns(&tracked.snapshot, &mut changed);
+        if changed.contains(&pk) {
+            return Err(Error::usage(format!(
+                "the primary key of a managed {} changed from {key} to {}; keys cannot change: \
+                 remove the entity and create a new one",
+                meta.name,
+                entity.key()
+            )));
+        }
+        // The version column is maintained by the flush, never written from the entity.
+        changed.retain(|c| Some(*c) != version);
+        if changed.is_empty() {
+            continue;
+        }
+        out.push(ChangeSet {
+            kind: ChangeKind::Update,
+            handle: Some(tracked.handle.clone()),
+            key: Some(key.clone()),
+            state: Some(entity.clone()),
+            columns: changed.clone(),
+        });
+    }
+
+    for key in &table.removed_keys {
+        if !table.managed.contains_key(key) {
+            out.push(ChangeSet {
+                kind: ChangeKind::Delete,
+                handle: None,
+                key: Some(key.clone()),
+                state: None,
+                columns: Vec::new(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The columns an INSERT writes: all but an unset identity key, and NULLs of columns with a
+/// database default (so the default applies and is read back).
+fn insert_columns<T: Entity>(meta: &EntityMeta, entity: &T) -> Vec<usize> {
+    meta.columns
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            if c.primary_key && c.generated == Generated::Identity {
+                return !entity.key().is_unset();
+            }
+            !(c.default.is_some() && entity.column_value(*i).is_null())
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The columns an INSERT must return: the generated key and the defaulted columns it omitted.
+pub(crate) fn returning_columns(meta: &EntityMeta, inserted: &[usize]) -> Vec<usize> {
+    (0..meta.columns.len()).filter(|i| !inserted.contains(i)).collect()
+}
+
+/// Insert groups, update groups, and deletes.
+pub(crate) type Grouped<T> = (Vec<Vec<ChangeSet<T>>>, Vec<Vec<ChangeSet<T>>>, Vec<ChangeSet<T>>);
+
+/// Groups change sets of one kind by column set, keeping first-seen order. Updates are sorted
+/// by key inside each group, so concurrent flushes lock rows in the same order.
+pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
+    let mut inserts: Vec<Vec<ChangeSet<T>>> = Vec::new();
+    let mut updates: Vec<Vec<ChangeSet<T>>> = Vec::new();
+    let mut deletes = Vec::new();
+    let mut insert_idx: HashMap<Vec<usize>, usize> = HashMap::new();
+    let mut update_idx: HashMap<Vec<usize>, usize> = HashMap::new();
+    for cs in sets {
+        let (groups, idx) = match cs.kind {
+            ChangeKind::Delete => {
+                deletes.push(cs);
+                continue;
+            }
+            ChangeKind::Insert => (&mut inserts, &mut insert_idx),
+            ChangeKind::Update => (&mut updates, &mut update_idx),
+        };
+        let n = groups.len();
+        let i = *idx.entry(cs.columns.clone()).or_insert(n);
+        if i == n {
+            groups.push(Vec::new());
+        }
+        groups[i].push(cs);
+    }
+    for g in &mut updates {
+        g.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    deletes.sort_by(|a, b| a.key.cmp(&b.key));
+    (inserts, updates, deletes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity_map::Tracked;
+    use crate::managed::Managed;
+    use crate::metadata::ColumnMeta;
+    use crate::value::ColumnType;
+
+    /// A hand-written entity, so these tests do not depend on the derive macro.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Item {
+        id: i32,
+        name: String,
+        note: Option<String>,
+    }
+
+    const fn col(
+        field: &'static str,
+        ty: ColumnType,
+        pk: bool,
+        nullable: bool,
+        default: Option<&'static str>,
+    ) -> ColumnMeta {
+        ColumnMeta {
+            field,
+            name: field,
+            ty,
+            nullable,
+            default,
+            primary_key: pk,
+            generated: if pk { Generated::Identity } else { Generated::No },
+            unique: false,
+            index: false,
+            version: false,
+            enum_values: None,
+            renamed_from: None,
+        }
+    }
+
+    static COLUMNS: [ColumnMeta; 3] = [
+        col("id", ColumnType::I32, true, false, None),
+        col("name", ColumnType::Varchar(255), false, false, None),
+        col("note", ColumnType::Text, false, true, Some("'n/a'")),
+    ];
+    static META: EntityMeta = EntityMeta {
+        name: "Item",
+        table: "item",
+        schema: None,
+        columns: &COLUMNS,
+        primary_key: 0,
+        renamed_from: None,
+        references: &[],
+    };
+
+    impl Entity for Item {
+        type Key = i32;
+        type Fields = ();
+        fn meta() -> &'static EntityMeta {
+            &META
+        }
+        fn fields() {}
+        fn key(&self) -> i32 {
+            self.id
+        }
+        fn column_value(&self, index: usize) -> Value {
+            match index {
+                0 => self.id.to_value(),
+                1 => self.name.to_value(),
+                _ => self.note.to_value(),
+            }
+        }
+        fn set_column(&mut self, index: usize, value: Value) -> crate::error::Result<()> {
+            match index {
+                0 => self.id = FieldType::from_value(value)?,
+                1 => self.name = FieldType::from_value(value)?,
+                _ => self.note = FieldType::from_value(value)?,
+            }
+            Ok(())
+        }
+        fn from_values(values: Vec<Value>) -> crate::error::Result<Self> {
+            let mut it = values.into_iter();
+            let mut next = || it.next().unwrap_or(Value::Null);
+            Ok(Item {
+                id: FieldType::from_value(next())?,
+                name: FieldType::from_value(next())?,
+                note: FieldType::from_value(next())?,
+            })
+        }
+        fn changed_columns(&self, s: &Self, out: &mut Vec<usize>) {
+            if !self.id.same(&s.id) {
+                out.push(0);
+            }
+            if !self.name.same(&s.name) {
+                out.push(1);
+            }
+            if !self.note.same(&s.note) {
+                out.push(2);
+            }
+        }
+    }
+
+    fn item(id: i32, name: &str, note: Option<&str>) -> Item {
+        Item { id, name: name.into(), note: note.map(Into::into) }
+    }
+
+    fn loaded(table: &mut Table<Item>, e: Item) -> Managed<Item> {
+        table.merge_loaded(e)
+    }
+
+    #[test]
+    fn unchanged_entities_produce_no_change_sets() {
+        let mut t = Table::<Item>::default();
+        let h = loaded(&mut t, item(1, "a", None));
+        h.write().name = "a".into();
+        assert!(compute(&t).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_change_lists_exactly_the_changed_columns() {
+        let mut t = Table::<Item>::default();
+        let h = loaded(&mut t, item(1, "a", None));
+        h.write().note = Some("x".into());
+        let sets = compute(&t).unwrap();
+        assert_eq!(sets.len(), 1);
+        assert_eq!(sets[0].kind, ChangeKind::Update);
+        assert_eq!(sets[0].columns, vec![2]);
+        assert_eq!(sets[0].key, Some(1));
+    }
+
+    #[test]
+    fn new_entities_insert_without_unset_identity_keys_or_defaulted_nulls() {
+        let mut t = Table::<Item>::default();
+        t.add_new(Managed::new(item(0, "a", None)));
+        t.add_new(Managed::new(item(0, "b", Some("note"))));
+        t.add_new(Managed::new(item(7, "c", Some("note"))));
+        let sets = compute(&t).unwrap();
+        let cols: Vec<_> = sets.iter().map(|s| s.columns.clone()).collect();
+        assert_eq!(cols, vec![vec![1], vec![1, 2], vec![0, 1, 2]]);
+        assert!(sets.iter().all(|s| s.kind == ChangeKind::Insert));
+        assert_eq!(returning_columns(&META, &[1]), vec![0, 2]);
+        let (inserts, updates, deletes) = group(sets);
+        assert_eq!(inserts.len(), 3, "three column sets, three groups");
+        assert!(updates.is_empty() && deletes.is_empty());
+    }
+
+    #[test]
+    fn removed_and_removed_by_key_entities_are_deleted() {
+        let mut t = Table::<Item>::default();
+        loaded(&mut t, item(2, "a", None));
+        t.managed.get_mut(&2).unwrap().removed = true;
+        t.removed_keys.push(9);
+        let sets = compute(&t).unwrap();
+        let mut keys: Vec<_> = sets.iter().map(|s| (s.kind, s.key)).collect();
+        keys.sort();
+        assert_eq!(keys, vec![(ChangeKind::Delete, Some(2)), (ChangeKind::Delete, Some(9))]);
+    }
+
+    #[test]
+    fn updates_group_by_column_set_and_sort_by_key() {
+        let mut t = Table::<Item>::default();
+        for id in [5, 3, 4, 1] {
+            let h = loaded(&mut t, item(id, "a", None));
+            if id == 4 {
+                h.write().note = Some("n".into());
+            } else {
+                h.write().name = format!("n{id}");
+            }
+        }
+        let (_, updates, _) = group(compute(&t).unwrap());
+        let shape: Vec<(Vec<usize>, Vec<Option<i32>>)> = updates
+            .iter()
+            .map(|g| (g[0].columns.clone(), g.iter().map(|c| c.key).collect()))
+            .collect();
+        let mut shape = shape;
+        shape.sort();
+        assert_eq!(
+            shape,
+            vec![(vec![1], vec![Some(1), Some(3), Some(5)]), (vec![2], vec![Some(4)])]
+        );
+    }
+
+    #[test]
+    fn changing_a_managed_key_is_an_error() {
+        let mut t = Table::<Item>::default();
+        let h = loaded(&mut t, item(1, "a", None));
+        h.write().id = 2;
+        let err = compute(&t).err().expect("a key change is refused");
+        assert_eq!(err.kind(), &crate::ErrorKind::Usage);
+        let _ = Tracked::<Item>::clone(&t.managed[&1]);
+    }
+}

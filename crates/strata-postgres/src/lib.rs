@@ -1,0 +1,311 @@
+//! The PostgreSQL driver of Strata.
+//!
+//! [`PgDriver`] keeps a pool of tokio-postgres connections (deadpool) and renders statements
+//! in [`PgDialect`]: `$n` placeholders and set-based flush statements that bind each column as
+//! one array (`UNNEST`), so a flush of 10,000 new entities is one `INSERT`. Every statement is
+//! prepared once per connection and cached; parameters are encoded for the type the server
+//! expects ([`encode`]) and result columns decoded by their actual type ([`decode`]).
+//! PostgreSQL's errors become Strata [`ErrorKind`](strata_core::ErrorKind)s by SQLSTATE.
+//!
+//! Applications do not use this crate directly: `strata::Strata::connect` picks it for a
+//! `postgres://` URL.
+//!
+//! ```no_run
+//! # async fn run() -> strata_core::Result<()> {
+//! use strata_core::{Orm, StrataConfig};
+//! use strata_postgres::PgDriver;
+//! use std::sync::Arc;
+//!
+//! let config = StrataConfig::from_url("postgres://postgres@127.0.0.1:5432/postgres");
+//! let driver = PgDriver::connect(&config).await?;
+//! let orm = Orm::new(Arc::new(driver), config);
+//! orm.ping().await?;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod decode;
+mod dialect;
+mod encode;
+mod error;
+
+pub use dialect::{DEFAULT_BATCH_ROWS, PgDialect};
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use futures_util::future::join_all;
+use std::str::FromStr;
+use std::sync::Arc;
+use strata_core::dialect::Dialect;
+use strata_core::driver::{Connection, Driver, Outcome, Statement};
+use strata_core::{Error, ErrorKind, Result, StrataConfig};
+use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+
+use crate::encode::PgParam;
+
+/// A pool of PostgreSQL connections.
+#[derive(Clone)]
+pub struct PgDriver {
+    pool: Pool,
+    dialect: Arc<PgDialect>,
+    target: Arc<str>,
+}
+
+impl std::fmt::Debug for PgDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgDriver")
+            .field("target", &self.target)
+            .field("pool", &self.pool.status())
+            .finish()
+    }
+}
+
+impl PgDriver {
+    /// Creates the pool and checks that the database answers.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] for a malformed URL; [`ErrorKind::Connection`] when the server
+    /// cannot be reached or refuses the login, with the URL (password hidden) and what to set.
+    pub async fn connect(config: &StrataConfig) -> Result<Self> {
+        let driver = Self::lazy(config)?;
+        let conn = driver.acquire().await?;
+        drop(conn);
+        Ok(driver)
+    }
+
+    /// Creates the pool without connecting: the first operation opens the first connection.
+    /// A service that must start while its database is down uses this and reports readiness
+    /// with [`strata_core::Orm::ping`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`] for a malformed URL or pool size.
+    pub fn lazy(config: &StrataConfig) -> Result<Self> {
+        let target: Arc<str> = config.redacted_url().into();
+        let mut pg = tokio_postgres::Config::from_str(&config.connection_url()).map_err(|e| {
+            Error::config(format!("invalid PostgreSQL URL {target}: {e}"))
+        })?;
+        if pg.get_connect_timeout().is_none() {
+            pg.connect_timeout(config.connect_timeout);
+        }
+        if pg.get_application_name().is_none() {
+            pg.application_name("strata");
+        }
+        let manager = Manager::from_config(
+            pg,
+            NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(config.connect_timeout))
+            .create_timeout(Some(config.connect_timeout))
+            .recycle_timeout(Some(config.connect_timeout))
+            .build()
+            .map_err(|e| Error::config(format!("cannot create the PostgreSQL pool: {e}")))?;
+        Ok(Self { pool, dialect: Arc::new(PgDialect::new()), target })
+    }
+
+    /// Sets the rows per flush statement (default [`DEFAULT_BATCH_ROWS`]).
+    #[must_use]
+    pub fn with_batch_rows(mut self, rows: usize) -> Self {
+        self.dialect = Arc::new(self.dialect.with_batch_rows(rows));
+        self
+    }
+
+    /// The pool's size, available and waiting counts.
+    pub fn status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+}
+
+#[async_trait]
+impl Driver for PgDriver {
+    fn dialect(&self) -> Arc<dyn Dialect> {
+        self.dialect.clone()
+    }
+
+    async fn acquire(&self) -> Result<Box<dyn Connection>> {
+        let client = self.pool.get().await.map_err(|e| error::pool(e, &self.target))?;
+        Ok(Box::new(PgConnection { client: Some(client), tx: Tx::None }))
+    }
+
+    fn describe(&self) -> String {
+        format!("PostgreSQL {}", self.target)
+    }
+}
+
+/// Where a connection is in a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tx {
+    None,
+    /// `begin` was called; `BEGIN` goes out with the next statement.
+    Pending,
+    Open,
+}
+
+/// One pooled connection.
+struct PgConnection {
+    /// `None` only while being dropped.
+    client: Option<Object>,
+    tx: Tx,
+}
+
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        // A connection left inside a transaction (a future cancelled mid-flush) must not go
+        // back to the pool: taking it out of the pool closes it when it drops here.
+        if self.tx == Tx::Open
+            && let Some(client) = self.client.take()
+        {
+            drop(Object::take(client));
+        }
+    }
+}
+
+impl PgConnection {
+    fn client(&self) -> &Object {
+        self.client.as_ref().expect("the client is present until drop")
+    }
+
+    /// Sends a pending `BEGIN` (pipelined with `then` when given).
+    async fn open(&mut self) -> Result<()> {
+        if self.tx == Tx::Pending {
+            self.client().batch_execute("BEGIN").await.map_err(error::map)?;
+            self.tx = Tx::Open;
+        }
+        Ok(())
+    }
+
+    async fn execute(&self, statement: &Statement) -> Result<Outcome> {
+        let client = self.client();
+        let prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
+        run_prepared(client, &prepared, statement).await
+    }
+}
+
+async fn run_prepared(
+    client: &Object,
+    prepared: &tokio_postgres::Statement,
+    statement: &Statement,
+) -> Result<Outcome> {
+    let params: Vec<PgParam<'_>> = statement.params.iter().map(PgParam).collect();
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+    if prepared.columns().is_empty() {
+        let rows_affected = client.execute(prepared, &refs).await.map_err(error::map)?;
+        return Ok(Outcome { rows_affected, rows: Vec::new() });
+    }
+    let decoders = decode::decoders(prepared.columns())?;
+    let rows = client.query(prepared, &refs).await.map_err(error::map)?;
+    let rows = rows
+        .iter()
+        .map(|row| decode::decode_row(row, &decoders))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Outcome { rows_affected: rows.len() as u64, rows })
+}
+
+#[async_trait]
+impl Connection for PgConnection {
+    async fn run(&mut self, statement: &Statement) -> Result<Outcome> {
+        if self.tx == Tx::Pending {
+            // BEGIN and the statement travel together: the client pipelines requests that are
+            // polled concurrently, in the order they were first polled.
+            let client = self.client();
+            let (begin, out) =
+                futures_util::future::join(client.batch_execute("BEGIN"), self.execute(statement)).await;
+            begin.map_err(error::map)?;
+            self.tx = Tx::Open;
+            return out;
+        }
+        self.execute(statement).await
+    }
+
+    async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
+        self.open().await?;
+        let client = self.client();
+        // Prepare every distinct text (cached ones cost nothing), then send every execution
+        // before reading any result: one round trip for the whole batch.
+        let prepared = join_all(statements.iter().map(|s| client.prepare_cached(&s.sql))).await;
+        let prepared = prepared.into_iter().collect::<Result<Vec<_>, _>>().map_err(error::map)?;
+        let results = join_all(
+            statements.iter().zip(&prepared).map(|(s, p)| run_prepared(client, p, s)),
+        )
+        .await;
+        results.into_iter().collect()
+    }
+
+    async fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        self.open().await?;
+        self.client().batch_execute(sql).await.map_err(error::map)
+    }
+
+    async fn begin(&mut self) -> Result<()> {
+        if self.tx != Tx::None {
+            return Err(Error::usage("a transaction is already open on this connection"));
+        }
+        self.tx = Tx::Pending;
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<()> {
+        match self.tx {
+            Tx::None => Err(Error::usage("commit without an open transaction")),
+            // Nothing was sent: there is nothing to commit.
+            Tx::Pending => {
+                self.tx = Tx::None;
+                Ok(())
+            }
+            Tx::Open => {
+                let result = self.client().batch_execute("COMMIT").await.map_err(error::map);
+                // Whatever happened, the server has left the transaction (or the connection
+                // is gone, in which case the pool's recycling check discards it).
+                if result.as_ref().is_err_and(|e| e.kind() == &ErrorKind::Connection) {
+                    return result;
+                }
+                self.tx = Tx::None;
+                result
+            }
+        }
+    }
+
+    async fn rollback(&mut self) -> Result<()> {
+        match self.tx {
+            Tx::None => Ok(()),
+            Tx::Pending => {
+                self.tx = Tx::None;
+                Ok(())
+            }
+            Tx::Open => {
+                let result = self.client().batch_execute("ROLLBACK").await.map_err(error::map);
+                if result.is_ok() {
+                    self.tx = Tx::None;
+                }
+                result
+            }
+        }
+    }
+
+    async fn savepoint(&mut self, name: &str) -> Result<()> {
+        self.open().await?;
+        let sql = format!("SAVEPOINT {}", quote(name));
+        self.client().batch_execute(&sql).await.map_err(error::map)
+    }
+
+    async fn release_savepoint(&mut self, name: &str) -> Result<()> {
+        let sql = format!("RELEASE SAVEPOINT {}", quote(name));
+        self.client().batch_execute(&sql).await.map_err(error::map)
+    }
+
+    async fn rollback_to_savepoint(&mut self, name: &str) -> Result<()> {
+        let sql = format!("ROLLBACK TO SAVEPOINT {}", quote(name));
+        self.client().batch_execute(&sql).await.map_err(error::map)
+    }
+}
+
+fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}

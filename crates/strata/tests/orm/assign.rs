@@ -1,0 +1,78 @@
+use crate::common::*;
+use serde::Serialize;
+use serde_json::json;
+use strata::driver::StatementKind;
+use strata::prelude::*;
+
+#[derive(Serialize)]
+struct UpdatePost {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+}
+
+#[tokio::test]
+async fn assign_has_patch_semantics_and_flushes_only_changed_columns() {
+    let (_db, orm) = setup(POST_DDL).await;
+    let em = orm.em();
+    em.native_insert([PostEntity::new("a", "b")]).await.unwrap();
+    let post = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
+    em.assign(&post, UpdatePost { title: Some("new".into()), content: None }).unwrap();
+    assert_eq!(post.get(), PostEntity { id: 1, title: "new".into(), content: "b".into() });
+    orm.query_log().start_capture();
+    em.flush().await.unwrap();
+    let log = orm.query_log().take();
+    assert_eq!(count(&log, StatementKind::Update), 1);
+    assert!(!log.iter().any(|s| s.sql.contains(r#""content""#)), "content untouched: {log:#?}");
+
+    // Assigning the current values is no change at all.
+    em.assign(&post, json!({"title": "new", "content": "b", "unknown": 1})).unwrap();
+    orm.query_log().start_capture();
+    em.flush().await.unwrap();
+    assert!(orm.query_log().take().is_empty());
+
+    // The key is never assigned.
+    em.assign(&post, json!({"id": 42})).unwrap();
+    assert_eq!(post.read().id, 1);
+}
+
+#[tokio::test]
+async fn assign_null_sets_nullable_columns_and_refuses_required_ones() {
+    let (db, orm) = setup(ARTICLE_DDL).await;
+    let em = orm.em();
+    let mut a = article("a");
+    a.rating = Some(4.5);
+    em.native_insert([a]).await.unwrap();
+    let a = em.find_one_or_fail::<Article>(1).await.unwrap();
+    em.assign(&a, json!({"rating": null})).unwrap();
+    assert_eq!(a.read().rating, None);
+    let err = em.assign(&a, json!({"slug": null, "views": 3})).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidValue);
+    assert!(err.message().contains("Article.slug"), "{}", err.message());
+    assert_eq!(a.read().views, 0, "a failed assign changes nothing");
+    let err = em.assign(&a, json!({"views": "many"})).unwrap_err();
+    assert!(err.message().contains("Article.views"), "{}", err.message());
+    em.flush().await.unwrap();
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM article WHERE rating IS NULL").await, 1);
+}
+
+#[tokio::test]
+async fn assign_replaces_json_objects_or_merges_them_when_asked() {
+    let (_db, orm) = setup(ARTICLE_DDL).await;
+    let em = orm.em();
+    em.native_insert([article("a")]).await.unwrap();
+    let a = em.find_one_or_fail::<Article>(1).await.unwrap();
+    em.assign_with(
+        &a,
+        json!({"tags": {"meta": {"b": 20, "c": 3}}}),
+        AssignOptions { merge_objects: true },
+    )
+    .unwrap();
+    assert_eq!(a.read().tags, json!({"lang": "en", "meta": {"a": 1, "b": 20, "c": 3}}));
+    em.assign(&a, json!({"tags": {"only": true}})).unwrap();
+    assert_eq!(a.read().tags, json!({"only": true}));
+    em.flush().await.unwrap();
+    let fresh = orm.em().find_one_or_fail::<Article>(1).await.unwrap();
+    assert_eq!(fresh.read().tags, json!({"only": true}));
+}

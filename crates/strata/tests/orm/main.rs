@@ -1,0 +1,11 @@
+//! The ORM's integration suite: every behaviour of the EntityManager against a real
+//! PostgreSQL, each test in a database of its own (strata-test).
+
+mod assign;
+mod common;
+mod failures;
+mod flush;
+mod identity_map;
+mod queries;
+mod transactions;
+mod types;

@@ -1,0 +1,83 @@
+use crate::common::*;
+use strata::prelude::*;
+
+#[tokio::test]
+async fn every_field_type_round_trips() {
+    let (_db, orm) = setup(ARTICLE_DDL).await;
+    let em = orm.em();
+    let mut a = article("types");
+    a.body = "Zażółć gęślą jaźń — 日本語 — 🦀".into();
+    a.views = i32::MAX;
+    a.priority = i16::MIN;
+    a.score = 0.25;
+    a.rating = Some(-1.0e300);
+    a.published = true;
+    a.status = Status::InReview;
+    a.tags = serde_json::json!({"nested": [1, "two", null, {"three": 3.5}]});
+    a.published_on = Some(chrono::NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+    a.external_id = Some(uuid::Uuid::new_v4());
+    a.thumbnail = Some(vec![0, 1, 2, 255]);
+    a.subtitle = Some("ünïcödé".into());
+    let created = em.create(a);
+    em.flush().await.unwrap();
+    let expected = created.get();
+    let loaded = orm.em().find_one_or_fail::<Article>(expected.id).await.unwrap().get();
+    assert_eq!(loaded.created_at.timestamp_micros(), expected.created_at.timestamp_micros());
+    let normalise = |mut x: Article| {
+        // PostgreSQL keeps microseconds; Rust clocks may carry nanoseconds.
+        x.created_at =
+            chrono::DateTime::from_timestamp_micros(x.created_at.timestamp_micros()).unwrap();
+        x.updated_at =
+            chrono::DateTime::from_timestamp_micros(x.updated_at.timestamp_micros()).unwrap();
+        x
+    };
+    assert_eq!(normalise(loaded), normalise(expected));
+}
+
+#[tokio::test]
+async fn enums_are_stored_as_snake_case_text() {
+    let (db, orm) = setup(ARTICLE_DDL).await;
+    let mut a = article("e");
+    a.status = Status::InReview;
+    orm.em().native_insert([a]).await.unwrap();
+    let stored: String =
+        db.client().await.query_one("SELECT status FROM article", &[]).await.unwrap().get(0);
+    assert_eq!(stored, "in_review");
+    db.client().await.batch_execute("UPDATE article SET status = 'bogus'").await.unwrap();
+    let err = orm.em().find_one::<Article>(1).await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidValue, "{err}");
+}
+
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[strata(schema = "blog")]
+struct BlogPost {
+    #[strata(primary_key)]
+    id: i32,
+    title: String,
+}
+
+#[tokio::test]
+async fn the_schema_option_puts_tables_in_the_named_schema() {
+    let (db, orm) = setup(
+        r#"CREATE SCHEMA blog; CREATE TABLE blog.blog_post (id serial PRIMARY KEY, title varchar(255) NOT NULL);
+           CREATE SCHEMA app; CREATE TABLE app.post_entity (id serial PRIMARY KEY, title varchar(255) NOT NULL, content varchar(255) NOT NULL);"#,
+    )
+    .await;
+    let em = orm.em();
+    orm.query_log().start_capture();
+    em.create(BlogPost { id: 0, title: "in blog".into() });
+    em.flush().await.unwrap();
+    let log = orm.query_log().take();
+    assert!(log.iter().any(|s| s.sql.contains(r#""blog"."blog_post""#)), "{log:#?}");
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM blog.blog_post").await, 1);
+
+    // A default schema from the configuration applies to entities that name none.
+    let app = Strata::connect(db.config().schema("app")).await.unwrap();
+    let em = app.em();
+    let p = em.create(PostEntity::new("in app", "x"));
+    em.flush().await.unwrap();
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM app.post_entity").await, 1);
+    let again = app.em().find_one_or_fail::<PostEntity>(p.key()).await.unwrap();
+    assert_eq!(again.read().title, "in app");
+    assert_eq!(app.em().find_one_or_fail::<BlogPost>(1).await.unwrap().read().title, "in blog");
+}

@@ -1,0 +1,9 @@
+use strata::Entity;
+
+#[derive(Entity, Clone)]
+struct Post {
+    id: i32,
+    title: String,
+}
+
+fn main() {}
