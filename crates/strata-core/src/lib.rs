@@ -5,8 +5,8 @@
 //! - [`entity`] and [`metadata`]: the [`Entity`] trait that `#[derive(Entity)]` implements, and the
 //!   runtime description of tables and columns; [`value`]: column types and values.
 //! - [`orm`]: the application-wide [`Orm`]; [`entity_manager`]: the request-scoped
-//!   [`EntityManager`] with its [`identity_map`] and [`unit_of_work`]; [`managed`]: the shared
-//!   handle to a managed instance; [`repository`], [`reference`], [`assign`](mod@assign).
+//!   [`EntityManager`] with its identity map and [`unit_of_work`]; [`managed`]: the shared
+//!   handle to a managed instance; [`repository`], [`reference`](mod@reference), [`assign`](mod@assign).
 //! - [`query`]: typed filters and find options.
 //! - [`driver`], [`dialect`] and [`sql`]: what a database backend implements, and the SQL shared
 //!   by all of them; [`query_log`]: statement logging and counting.

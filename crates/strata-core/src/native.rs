@@ -18,8 +18,20 @@ pub(crate) async fn insert<T: Entity>(
     // Group rows by the columns they write (an unset identity key is left to the database).
     let mut groups: HashMap<Vec<usize>, Vec<Vec<crate::value::Value>>> = HashMap::new();
     let mut order = Vec::new();
+    let version = meta.version_column();
     for mut e in entities {
+        // The same preparation as a flush: hooks, application-generated keys, version 1.
         e.on_create();
+        if e.key().is_unset()
+            && let Some(k) = <T::Key as crate::entity::Key>::generate()
+        {
+            e.set_column(meta.primary_key, crate::value::FieldType::to_value(&k))?;
+        }
+        if let Some(v) = version
+            && e.column_value(v).as_i64() == Some(0)
+        {
+            e.set_column(v, crate::value::Value::I32(1))?;
+        }
         let columns: Vec<usize> = meta
             .columns
             .iter()

@@ -101,7 +101,8 @@ fn decode(row: &Row, i: usize, decoder: Decoder) -> Result<Value> {
 fn get<'r, T: FromSql<'r>>(row: &'r Row, i: usize) -> Result<Option<T>> {
     row.try_get::<_, Option<T>>(i).map_err(|e| {
         let column = &row.columns()[i];
-        let cause = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+        let cause =
+            std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
         Error::invalid_value(format!(
             "cannot read result column \"{}\" of type {}: {cause}",
             column.name(),

@@ -151,7 +151,9 @@ impl Dialect for PgDialect {
                     w.push(" SELECT FROM generate_series(1, ").value(Value::I64(rows));
                     w.push("::int8)");
                 } else {
-                    w.push(" (").columns(batch.columns.iter().copied()).push(") SELECT * FROM UNNEST(");
+                    w.push(" (")
+                        .columns(batch.columns.iter().copied())
+                        .push(") SELECT * FROM UNNEST(");
                     for (i, column) in batch.columns.iter().enumerate() {
                         comma(&mut w, i);
                         array(&mut w, column.ty, chunk.iter().map(|row| row[i].clone()).collect());
@@ -281,8 +283,11 @@ mod tests {
 
     #[test]
     fn insert_binds_one_array_per_column_and_returns_generated_columns() {
-        let (id, title, likes) =
-            (column("id", ColumnType::I32), column("title", ColumnType::Varchar(255)), column("likes", ColumnType::I64));
+        let (id, title, likes) = (
+            column("id", ColumnType::I32),
+            column("title", ColumnType::Varchar(255)),
+            column("likes", ColumnType::I64),
+        );
         let batch = InsertBatch {
             table: POST,
             columns: vec![&title, &likes],
@@ -343,8 +348,12 @@ mod tests {
     #[test]
     fn insert_without_columns_takes_every_default() {
         let id = column("id", ColumnType::I32);
-        let batch =
-            InsertBatch { table: POST, columns: vec![], rows: vec![vec![]; 3], returning: vec![&id] };
+        let batch = InsertBatch {
+            table: POST,
+            columns: vec![],
+            rows: vec![vec![]; 3],
+            returning: vec![&id],
+        };
         let s = &PgDialect::new().insert(&batch)[0];
         assert_eq!(
             s.sql,
@@ -398,9 +407,11 @@ mod tests {
     fn empty_batches_render_nothing() {
         let (id, title) = (column("id", ColumnType::I32), column("title", ColumnType::Text));
         let d = PgDialect::new();
-        let insert = InsertBatch { table: POST, columns: vec![&title], rows: vec![], returning: vec![] };
+        let insert =
+            InsertBatch { table: POST, columns: vec![&title], rows: vec![], returning: vec![] };
         assert!(d.insert(&insert).is_empty());
-        let update = UpdateBatch { table: POST, pk: &id, set: vec![&title], version: None, rows: vec![] };
+        let update =
+            UpdateBatch { table: POST, pk: &id, set: vec![&title], version: None, rows: vec![] };
         assert!(d.update(&update).is_empty());
         assert!(d.delete(&DeleteBatch { table: POST, pk: &id, keys: vec![] }).is_empty());
         let nothing_to_set = UpdateBatch {
@@ -426,8 +437,16 @@ mod tests {
             set: vec![&title, &body],
             version: None,
             rows: vec![
-                UpdateRow { key: Value::I32(1), values: vec![text("t1"), text("c1")], version: None },
-                UpdateRow { key: Value::I32(2), values: vec![text("t2"), Value::Null], version: None },
+                UpdateRow {
+                    key: Value::I32(1),
+                    values: vec![text("t1"), text("c1")],
+                    version: None,
+                },
+                UpdateRow {
+                    key: Value::I32(2),
+                    values: vec![text("t2"), Value::Null],
+                    version: None,
+                },
             ],
         };
         let statements = PgDialect::new().update(&batch);
@@ -462,11 +481,7 @@ mod tests {
             pk: &id,
             set: vec![&title],
             version: Some(&version),
-            rows: vec![UpdateRow {
-                key: key.clone(),
-                values: vec![text("t")],
-                version: Some(Value::I32(3)),
-            }],
+            rows: vec![UpdateRow { key, values: vec![text("t")], version: Some(Value::I32(3)) }],
         };
         let s = &PgDialect::new().update(&batch)[0];
         assert_eq!(
@@ -501,7 +516,10 @@ mod tests {
         let batch = DeleteBatch { table: POST, pk: &id, keys: vec![Value::I32(4), Value::I32(5)] };
         let s = &PgDialect::new().delete(&batch)[0];
         assert_eq!(s.sql, r#"DELETE FROM "post" WHERE "id" = ANY($1::int4[])"#);
-        assert_eq!(s.params, vec![Param::Array(ColumnType::I32, vec![Value::I32(4), Value::I32(5)])]);
+        assert_eq!(
+            s.params,
+            vec![Param::Array(ColumnType::I32, vec![Value::I32(4), Value::I32(5)])]
+        );
         assert_eq!(s.kind, StatementKind::Delete);
     }
 
@@ -511,8 +529,12 @@ mod tests {
         let title = column("ti\"tle", ColumnType::Text);
         let table = TableName { schema: Some("my\"schema"), name: "po\"st" };
         let d = PgDialect::new();
-        let insert =
-            InsertBatch { table, columns: vec![&title], rows: vec![vec![text("x")]], returning: vec![&id] };
+        let insert = InsertBatch {
+            table,
+            columns: vec![&title],
+            rows: vec![vec![text("x")]],
+            returning: vec![&id],
+        };
         assert_eq!(
             d.insert(&insert)[0].sql,
             r#"INSERT INTO "my""schema"."po""st" ("ti""tle") SELECT * FROM UNNEST($1::text[]) RETURNING "i""d""#

@@ -92,7 +92,11 @@ fn encode_array(values: &[Value], ty: &Type, out: &mut BytesMut) -> Result<IsNul
 }
 
 /// Writes one value as type `ty`, converting between integer widths and float widths.
-pub(crate) fn encode_value(value: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+pub(crate) fn encode_value(
+    value: &Value,
+    ty: &Type,
+    out: &mut BytesMut,
+) -> Result<IsNull, BoxError> {
     if value.is_null() {
         return Ok(IsNull::Yes);
     }
@@ -225,8 +229,7 @@ mod tests {
 
     #[test]
     fn arrays_hold_null_elements() {
-        let param =
-            Param::Array(ColumnType::I32, vec![Value::I32(1), Value::Null, Value::I64(3)]);
+        let param = Param::Array(ColumnType::I32, vec![Value::I32(1), Value::Null, Value::I64(3)]);
         let mut out = BytesMut::new();
         assert!(matches!(PgParam(&param).to_sql(&Type::INT4_ARRAY, &mut out), Ok(IsNull::No)));
         // ndim 1, has-nulls 1, element oid 23, length 3, lower bound 1, then the elements.

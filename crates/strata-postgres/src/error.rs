@@ -107,8 +107,7 @@ pub(crate) fn pool(e: deadpool_postgres::PoolError, target: &str) -> Error {
         .with_source(e),
         PoolError::Backend(e) => {
             let mapped = map(e);
-            let message =
-                format!("cannot connect to PostgreSQL at {target}: {}", mapped.message());
+            let message = format!("cannot connect to PostgreSQL at {target}: {}", mapped.message());
             // Authentication or a missing database: refused by the server, not the network.
             let kind = match mapped.kind() {
                 ErrorKind::Database => ErrorKind::Connection,

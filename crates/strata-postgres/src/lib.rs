@@ -4,8 +4,8 @@
 //! in [`PgDialect`]: `$n` placeholders and set-based flush statements that bind each column as
 //! one array (`UNNEST`), so a flush of 10,000 new entities is one `INSERT`. Every statement is
 //! prepared once per connection and cached; parameters are encoded for the type the server
-//! expects ([`encode`]) and result columns decoded by their actual type ([`decode`]).
-//! PostgreSQL's errors become Strata [`ErrorKind`](strata_core::ErrorKind)s by SQLSTATE.
+//! expects and result columns decoded by their actual type.
+//! PostgreSQL's errors become Strata `ErrorKind`s by SQLSTATE.
 //!
 //! Applications do not use this crate directly: `strata::Strata::connect` picks it for a
 //! `postgres://` URL.
@@ -85,9 +85,8 @@ impl PgDriver {
     /// [`ErrorKind::Config`] for a malformed URL or pool size.
     pub fn lazy(config: &StrataConfig) -> Result<Self> {
         let target: Arc<str> = config.redacted_url().into();
-        let mut pg = tokio_postgres::Config::from_str(&config.connection_url()).map_err(|e| {
-            Error::config(format!("invalid PostgreSQL URL {target}: {e}"))
-        })?;
+        let mut pg = tokio_postgres::Config::from_str(&config.connection_url())
+            .map_err(|e| Error::config(format!("invalid PostgreSQL URL {target}: {e}")))?;
         if pg.get_connect_timeout().is_none() {
             pg.connect_timeout(config.connect_timeout);
         }
@@ -201,10 +200,8 @@ async fn run_prepared(
     }
     let decoders = decode::decoders(prepared.columns())?;
     let rows = client.query(prepared, &refs).await.map_err(error::map)?;
-    let rows = rows
-        .iter()
-        .map(|row| decode::decode_row(row, &decoders))
-        .collect::<Result<Vec<_>>>()?;
+    let rows =
+        rows.iter().map(|row| decode::decode_row(row, &decoders)).collect::<Result<Vec<_>>>()?;
     Ok(Outcome { rows_affected: rows.len() as u64, rows })
 }
 
@@ -216,7 +213,8 @@ impl Connection for PgConnection {
             // polled concurrently, in the order they were first polled.
             let client = self.client();
             let (begin, out) =
-                futures_util::future::join(client.batch_execute("BEGIN"), self.execute(statement)).await;
+                futures_util::future::join(client.batch_execute("BEGIN"), self.execute(statement))
+                    .await;
             begin.map_err(error::map)?;
             self.tx = Tx::Open;
             return out;
@@ -231,10 +229,9 @@ impl Connection for PgConnection {
         // before reading any result: one round trip for the whole batch.
         let prepared = join_all(statements.iter().map(|s| client.prepare_cached(&s.sql))).await;
         let prepared = prepared.into_iter().collect::<Result<Vec<_>, _>>().map_err(error::map)?;
-        let results = join_all(
-            statements.iter().zip(&prepared).map(|(s, p)| run_prepared(client, p, s)),
-        )
-        .await;
+        let results =
+            join_all(statements.iter().zip(&prepared).map(|(s, p)| run_prepared(client, p, s)))
+                .await;
         results.into_iter().collect()
     }
 

@@ -2,13 +2,13 @@
 //!
 //! The pipeline, one noun per module as in MikroORM:
 //!
-//! - [`crate::identity_map`] holds the managed instances and their snapshots;
-//! - [`computer`] compares instances with snapshots and produces [`change_set`]s, grouped by
+//! - `identity_map` holds the managed instances and their snapshots;
+//! - `computer` compares instances with snapshots and produces change sets, grouped by
 //!   operation and column set;
-//! - [`commit_order`] orders tables by foreign-key dependency;
-//! - [`persister`] renders each group as set-based statements with the dialect and runs them
+//! - `commit_order` orders tables by foreign-key dependency;
+//! - `persister` renders each group as set-based statements with the dialect and runs them
 //!   pipelined in one transaction;
-//! - on success [`UnitOfWork::apply`] writes generated keys back and re-snapshots; on failure
+//! - on success `UnitOfWork::apply` writes generated keys back and re-snapshots; on failure
 //!   nothing here has changed, so the caller can fix and flush again.
 
 pub(crate) mod change_set;

@@ -103,7 +103,15 @@ pub(crate) async fn execute(
         plan.tables.iter().map(|(_, tp)| vec![Vec::new(); tp.updates.len()]).collect();
     for (outcome, role) in outcomes.into_iter().zip(&rendered.roles) {
         match *role {
-            Role::Insert { table, group } => inserted[table][group].extend(outcome.rows),
+            Role::Insert { table, group } => {
+                if plan.tables[table].1.inserts[group].returning.is_empty() {
+                    // Nothing generated: one empty row per inserted row.
+                    let n = usize::try_from(outcome.rows_affected).unwrap_or(usize::MAX);
+                    inserted[table][group].extend(std::iter::repeat_n(Vec::new(), n));
+                } else {
+                    inserted[table][group].extend(outcome.rows);
+                }
+            }
             Role::VersionedUpdate { table, group } => {
                 updated_keys[table][group]
                     .extend(outcome.rows.into_iter().filter_map(|mut r| r.pop()));
