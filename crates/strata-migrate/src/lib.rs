@@ -1,0 +1,1 @@
+//! The schema engine of Strata: schema model, introspection, diff, DDL, migration files and the migrator.

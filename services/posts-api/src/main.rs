@@ -1,0 +1,3 @@
+//! The posts API server.
+
+fn main() {}
