@@ -1,0 +1,1 @@
+//! (migrator: being written)
