@@ -106,3 +106,8 @@ pub mod prelude {
         Repository, Strata, StrataConfig,
     };
 }
+
+/// The README's example, compiled by `cargo test --doc` so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExample;

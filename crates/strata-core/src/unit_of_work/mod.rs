@@ -117,7 +117,7 @@ pub(crate) struct TablePlan {
     pub(crate) updates: Vec<UpdateGroup>,
     pub(crate) deletes: Vec<Value>,
     /// The typed change sets (`TypedPlan<T>`), consumed by `apply`.
-    pub(crate) typed: Box<dyn Any + Send>,
+    pub(crate) typed: Box<dyn Any + Send + Sync>,
 }
 
 pub(crate) struct InsertGroup {
@@ -143,7 +143,11 @@ struct TypedPlan<T: Entity> {
 /// The flush steps every table performs, type-erased.
 pub(crate) trait TableFlush {
     fn plan(&self) -> Result<Option<TablePlan>>;
-    fn apply(&mut self, typed: Box<dyn Any + Send>, inserted: Vec<Vec<Vec<Value>>>) -> Result<()>;
+    fn apply(
+        &mut self,
+        typed: Box<dyn Any + Send + Sync>,
+        inserted: Vec<Vec<Vec<Value>>>,
+    ) -> Result<()>;
 }
 
 impl<T: Entity> Table<T> {
@@ -269,7 +273,11 @@ impl<T: Entity> TableFlush for Table<T> {
     fn plan(&self) -> Result<Option<TablePlan>> {
         self.plan_typed()
     }
-    fn apply(&mut self, typed: Box<dyn Any + Send>, inserted: Vec<Vec<Vec<Value>>>) -> Result<()> {
+    fn apply(
+        &mut self,
+        typed: Box<dyn Any + Send + Sync>,
+        inserted: Vec<Vec<Vec<Value>>>,
+    ) -> Result<()> {
         let typed = typed.downcast::<TypedPlan<T>>().expect("a plan is applied to its own table");
         self.apply_typed(*typed, inserted)
     }
