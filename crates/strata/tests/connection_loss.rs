@@ -87,3 +87,55 @@ async fn idle_pooled_connections_killed_by_the_server_are_replaced() {
     let found = em.find_all::<PostEntity>(FindOptions::new()).await.expect("a fresh connection");
     assert_eq!(found.len(), 1);
 }
+
+/// Two transactions that lock the same rows in opposite orders: PostgreSQL aborts one of them
+/// with a deadlock (40P01), which Strata reports as a serialization failure — the kind a caller
+/// retries — and the other commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_is_a_serialization_failure_and_the_other_transaction_commits() {
+    let db = TestDb::new().await;
+    db.client()
+        .await
+        .batch_execute(
+            r#"CREATE TABLE "post_entity" ("id" serial PRIMARY KEY,
+                 "title" varchar(255) NOT NULL, "content" varchar(255) NOT NULL);
+               INSERT INTO "post_entity" ("title", "content") VALUES ('a', 'x'), ('b', 'x');"#,
+        )
+        .await
+        .expect("DDL applies");
+    let orm = Strata::connect(db.config()).await.expect("connects");
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+
+    let run = |first: i32, second: i32, title: &'static str| {
+        let em = orm.em();
+        let barrier = barrier.clone();
+        tokio::spawn(async move {
+            em.transactional(|tx| async move {
+                let f = PostEntity::fields();
+                tx.native_update(f.id.eq(first), [f.title.set(title)]).await?;
+                barrier.wait().await;
+                tx.native_update(f.id.eq(second), [f.title.set(title)]).await?;
+                Ok::<_, Error>(())
+            })
+            .await
+        })
+    };
+    let (one, two) = (run(1, 2, "one"), run(2, 1, "two"));
+    let results = [one.await.expect("task one ran"), two.await.expect("task two ran")];
+
+    let failures: Vec<&Error> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(failures.len(), 1, "exactly one transaction is aborted: {results:?}");
+    assert_eq!(failures[0].kind(), &ErrorKind::SerializationFailure, "{}", failures[0]);
+    assert_eq!(failures[0].code(), Some("40P01"));
+    let winner = if results[0].is_ok() { "one" } else { "two" };
+    let titles: Vec<String> = db
+        .client()
+        .await
+        .query("SELECT title FROM post_entity ORDER BY id", &[])
+        .await
+        .expect("titles")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(titles, [winner, winner], "the winner's two updates, none of the loser's");
+}
