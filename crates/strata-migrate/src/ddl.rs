@@ -1,1 +1,82 @@
-//! (schema engine: being written)
+//! DDL: a [`Diff`] as SQL statements, up and down, for one backend.
+//!
+//! The migration files (`files`) write what [`render`] returns; `schema:create` and
+//! `schema:update` run it. Each backend has its renderer in its own module (`ddl/postgres.rs`
+//! today; SQLite's will sit beside it as `ddl/sqlite.rs`), chosen by one `match` on
+//! [`Backend`].
+
+mod postgres;
+
+use crate::diff::{Change, Diff};
+use crate::schema::Backend;
+use strata_core::{Error, Result};
+
+/// The SQL of a migration: statements without a trailing `;`, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationSql {
+    /// The statements that apply the diff.
+    pub up: Vec<String>,
+    /// The statements that undo it: the inverse of every change, in reverse order.
+    pub down: Vec<String>,
+}
+
+impl MigrationSql {
+    /// True when there is nothing to run.
+    pub fn is_empty(&self) -> bool {
+        self.up.is_empty() && self.down.is_empty()
+    }
+}
+
+/// Renders `diff` for `backend`: the up statements, and the down statements of
+/// [`Diff::reverse`].
+///
+/// # Errors
+///
+/// An error of kind `Usage` for a backend whose DDL is not written yet (SQLite).
+///
+/// # Examples
+///
+/// ```
+/// use strata_migrate::ddl::render;
+/// use strata_migrate::diff::diff;
+/// use strata_migrate::schema::{Backend, Column, PrimaryKey, Schema, SqlType, Table};
+///
+/// let mut post = Table::new(None, "post_entity");
+/// let mut id = Column::new("id", SqlType::Integer);
+/// id.identity = true;
+/// post.columns.push(id);
+/// post.columns.push(Column::new("title", SqlType::Varchar(255)));
+/// post.primary_key =
+///     Some(PrimaryKey { name: "post_entity_pkey".into(), columns: vec!["id".into()] });
+/// let target = Schema { tables: vec![post], ..Schema::default() };
+///
+/// let sql = render(&diff(&Schema::default(), &target), Backend::Postgres)?;
+/// assert_eq!(
+///     sql.up,
+///     [r#"create table "post_entity" ("id" serial primary key, "title" varchar(255) not null)"#]
+/// );
+/// assert_eq!(sql.down, [r#"drop table "post_entity""#]);
+/// # Ok::<(), strata_core::Error>(())
+/// ```
+pub fn render(diff: &Diff, backend: Backend) -> Result<MigrationSql> {
+    Ok(MigrationSql {
+        up: render_changes(&diff.changes, backend)?,
+        down: render_changes(&diff.reverse().changes, backend)?,
+    })
+}
+
+/// Renders changes in the given order, one or more statements each.
+///
+/// # Errors
+///
+/// As [`render`].
+pub fn render_changes(changes: &[Change], backend: Backend) -> Result<Vec<String>> {
+    match backend {
+        Backend::Postgres => Ok(changes.iter().flat_map(postgres::render).collect()),
+        Backend::Sqlite => Err(Error::usage(
+            "generating migrations for SQLite is not supported yet: create the migration \
+             against PostgreSQL, or write the SQLite migration by hand with \
+             `migration:create --blank`",
+        )),
+    }
+}

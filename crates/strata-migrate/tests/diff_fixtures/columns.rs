@@ -1,0 +1,264 @@
+//! Columns: add, drop, type (widening and narrowing), nullability, defaults, enum checks.
+
+use crate::Case;
+use strata::{DbEnum, Entity};
+
+mod add_column {
+    use super::*;
+
+    #[derive(Entity, Clone)]
+    pub(crate) struct Post {
+        #[strata(primary_key)]
+        pub id: i32,
+        pub title: String,
+        pub content: Option<String>,
+        #[strata(default = "0")]
+        pub views: i32,
+    }
+
+    #[tokio::test]
+    async fn add_column() {
+        Case {
+            start: "create table post (id serial primary key, title varchar(255) not null)",
+            seed: "insert into post (title) values ('kept')",
+            entities: &[Post::meta()],
+            up: &[
+                r#"alter table "post" add column "content" varchar(255)"#,
+                r#"alter table "post" add column "views" int not null default 0"#,
+            ],
+            down: &[
+                r#"alter table "post" drop column "views""#,
+                r#"alter table "post" drop column "content""#,
+            ],
+            ..Case::default()
+        }
+        .run()
+        .await;
+    }
+}
+
+mod drop_column {
+    use super::*;
+
+    #[derive(Entity, Clone)]
+    pub(crate) struct Post {
+        #[strata(primary_key)]
+        pub id: i32,
+        pub title: String,
+    }
+
+    #[tokio::test]
+    async fn drop_column_is_destructive() {
+        Case {
+            start: "create table post (id serial primary key, title varchar(255) not null,
+                    content varchar(255) not null default 'x')",
+            entities: &[Post::meta()],
+            up: &[r#"alter table "post" drop column "content""#],
+            down: &[r#"alter table "post" add column "content" varchar(255) not null default 'x'"#],
+            destructive: &[r#"drop column "post"."content""#],
+            ..Case::default()
+        }
+        .run()
+        .await;
+    }
+}
+
+mod widen {
+    use super::*;
+
+    #[derive(Entity, Clone)]
+    pub(crate) struct Post {
+        #[strata(primary_key)]
+        pub id: i32,
+        pub title: String,
+        pub views: i64,
+    }
+
+    #[tokio::test]
+    async fn widening_a_type_keeps_the_data_and_is_not_destructive() {
+        let f = Case {
+            start: "create table post (id serial primary key, title varchar(100) not null,
+                    views int not null)",
+            seed: "insert into post (title, views) values ('kept', 7)",
+            entities: &[Post::meta()],
+            up: &[
+                r#"alter table "post" alter column "title" type varchar(255) using "title"::varchar(255)"#,
+                r#"alter table "post" alter column "views" type bigint using "views"::bigint"#,
+            ],
+            down: &[
+                r#"alter table "post" alter column "views" type int using "views"::int"#,
+                r#"alter table "post" alter column "title" type varchar(100) using "title"::varchar(100)"#,
+            ],
+            ..Case::default()
+        }
+        .prepare()
+        .await;
+        f.up().await;
+        assert_eq!(f.text("select title || views from post").await, "kept7");
+        f.down().await;
+    }
+}
+
+mod narrow {
+    use super::*;
+
+    #[derive(Entity, Clone)]
+    pub(crate) struct Post {
+        #[strata(primary_key)]
+        pub id: i32,
+        #[strata(length = 100)]
+        pub title: String,
+        pub views: i32,
+    }
+
+    #[tokio::test]
+    async fn narrowing_a_type_is_destructive() {
+        Case {
+            start: "create table post (id serial primary key, title varchar(255) not null,
+                    views bigint not null)",
+            entities: &[Post::meta()],
+            up: &[
+                r#"alter table "post" alter column "title" type varchar(100) using "title"::varchar(100)"#,
+                r#"alter table "post" alter column "views" type int using "views"::int"#,
+            ],
+            down: &[
+                r#"alter table "post" alter column "views" type bigint using "views"::bigint"#,
+                r#"alter table "post" alter column "title" type varchar(255) using "title"::varchar(255)"#,
+            ],
+            destructive: &[
+                r#"alter column "post"."title" type varchar(255) -> varchar(100)"#,
+                r#"alter column "post"."views" type bigint -> int"#,
+            ],
+            ..Case::default()
+        }
+        .run()
+        .await;
+    }
+}
+
+mod nullability {
+    use super::*;
+
+    #[derive(Entity, Clone)]
+    pub(crate) struct Post {
+        #[strata(primary_key)]
+        pub id: i32,
+        pub title: String,
+        pub content: Option<String>,
+    }
+
+    #[tokio::test]
+    async fn nullability_changes_both_ways() {
+        Case {
+            start: "create table post (id serial primary key, title varchar(255),
+                    content varchar(255) not null)",
+            entities: &[Post::meta()],
+            up: &[
+                r#"alter table "post" alter column "title" set not null"#,
+                r#"alter table "post" alter column "content" drop not null"#,
+            ],
+            down: &[
+                r#"alter table "post" alter column "content" set not null"#,
+                r#"alter table "post" alter column "title" drop not null"#,
+            ],
+            ..Case::default()
+        }
+        .run()
+        .await;
+    }
+}
+
+mod defaults {
+    use super::*;
+
+    #[derive(Entity, Clone)]
+    pub(crate) struct Post {
+        #[strata(primary_key)]
+        pub id: i32,
+        #[strata(default = "'new'")]
+        pub a: String,
+        #[strata(default = "'newer'")]
+        pub b: String,
+        pub c: i32,
+    }
+
+    #[tokio::test]
+    async fn defaults_are_added_changed_and_dropped() {
+        Case {
+            start: "create table post (id serial primary key, a varchar(255) not null,
+                    b varchar(255) not null default 'old', c int not null default 5)",
+            entities: &[Post::meta()],
+            up: &[
+                r#"alter table "post" alter column "a" set default 'new'"#,
+                r#"alter table "post" alter column "b" set default 'newer'"#,
+                r#"alter table "post" alter column "c" drop default"#,
+            ],
+            down: &[
+                r#"alter table "post" alter column "c" set default 5"#,
+                r#"alter table "post" alter column "b" set default 'old'"#,
+                r#"alter table "post" alter column "a" drop default"#,
+            ],
+            ..Case::default()
+        }
+        .run()
+        .await;
+    }
+}
+
+mod enum_check {
+    use super::*;
+
+    #[derive(DbEnum, Clone, Copy, PartialEq)]
+    pub(crate) enum Status {
+        Draft,
+        #[strata(rename = "live")]
+        Published,
+    }
+
+    #[derive(Entity, Clone)]
+    pub(crate) struct Post {
+        #[strata(primary_key)]
+        pub id: i32,
+        #[strata(enum, default = "'draft'")]
+        pub status: Status,
+    }
+
+    #[tokio::test]
+    async fn an_enum_column_comes_with_its_check() {
+        Case {
+            start: "create table post (id serial primary key)",
+            entities: &[Post::meta()],
+            up: &[
+                r#"alter table "post" add column "status" text not null default 'draft'"#,
+                r#"alter table "post" add constraint "post_status_check" check ("status" in ('draft', 'live'))"#,
+            ],
+            down: &[
+                r#"alter table "post" drop constraint "post_status_check""#,
+                r#"alter table "post" drop column "status""#,
+            ],
+            ..Case::default()
+        }
+        .run()
+        .await;
+    }
+
+    #[tokio::test]
+    async fn changed_enum_values_replace_the_check() {
+        Case {
+            start: "create table post (id serial primary key,
+                    status text not null default 'draft' check (status in ('draft', 'published')))",
+            entities: &[Post::meta()],
+            up: &[
+                r#"alter table "post" drop constraint "post_status_check""#,
+                r#"alter table "post" add constraint "post_status_check" check ("status" in ('draft', 'live'))"#,
+            ],
+            down: &[
+                r#"alter table "post" drop constraint "post_status_check""#,
+                r#"alter table "post" add constraint "post_status_check" check ("status" in ('draft', 'published'))"#,
+            ],
+            ..Case::default()
+        }
+        .run()
+        .await;
+    }
+}
