@@ -246,6 +246,18 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_urls_pass_through_unchanged() {
+        for url in ["sqlite://./data/posts.sqlite", "sqlite::memory:", "sqlite:///var/a.db"] {
+            let c = StrataConfig::from_url(url);
+            assert_eq!(c.connection_url(), url);
+            assert_eq!(c.redacted_url(), url);
+        }
+        let c =
+            StrataConfig::from_lookup(lookup(&[("DATABASE_URL", "sqlite://./x.sqlite")])).unwrap();
+        assert_eq!(c.connection_url(), "sqlite://./x.sqlite");
+    }
+
+    #[test]
     fn redaction_keeps_urls_without_passwords() {
         assert_eq!(redact_url("postgres://u@h:1/d"), "postgres://u@h:1/d");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");

@@ -1,4 +1,8 @@
-//! Test support for Strata: one fresh PostgreSQL database per test.
+//! Test support for Strata: one fresh PostgreSQL database (or SQLite file) per test.
+//!
+//! [`AnyTestDb::new`] takes a [`Backend`], so that one test body runs against every driver (the
+//! ORM's conformance suite does this); [`SqliteTestDb`] is a database file in the system's
+//! temporary directory, deleted with the value. The rest of this page is about PostgreSQL.
 //!
 //! Integration tests of the drivers, the migrator and the services each call [`TestDb::new`] to
 //! get a database of their own, so tests run in parallel threads and processes without seeing
@@ -40,10 +44,14 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(example());
 //! ```
 
+mod backend;
 mod connect;
 mod registry;
+mod sqlite;
 mod test_db;
 mod url;
 
+pub use backend::{AnyTestDb, Backend};
+pub use sqlite::SqliteTestDb;
 pub use test_db::TestDb;
 pub use url::base_url;

@@ -139,7 +139,7 @@ fn host() -> &'static str {
 
 /// Whether process `pid` of this host is running. When that cannot be told, it is assumed to be,
 /// leaving its databases to the age limit.
-fn process_alive(pid: i64) -> bool {
+pub(crate) fn process_alive(pid: i64) -> bool {
     if pid == i64::from(std::process::id()) {
         return true;
     }

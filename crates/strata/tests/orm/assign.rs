@@ -12,9 +12,8 @@ struct UpdatePost {
     content: Option<String>,
 }
 
-#[tokio::test]
-async fn assign_has_patch_semantics_and_flushes_only_changed_columns() {
-    let (_db, orm) = setup(POST_DDL).await;
+async fn assign_has_patch_semantics_and_flushes_only_changed_columns(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("a", "b")]).await.unwrap();
     let post = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
@@ -37,9 +36,8 @@ async fn assign_has_patch_semantics_and_flushes_only_changed_columns() {
     assert_eq!(post.read().id, 1);
 }
 
-#[tokio::test]
-async fn assign_null_sets_nullable_columns_and_refuses_required_ones() {
-    let (db, orm) = setup(ARTICLE_DDL).await;
+async fn assign_null_sets_nullable_columns_and_refuses_required_ones(b: Backend) {
+    let (db, orm) = setup(b, &[ARTICLE_DDL]).await;
     let em = orm.em();
     let mut a = article("a");
     a.rating = Some(4.5);
@@ -57,9 +55,8 @@ async fn assign_null_sets_nullable_columns_and_refuses_required_ones() {
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM article WHERE rating IS NULL").await, 1);
 }
 
-#[tokio::test]
-async fn assign_replaces_json_objects_or_merges_them_when_asked() {
-    let (_db, orm) = setup(ARTICLE_DDL).await;
+async fn assign_replaces_json_objects_or_merges_them_when_asked(b: Backend) {
+    let (_db, orm) = setup(b, &[ARTICLE_DDL]).await;
     let em = orm.em();
     em.native_insert([article("a")]).await.unwrap();
     let a = em.find_one_or_fail::<Article>(1).await.unwrap();
@@ -76,3 +73,9 @@ async fn assign_replaces_json_objects_or_merges_them_when_asked() {
     let fresh = orm.em().find_one_or_fail::<Article>(1).await.unwrap();
     assert_eq!(fresh.read().tags, json!({"only": true}));
 }
+
+conformance!(
+    assign_has_patch_semantics_and_flushes_only_changed_columns,
+    assign_null_sets_nullable_columns_and_refuses_required_ones,
+    assign_replaces_json_objects_or_merges_them_when_asked,
+);

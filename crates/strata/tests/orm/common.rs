@@ -1,10 +1,89 @@
-//! Entities and set-up shared by the suite.
+//! Entities, schemas and set-up shared by the suite, for every backend.
+//!
+//! Each test is an `async fn(Backend)`; [`conformance!`] at the end of each module runs it once
+//! per backend, as `<module>::postgres::<test>` and `<module>::sqlite::<test>`. Behaviour that
+//! legitimately differs between databases is declared in [`Caps`] and asserted both ways.
 
 use serde::Serialize;
-use strata::driver::StatementKind;
+use strata::driver::{Statement, StatementKind};
 use strata::query_log::LoggedStatement;
-use strata::{DbEnum, Entity, Strata};
-use strata_test::TestDb;
+use strata::{ColumnType, DbEnum, Entity, Strata, Value};
+use strata_test::AnyTestDb;
+pub(crate) use strata_test::Backend;
+
+/// Expands a list of `async fn name(b: Backend)` tests into one `#[tokio::test]` per backend.
+/// A test left out of the list is never called, which the `dead_code` lint reports.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use conformance;
+
+/// What one backend does where databases legitimately differ.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caps {
+    /// A value longer than `varchar(n)` fails with `ValueTooLong` (SQLite stores it).
+    pub enforces_varchar_length: bool,
+    /// Text containing NUL fails with `InvalidText` (SQLite stores it).
+    pub rejects_nul_in_text: bool,
+    /// Tables can live in named schemas (SQLite has none).
+    pub schemas: bool,
+    /// Foreign-key violations name their constraint (SQLite does not say which one).
+    pub names_foreign_keys: bool,
+    /// The native code of a unique violation.
+    pub unique_violation_code: &'static str,
+}
+
+pub(crate) fn caps(b: Backend) -> Caps {
+    match b {
+        Backend::Postgres => Caps {
+            enforces_varchar_length: true,
+            rejects_nul_in_text: true,
+            schemas: true,
+            names_foreign_keys: true,
+            unique_violation_code: "23505",
+        },
+        Backend::Sqlite => Caps {
+            enforces_varchar_length: false,
+            rejects_nul_in_text: false,
+            schemas: false,
+            names_foreign_keys: false,
+            unique_violation_code: "2067",
+        },
+    }
+}
+
+/// The DDL of one table, per backend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ddl {
+    pub postgres: &'static str,
+    pub sqlite: &'static str,
+}
+
+impl Ddl {
+    fn for_backend(&self, b: Backend) -> &'static str {
+        match b {
+            Backend::Postgres => self.postgres,
+            Backend::Sqlite => self.sqlite,
+        }
+    }
+}
 
 #[derive(Entity, Debug, Clone, PartialEq, Serialize)]
 pub(crate) struct PostEntity {
@@ -20,12 +99,20 @@ impl PostEntity {
     }
 }
 
-pub(crate) const POST_DDL: &str = r#"
+pub(crate) const POST_DDL: Ddl = Ddl {
+    postgres: r#"
     CREATE TABLE "post_entity" (
         "id" serial PRIMARY KEY,
         "title" varchar(255) NOT NULL,
         "content" varchar(255) NOT NULL
-    );"#;
+    );"#,
+    sqlite: r#"
+    CREATE TABLE "post_entity" (
+        "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+        "title" varchar(255) NOT NULL,
+        "content" varchar(255) NOT NULL
+    );"#,
+};
 
 #[derive(DbEnum, Debug, Clone, Copy, PartialEq, Serialize)]
 pub(crate) enum Status {
@@ -69,7 +156,11 @@ pub(crate) struct Article {
     pub version: i32,
 }
 
-pub(crate) const ARTICLE_DDL: &str = r#"
+/// On SQLite the unique constraint is a named unique index (SQLite keeps no name for an
+/// inline `UNIQUE`), and uuid, timestamp, date and JSON columns are TEXT, as the driver stores
+/// them.
+pub(crate) const ARTICLE_DDL: Ddl = Ddl {
+    postgres: r#"
     CREATE TABLE "article" (
         "id" bigserial PRIMARY KEY,
         "slug" varchar(100) NOT NULL CONSTRAINT "article_slug_unique" UNIQUE,
@@ -88,7 +179,29 @@ pub(crate) const ARTICLE_DDL: &str = r#"
         "created_at" timestamptz NOT NULL,
         "updated_at" timestamptz NOT NULL,
         "version" integer NOT NULL
-    );"#;
+    );"#,
+    sqlite: r#"
+    CREATE TABLE "article" (
+        "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+        "slug" varchar(100) NOT NULL,
+        "body" TEXT NOT NULL,
+        "views" INTEGER NOT NULL CONSTRAINT "article_views_check" CHECK ("views" >= 0),
+        "priority" INTEGER NOT NULL,
+        "score" REAL NOT NULL,
+        "rating" REAL,
+        "published" INTEGER NOT NULL,
+        "status" TEXT NOT NULL,
+        "tags" TEXT NOT NULL,
+        "published_on" TEXT,
+        "external_id" TEXT,
+        "thumbnail" BLOB,
+        "subtitle" varchar(255) DEFAULT 'untitled',
+        "created_at" TEXT NOT NULL,
+        "updated_at" TEXT NOT NULL,
+        "version" INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX "article_slug_unique" ON "article" ("slug");"#,
+};
 
 pub(crate) fn article(slug: &str) -> Article {
     Article {
@@ -119,13 +232,61 @@ pub(crate) struct Tag {
     pub name: String,
 }
 
-pub(crate) const TAG_DDL: &str =
-    r#"CREATE TABLE "tag" ("id" uuid PRIMARY KEY, "name" varchar(255) NOT NULL);"#;
+pub(crate) const TAG_DDL: Ddl = Ddl {
+    postgres: r#"CREATE TABLE "tag" ("id" uuid PRIMARY KEY, "name" varchar(255) NOT NULL);"#,
+    sqlite: r#"CREATE TABLE "tag" ("id" TEXT NOT NULL PRIMARY KEY, "name" varchar(255) NOT NULL);"#,
+};
 
-/// A fresh database with the given DDL applied, and an ORM connected to it.
-pub(crate) async fn setup(ddl: &str) -> (TestDb, Strata) {
-    let db = TestDb::new().await;
-    db.client().await.batch_execute(ddl).await.expect("test DDL applies");
+/// A test's database, with helpers to set it up and look into it in SQL. The helpers go
+/// through an ORM instance of their own, so that they never show in the tested ORM's
+/// statement log.
+pub(crate) struct Db {
+    /// Dropped before `db` (fields drop in order): connections close before the database goes.
+    raw: Strata,
+    db: AnyTestDb,
+}
+
+impl Db {
+    /// A configuration for this database, for a second ORM instance.
+    pub(crate) fn config(&self) -> strata::StrataConfig {
+        self.db.config()
+    }
+
+    /// Runs SQL text (several statements allowed).
+    pub(crate) async fn execute(&self, sql: &str) {
+        self.raw.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The rows of a query, each column read as `returns` declares (PostgreSQL reads by the
+    /// column's actual type, which must agree).
+    pub(crate) async fn query(&self, sql: &str, returns: &[ColumnType]) -> Vec<Vec<Value>> {
+        let mut conn = self.raw.driver().acquire().await.expect("a connection for the test");
+        let statement = Statement {
+            sql: sql.into(),
+            params: Vec::new(),
+            returns: returns.to_vec(),
+            kind: StatementKind::Select,
+        };
+        conn.run(&statement).await.unwrap_or_else(|e| panic!("{sql}: {e}")).rows
+    }
+}
+
+/// The one integer of a query such as `SELECT count(*) …` (any integer width).
+pub(crate) async fn scalar_i64(db: &Db, sql: &str) -> i64 {
+    let rows = db.query(sql, &[ColumnType::I64]).await;
+    assert_eq!(rows.len(), 1, "{sql} returns one row");
+    rows[0][0].as_i64().unwrap_or_else(|| panic!("{sql} returned {:?}", rows[0][0]))
+}
+
+/// A fresh database on `b` with the given tables created, and an ORM connected to it.
+pub(crate) async fn setup(b: Backend, tables: &[Ddl]) -> (Db, Strata) {
+    let db = AnyTestDb::new(b).await;
+    let raw = Strata::connect(db.config().pool_size(1))
+        .await
+        .expect("the test database accepts connections");
+    let db = Db { raw, db };
+    let ddl: String = tables.iter().map(|t| t.for_backend(b)).collect();
+    db.execute(&ddl).await;
     let orm = Strata::connect(db.config()).await.expect("the test database accepts connections");
     (db, orm)
 }
@@ -137,8 +298,4 @@ pub(crate) fn data_statements(log: &[LoggedStatement]) -> Vec<&LoggedStatement> 
 
 pub(crate) fn count(log: &[LoggedStatement], kind: StatementKind) -> usize {
     log.iter().filter(|s| s.kind == kind).count()
-}
-
-pub(crate) async fn scalar_i64(db: &TestDb, sql: &str) -> i64 {
-    db.client().await.query_one(sql, &[]).await.expect("scalar query").get::<_, i64>(0)
 }

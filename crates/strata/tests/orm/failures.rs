@@ -9,16 +9,23 @@ struct Note {
     post_id: i32,
 }
 
-const NOTE_DDL: &str = r#"
+const NOTE_DDL: Ddl = Ddl {
+    postgres: r#"
     CREATE TABLE "note" (
         "id" serial PRIMARY KEY,
         "body" varchar(255) NOT NULL,
         "post_id" integer NOT NULL CONSTRAINT "note_post_id_foreign" REFERENCES "post_entity" ("id")
-    );"#;
+    );"#,
+    sqlite: r#"
+    CREATE TABLE "note" (
+        "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+        "body" varchar(255) NOT NULL,
+        "post_id" INTEGER NOT NULL CONSTRAINT "note_post_id_foreign" REFERENCES "post_entity" ("id")
+    );"#,
+};
 
-#[tokio::test]
-async fn a_unique_violation_mid_flush_changes_nothing_and_a_retry_succeeds() {
-    let (db, orm) = setup(ARTICLE_DDL).await;
+async fn a_unique_violation_mid_flush_changes_nothing_and_a_retry_succeeds(b: Backend) {
+    let (db, orm) = setup(b, &[ARTICLE_DDL]).await;
     let em = orm.em();
     em.native_insert([article("taken")]).await.unwrap();
     let existing = em.find_one_or_fail::<Article>(1).await.unwrap();
@@ -27,10 +34,10 @@ async fn a_unique_violation_mid_flush_changes_nothing_and_a_retry_succeeds() {
 
     let err = em.flush().await.unwrap_err();
     assert_eq!(err.unique_violation(), Some("article_slug_unique"), "{err}");
-    assert_eq!(err.code(), Some("23505"));
+    assert_eq!(err.code(), Some(caps(b).unique_violation_code));
     // The database is unchanged …
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM article").await, 1);
-    assert_eq!(scalar_i64(&db, "SELECT views::int8 FROM article").await, 0);
+    assert_eq!(scalar_i64(&db, "SELECT views FROM article").await, 0);
     // … and so is the EntityManager: no key written back, changes still pending.
     assert!(fresh.iter().all(|a| a.read().id == 0), "no key from a rolled-back insert");
     assert_eq!(existing.read().views, 10);
@@ -39,14 +46,13 @@ async fn a_unique_violation_mid_flush_changes_nothing_and_a_retry_succeeds() {
     fresh[2].write().slug = "fixed".into();
     em.flush().await.unwrap();
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM article").await, 5);
-    assert_eq!(scalar_i64(&db, "SELECT views::int8 FROM article WHERE id = 1").await, 10);
+    assert_eq!(scalar_i64(&db, "SELECT views FROM article WHERE id = 1").await, 10);
     assert!(fresh.iter().all(|a| a.read().id > 1));
     assert_eq!(existing.read().version, 2);
 }
 
-#[tokio::test]
-async fn an_optimistic_lock_conflict_between_two_entity_managers_is_detected() {
-    let (db, orm) = setup(ARTICLE_DDL).await;
+async fn an_optimistic_lock_conflict_between_two_entity_managers_is_detected(b: Backend) {
+    let (db, orm) = setup(b, &[ARTICLE_DDL]).await;
     orm.em().native_insert([article("a")]).await.unwrap();
     let (em1, em2) = (orm.em(), orm.em());
     let a1 = em1.find_one_or_fail::<Article>(1).await.unwrap();
@@ -57,30 +63,40 @@ async fn an_optimistic_lock_conflict_between_two_entity_managers_is_detected() {
     let err = em2.flush().await.unwrap_err();
     assert!(err.is_optimistic_lock(), "{err}");
     assert!(err.message().contains("Article") && err.message().contains('1'), "{}", err.message());
-    assert_eq!(
-        scalar_i64(&db, "SELECT views::int8 FROM article").await,
-        1,
-        "the loser wrote nothing"
-    );
+    assert_eq!(scalar_i64(&db, "SELECT views FROM article").await, 1, "the loser wrote nothing");
     // After a refresh the second writer can apply its change.
     assert!(em2.refresh(&a2).await.unwrap());
     a2.write().views = 2;
     em2.flush().await.unwrap();
-    assert_eq!(scalar_i64(&db, "SELECT version::int8 FROM article").await, 3);
+    assert_eq!(scalar_i64(&db, "SELECT version FROM article").await, 3);
 }
 
-#[tokio::test]
-async fn a_nul_byte_and_an_overlong_value_give_their_error_kinds() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn a_nul_byte_and_an_overlong_value_give_their_error_kinds(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
+    let caps = caps(b);
     let em = orm.em();
     let nul = em.create(PostEntity::new("nul\0byte", "x"));
-    let err = em.flush().await.unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::InvalidText, "{err}");
+    if caps.rejects_nul_in_text {
+        let err = em.flush().await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidText, "{err}");
+    } else {
+        // Declared difference: stored as given, NUL included.
+        em.flush().await.unwrap();
+        let stored = orm.em().find_one_or_fail::<PostEntity>(nul.key()).await.unwrap();
+        assert_eq!(stored.read().title, "nul\0byte");
+    }
     em.remove(&nul).unwrap();
 
     let long = em.create(PostEntity::new(&"x".repeat(300), "x"));
-    let err = em.flush().await.unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::ValueTooLong, "{err}");
+    if caps.enforces_varchar_length {
+        let err = em.flush().await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::ValueTooLong, "{err}");
+    } else {
+        // Declared difference: varchar(255) does not limit the length.
+        em.flush().await.unwrap();
+        let sql = "SELECT length(title) FROM post_entity WHERE id = ";
+        assert_eq!(scalar_i64(&db, &format!("{sql}{}", long.read().id)).await, 300);
+    }
     long.write().title = "é".repeat(255);
     em.flush().await.unwrap();
     assert_eq!(
@@ -90,9 +106,8 @@ async fn a_nul_byte_and_an_overlong_value_give_their_error_kinds() {
     );
 }
 
-#[tokio::test]
-async fn not_null_check_and_foreign_key_violations_are_told_apart() {
-    let (_db, orm) = setup(&format!("{POST_DDL}{ARTICLE_DDL}{NOTE_DDL}")).await;
+async fn not_null_check_and_foreign_key_violations_are_told_apart(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL, ARTICLE_DDL, NOTE_DDL]).await;
     let em = orm.em();
     let post = em.create(PostEntity::new("a", "b"));
     em.flush().await.unwrap();
@@ -103,7 +118,8 @@ async fn not_null_check_and_foreign_key_violations_are_told_apart() {
     note.write().body = Some("text".into());
     note.write().post_id = 999;
     let err = em.flush().await.unwrap_err();
-    assert_eq!(err.foreign_key_violation(), Some("note_post_id_foreign"), "{err}");
+    let expected = if caps(b).names_foreign_keys { "note_post_id_foreign" } else { "unknown" };
+    assert_eq!(err.foreign_key_violation(), Some(expected), "{err}");
     note.write().post_id = post.read().id;
     em.flush().await.unwrap();
 
@@ -116,12 +132,33 @@ async fn not_null_check_and_foreign_key_violations_are_told_apart() {
     );
 }
 
-#[tokio::test]
-async fn an_unreachable_database_is_a_connection_error_without_the_password() {
-    let config = StrataConfig::from_url("postgres://someone:s3cret@127.0.0.1:1/nowhere")
-        .connect_timeout(std::time::Duration::from_secs(2));
-    let err = Strata::connect(config).await.unwrap_err();
-    assert!(err.is_connection(), "{err}");
-    assert!(!err.to_string().contains("s3cret"), "{err}");
-    assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+async fn an_unreachable_database_is_a_connection_error_without_the_password(b: Backend) {
+    match b {
+        Backend::Postgres => {
+            let config = StrataConfig::from_url("postgres://someone:s3cret@127.0.0.1:1/nowhere")
+                .connect_timeout(std::time::Duration::from_secs(2));
+            let err = Strata::connect(config).await.unwrap_err();
+            assert!(err.is_connection(), "{err}");
+            assert!(!err.to_string().contains("s3cret"), "{err}");
+            assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+        }
+        Backend::Sqlite => {
+            // A file whose directory cannot exist: its would-be parent is a regular file.
+            let blocker = strata_test::SqliteTestDb::new();
+            std::fs::write(blocker.path(), b"a file, not a directory").unwrap();
+            let target = blocker.path().join("db.sqlite");
+            let config = StrataConfig::from_url(format!("sqlite://{}", target.display()));
+            let err = Strata::connect(config).await.unwrap_err();
+            assert!(err.is_connection(), "{err}");
+            assert!(err.to_string().contains(&target.display().to_string()), "{err}");
+        }
+    }
 }
+
+conformance!(
+    a_unique_violation_mid_flush_changes_nothing_and_a_retry_succeeds,
+    an_optimistic_lock_conflict_between_two_entity_managers_is_detected,
+    a_nul_byte_and_an_overlong_value_give_their_error_kinds,
+    not_null_check_and_foreign_key_violations_are_told_apart,
+    an_unreachable_database_is_a_connection_error_without_the_password,
+);

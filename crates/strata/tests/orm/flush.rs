@@ -1,10 +1,10 @@
 use crate::common::*;
 use strata::driver::StatementKind;
 use strata::prelude::*;
+use strata::{ColumnType, Value};
 
-#[tokio::test]
-async fn flush_with_no_change_sends_nothing() {
-    let (_db, orm) = setup(POST_DDL).await;
+async fn flush_with_no_change_sends_nothing(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("a", "1")]).await.unwrap();
     let post = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
@@ -17,9 +17,8 @@ async fn flush_with_no_change_sends_nothing() {
     assert!(orm.query_log().take().is_empty(), "no statement and no transaction");
 }
 
-#[tokio::test]
-async fn a_changed_entity_updates_only_its_changed_columns() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn a_changed_entity_updates_only_its_changed_columns(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("a", "1")]).await.unwrap();
     let post = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
@@ -37,17 +36,16 @@ async fn a_changed_entity_updates_only_its_changed_columns() {
         data[0].sql
     );
     assert_eq!(count(&log, StatementKind::Transaction), 2, "BEGIN and COMMIT: {log:#?}");
-    let row =
-        db.client().await.query_one("SELECT title, content FROM post_entity", &[]).await.unwrap();
-    assert_eq!((row.get::<_, String>(0), row.get::<_, String>(1)), ("a".into(), "changed".into()));
+    let rows =
+        db.query("SELECT title, content FROM post_entity", &[ColumnType::Text, ColumnType::Text]);
+    assert_eq!(rows.await, [[Value::Text("a".into()), Value::Text("changed".into())]]);
     orm.query_log().start_capture();
     em.flush().await.unwrap();
     assert!(orm.query_log().take().is_empty(), "the snapshot is renewed after a flush");
 }
 
-#[tokio::test]
-async fn persist_and_flush_inserts_and_writes_the_key_back() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn persist_and_flush_inserts_and_writes_the_key_back(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     let post = Managed::new(PostEntity::new("Hello", "World"));
     orm.query_log().start_capture();
@@ -67,9 +65,8 @@ async fn persist_and_flush_inserts_and_writes_the_key_back() {
 
 const N: usize = 10_000;
 
-#[tokio::test]
-async fn ten_thousand_inserts_updates_and_deletes_flush_in_batches() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn ten_thousand_inserts_updates_and_deletes_flush_in_batches(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     let chunk = orm.dialect().batch_rows(3);
     let expected = N.div_ceil(chunk);
@@ -123,9 +120,8 @@ async fn ten_thousand_inserts_updates_and_deletes_flush_in_batches() {
     assert_eq!(em.managed_count(), 0);
 }
 
-#[tokio::test]
-async fn removing_a_new_entity_before_flush_sends_nothing() {
-    let (_db, orm) = setup(POST_DDL).await;
+async fn removing_a_new_entity_before_flush_sends_nothing(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     let post = em.create(PostEntity::new("a", "1"));
     em.remove(&post).unwrap();
@@ -134,9 +130,8 @@ async fn removing_a_new_entity_before_flush_sends_nothing() {
     assert!(orm.query_log().take().is_empty());
 }
 
-#[tokio::test]
-async fn on_create_on_update_and_version_are_maintained() {
-    let (db, orm) = setup(ARTICLE_DDL).await;
+async fn on_create_on_update_and_version_are_maintained(b: Backend) {
+    let (db, orm) = setup(b, &[ARTICLE_DDL]).await;
     let em = orm.em();
     let a = em.create(article("first"));
     em.flush().await.unwrap();
@@ -154,13 +149,12 @@ async fn on_create_on_update_and_version_are_maintained() {
     assert_eq!(r.version, 2, "every UPDATE increments the version");
     assert_eq!(r.created_at, created, "on_create does not run on update");
     assert!(r.updated_at >= updated, "on_update ran");
-    let row = db.client().await.query_one("SELECT version, views FROM article", &[]).await.unwrap();
-    assert_eq!((row.get::<_, i32>(0), row.get::<_, i32>(1)), (2, 5));
+    let rows = db.query("SELECT version, views FROM article", &[ColumnType::I32, ColumnType::I32]);
+    assert_eq!(rows.await, [[Value::I32(2), Value::I32(5)]]);
 }
 
-#[tokio::test]
-async fn uuid_keys_are_generated_by_the_application() {
-    let (_db, orm) = setup(TAG_DDL).await;
+async fn uuid_keys_are_generated_by_the_application(b: Backend) {
+    let (_db, orm) = setup(b, &[TAG_DDL]).await;
     let em = orm.em();
     let tag = em.create(Tag { id: uuid::Uuid::nil(), name: "rust".into() });
     let explicit = uuid::Uuid::new_v4();
@@ -173,9 +167,8 @@ async fn uuid_keys_are_generated_by_the_application() {
     assert_eq!(em2.find_one_or_fail::<Tag>(explicit).await.unwrap().read().name, "orm");
 }
 
-#[tokio::test]
-async fn persisting_a_second_instance_with_a_managed_key_is_refused() {
-    let (_db, orm) = setup(POST_DDL).await;
+async fn persisting_a_second_instance_with_a_managed_key_is_refused(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("a", "1")]).await.unwrap();
     let _loaded = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
@@ -184,3 +177,14 @@ async fn persisting_a_second_instance_with_a_managed_key_is_refused() {
     assert_eq!(err.kind(), &ErrorKind::Usage);
     assert!(err.message().contains("already managed"), "{}", err.message());
 }
+
+conformance!(
+    flush_with_no_change_sends_nothing,
+    a_changed_entity_updates_only_its_changed_columns,
+    persist_and_flush_inserts_and_writes_the_key_back,
+    ten_thousand_inserts_updates_and_deletes_flush_in_batches,
+    removing_a_new_entity_before_flush_sends_nothing,
+    on_create_on_update_and_version_are_maintained,
+    uuid_keys_are_generated_by_the_application,
+    persisting_a_second_instance_with_a_managed_key_is_refused,
+);

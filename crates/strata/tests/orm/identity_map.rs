@@ -2,9 +2,8 @@ use crate::common::*;
 use strata::driver::StatementKind;
 use strata::prelude::*;
 
-#[tokio::test]
-async fn the_same_id_fetched_twice_is_one_instance_and_one_select() {
-    let (_db, orm) = setup(POST_DDL).await;
+async fn the_same_id_fetched_twice_is_one_instance_and_one_select(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
     orm.em().native_insert([PostEntity::new("Hello", "World")]).await.unwrap();
     let em = orm.em();
     orm.query_log().start_capture();
@@ -19,9 +18,8 @@ async fn the_same_id_fetched_twice_is_one_instance_and_one_select() {
     assert_eq!(b.read().title, "Changed");
 }
 
-#[tokio::test]
-async fn a_query_returns_the_instances_already_loaded() {
-    let (_db, orm) = setup(POST_DDL).await;
+async fn a_query_returns_the_instances_already_loaded(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("a", "1"), PostEntity::new("b", "2")]).await.unwrap();
     let one = em.find_one_or_fail::<PostEntity>(2).await.unwrap();
@@ -35,9 +33,8 @@ async fn a_query_returns_the_instances_already_loaded() {
     assert_eq!(all[1].read().title, "unsaved", "a query does not overwrite unsaved changes");
 }
 
-#[tokio::test]
-async fn two_entity_managers_have_separate_identity_maps() {
-    let (_db, orm) = setup(POST_DDL).await;
+async fn two_entity_managers_have_separate_identity_maps(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
     orm.em().native_insert([PostEntity::new("a", "1")]).await.unwrap();
     let (em1, em2) = (orm.em(), orm.em());
     let a = em1.find_one_or_fail::<PostEntity>(1).await.unwrap();
@@ -47,14 +44,13 @@ async fn two_entity_managers_have_separate_identity_maps() {
     assert_eq!(b.read().title, "a");
 }
 
-#[tokio::test]
-async fn refresh_reloads_and_clear_forgets() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn refresh_reloads_and_clear_forgets(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("a", "1")]).await.unwrap();
     let post = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
     post.write().title = "local change".into();
-    db.client().await.batch_execute(r#"UPDATE post_entity SET content = 'remote'"#).await.unwrap();
+    db.execute("UPDATE post_entity SET content = 'remote'").await;
     assert!(em.refresh(&post).await.unwrap());
     assert_eq!(post.get(), PostEntity { id: 1, title: "a".into(), content: "remote".into() });
     orm.query_log().start_capture();
@@ -66,14 +62,13 @@ async fn refresh_reloads_and_clear_forgets() {
     let again = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
     assert!(!Managed::ptr_eq(&again, &post), "after clear a new instance is loaded");
 
-    db.client().await.batch_execute("DELETE FROM post_entity").await.unwrap();
+    db.execute("DELETE FROM post_entity").await;
     assert!(!em.refresh(&again).await.unwrap(), "refresh of a deleted row reports it");
     assert!(em.find_one::<PostEntity>(1).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn get_reference_removes_without_loading() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn get_reference_removes_without_loading(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("a", "1"), PostEntity::new("b", "2")]).await.unwrap();
     let r = em.get_reference::<PostEntity>(2);
@@ -92,10 +87,18 @@ async fn get_reference_removes_without_loading() {
     assert!(Managed::ptr_eq(&r1.load(&em).await.unwrap(), &loaded));
 }
 
-#[tokio::test]
-async fn find_one_or_fail_names_the_entity_and_the_key() {
-    let (_db, orm) = setup(POST_DDL).await;
+async fn find_one_or_fail_names_the_entity_and_the_key(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
     let err = orm.em().find_one_or_fail::<PostEntity>(999).await.unwrap_err();
     assert!(err.is_not_found());
     assert_eq!(err.message(), "PostEntity not found (999)");
 }
+
+conformance!(
+    the_same_id_fetched_twice_is_one_instance_and_one_select,
+    a_query_returns_the_instances_already_loaded,
+    two_entity_managers_have_separate_identity_maps,
+    refresh_reloads_and_clear_forgets,
+    get_reference_removes_without_loading,
+    find_one_or_fail_names_the_entity_and_the_key,
+);

@@ -1,8 +1,8 @@
 use crate::common::*;
 use strata::prelude::*;
 
-async fn seeded() -> (strata_test::TestDb, Strata) {
-    let (db, orm) = setup(ARTICLE_DDL).await;
+async fn seeded(b: Backend) -> (Db, Strata) {
+    let (db, orm) = setup(b, &[ARTICLE_DDL]).await;
     let mut rows = Vec::new();
     for (i, slug) in ["alpha", "beta", "gamma", "delta", "epsilon"].iter().enumerate() {
         let mut a = article(slug);
@@ -19,9 +19,8 @@ fn slugs(found: &[Managed<Article>]) -> Vec<String> {
     found.iter().map(|a| a.read().slug.clone()).collect()
 }
 
-#[tokio::test]
-async fn every_filter_operator_selects_the_right_rows() {
-    let (_db, orm) = seeded().await;
+async fn every_filter_operator_selects_the_right_rows(b: Backend) {
+    let (_db, orm) = seeded(b).await;
     let f = Article::fields();
     let by_id = || FindOptions::new().order_by(f.id.asc());
     let cases: Vec<(&str, Filter<Article>, Vec<&str>)> = vec![
@@ -51,9 +50,8 @@ async fn every_filter_operator_selects_the_right_rows() {
     }
 }
 
-#[tokio::test]
-async fn order_limit_offset_count_and_find_and_count() {
-    let (_db, orm) = seeded().await;
+async fn order_limit_offset_count_and_find_and_count(b: Backend) {
+    let (_db, orm) = seeded(b).await;
     let em = orm.em();
     let f = Article::fields();
     let page = em
@@ -75,9 +73,8 @@ async fn order_limit_offset_count_and_find_and_count() {
     assert!(em.find_one_by_or_fail(f.slug.eq("zzz")).await.unwrap_err().is_not_found());
 }
 
-#[tokio::test]
-async fn filter_values_are_bound_never_executed() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn filter_values_are_bound_never_executed(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("a", "b")]).await.unwrap();
     let evil = "'; drop table post_entity; --";
@@ -92,9 +89,8 @@ async fn filter_values_are_bound_never_executed() {
     assert_eq!(stored.read().content, evil);
 }
 
-#[tokio::test]
-async fn native_operations_bypass_the_unit_of_work() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn native_operations_bypass_the_unit_of_work(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     let f = PostEntity::fields();
     assert_eq!(
@@ -112,3 +108,10 @@ async fn native_operations_bypass_the_unit_of_work() {
     );
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 2);
 }
+
+conformance!(
+    every_filter_operator_selects_the_right_rows,
+    order_limit_offset_count_and_find_and_count,
+    filter_values_are_bound_never_executed,
+    native_operations_bypass_the_unit_of_work,
+);

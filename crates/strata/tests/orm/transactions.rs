@@ -1,10 +1,10 @@
 use crate::common::*;
 use strata::driver::StatementKind;
 use strata::prelude::*;
+use strata::{ColumnType, Value};
 
-#[tokio::test]
-async fn transactional_commits_on_ok_and_adopts_the_fork_state() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn transactional_commits_on_ok_and_adopts_the_fork_state(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     orm.query_log().start_capture();
     let id = em
@@ -36,9 +36,8 @@ async fn transactional_commits_on_ok_and_adopts_the_fork_state() {
     assert_eq!(post.read().title, "in tx");
 }
 
-#[tokio::test]
-async fn transactional_rolls_back_on_err() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn transactional_rolls_back_on_err(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.native_insert([PostEntity::new("kept", "x")]).await.unwrap();
     let result: Result<(), Error> = em
@@ -57,9 +56,8 @@ async fn transactional_rolls_back_on_err() {
     assert!(em.find_one::<PostEntity>(1).await.unwrap().is_some());
 }
 
-#[tokio::test]
-async fn work_pending_before_transactional_is_flushed_inside_it() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn work_pending_before_transactional_is_flushed_inside_it(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     let pending = em.create(PostEntity::new("pending", "x"));
     em.transactional(|_tx| async move { Ok::<_, Error>(()) }).await.unwrap();
@@ -70,9 +68,8 @@ async fn work_pending_before_transactional_is_flushed_inside_it() {
     assert!(orm.query_log().take().is_empty(), "nothing left to flush");
 }
 
-#[tokio::test]
-async fn nested_transactional_uses_savepoints() {
-    let (db, orm) = setup(POST_DDL).await;
+async fn nested_transactional_uses_savepoints(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
     let em = orm.em();
     em.transactional(|tx| async move {
         tx.create(PostEntity::new("outer", "x"));
@@ -93,29 +90,31 @@ async fn nested_transactional_uses_savepoints() {
     })
     .await
     .unwrap();
-    let titles: Vec<String> = db
-        .client()
-        .await
-        .query("SELECT title FROM post_entity ORDER BY title", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    assert_eq!(titles, ["inner, kept", "outer"]);
+    let titles = db.query("SELECT title FROM post_entity ORDER BY title", &[ColumnType::Text]);
+    let text = |s: &str| vec![Value::Text(s.into())];
+    assert_eq!(titles.await, [text("inner, kept"), text("outer")]);
 }
 
-#[tokio::test]
-async fn a_failed_flush_inside_a_transaction_rolls_back_only_to_its_savepoint() {
-    let (db, orm) = setup(&format!("{POST_DDL}{ARTICLE_DDL}")).await;
+async fn a_failed_flush_inside_a_transaction_rolls_back_only_to_its_savepoint(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL, ARTICLE_DDL]).await;
     let em = orm.em();
+    let varchar_length = caps(b).enforces_varchar_length;
     em.transactional(|tx| async move {
         tx.create(PostEntity::new("first", "x"));
         tx.flush().await?;
-        let bad = tx.create(PostEntity::new(&"x".repeat(300), "x"));
-        let err = tx.flush().await.expect_err("too long");
-        assert_eq!(err.kind(), &ErrorKind::ValueTooLong);
-        bad.write().title = "fixed".into();
+        if varchar_length {
+            let bad = tx.create(PostEntity::new(&"x".repeat(300), "x"));
+            let err = tx.flush().await.expect_err("too long");
+            assert_eq!(err.kind(), &ErrorKind::ValueTooLong);
+            bad.write().title = "fixed".into();
+        } else {
+            // Declared difference: no length limit to violate, so a CHECK fails instead.
+            let bad = tx.create(Article { views: -1, ..article("a") });
+            let err = tx.flush().await.expect_err("views must not be negative");
+            assert!(matches!(err.kind(), ErrorKind::CheckViolation(_)), "{err}");
+            tx.create(PostEntity::new("fixed", "x"));
+            bad.write().views = 0;
+        }
         tx.flush().await?;
         Ok::<_, Error>(())
     })
@@ -123,3 +122,11 @@ async fn a_failed_flush_inside_a_transaction_rolls_back_only_to_its_savepoint() 
     .unwrap();
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 2);
 }
+
+conformance!(
+    transactional_commits_on_ok_and_adopts_the_fork_state,
+    transactional_rolls_back_on_err,
+    work_pending_before_transactional_is_flushed_inside_it,
+    nested_transactional_uses_savepoints,
+    a_failed_flush_inside_a_transaction_rolls_back_only_to_its_savepoint,
+);

@@ -1,9 +1,9 @@
 use crate::common::*;
 use strata::prelude::*;
+use strata::{ColumnType, Value};
 
-#[tokio::test]
-async fn every_field_type_round_trips() {
-    let (_db, orm) = setup(ARTICLE_DDL).await;
+async fn every_field_type_round_trips(b: Backend) {
+    let (_db, orm) = setup(b, &[ARTICLE_DDL]).await;
     let em = orm.em();
     let mut a = article("types");
     a.body = "Zażółć gęślą jaźń — 日本語 — 🦀".into();
@@ -34,16 +34,14 @@ async fn every_field_type_round_trips() {
     assert_eq!(normalise(loaded), normalise(expected));
 }
 
-#[tokio::test]
-async fn enums_are_stored_as_snake_case_text() {
-    let (db, orm) = setup(ARTICLE_DDL).await;
+async fn enums_are_stored_as_snake_case_text(b: Backend) {
+    let (db, orm) = setup(b, &[ARTICLE_DDL]).await;
     let mut a = article("e");
     a.status = Status::InReview;
     orm.em().native_insert([a]).await.unwrap();
-    let stored: String =
-        db.client().await.query_one("SELECT status FROM article", &[]).await.unwrap().get(0);
-    assert_eq!(stored, "in_review");
-    db.client().await.batch_execute("UPDATE article SET status = 'bogus'").await.unwrap();
+    let stored = db.query("SELECT status FROM article", &[ColumnType::Text]).await;
+    assert_eq!(stored, [[Value::Text("in_review".into())]]);
+    db.execute("UPDATE article SET status = 'bogus'").await;
     let err = orm.em().find_one::<Article>(1).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::InvalidValue, "{err}");
 }
@@ -56,16 +54,26 @@ struct BlogPost {
     title: String,
 }
 
-#[tokio::test]
-async fn the_schema_option_puts_tables_in_the_named_schema() {
-    let (db, orm) = setup(
-        r#"CREATE SCHEMA blog; CREATE TABLE blog.blog_post (id serial PRIMARY KEY, title varchar(255) NOT NULL);
+const SCHEMAS_DDL: Ddl = Ddl {
+    postgres: r#"CREATE SCHEMA blog; CREATE TABLE blog.blog_post (id serial PRIMARY KEY, title varchar(255) NOT NULL);
            CREATE SCHEMA app; CREATE TABLE app.post_entity (id serial PRIMARY KEY, title varchar(255) NOT NULL, content varchar(255) NOT NULL);"#,
-    )
-    .await;
+    // No schemas: a table of the same name in the one database is not used instead.
+    sqlite: r#"CREATE TABLE blog_post (id INTEGER PRIMARY KEY, title varchar(255) NOT NULL);"#,
+};
+
+async fn the_schema_option_puts_tables_in_the_named_schema(b: Backend) {
+    let (db, orm) = setup(b, &[SCHEMAS_DDL]).await;
     let em = orm.em();
     orm.query_log().start_capture();
     em.create(BlogPost { id: 0, title: "in blog".into() });
+    if !caps(b).schemas {
+        // Declared difference: the schema-qualified table does not exist, and the error says so.
+        let err = em.flush().await.unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Database, "{err}");
+        assert!(err.message().contains("blog.blog_post"), "{err}");
+        assert_eq!(scalar_i64(&db, "SELECT count(*) FROM blog_post").await, 0);
+        return;
+    }
     em.flush().await.unwrap();
     let log = orm.query_log().take();
     assert!(log.iter().any(|s| s.sql.contains(r#""blog"."blog_post""#)), "{log:#?}");
@@ -81,3 +89,9 @@ async fn the_schema_option_puts_tables_in_the_named_schema() {
     assert_eq!(again.read().title, "in app");
     assert_eq!(app.em().find_one_or_fail::<BlogPost>(1).await.unwrap().read().title, "in blog");
 }
+
+conformance!(
+    every_field_type_round_trips,
+    enums_are_stored_as_snake_case_text,
+    the_schema_option_puts_tables_in_the_named_schema,
+);
