@@ -103,6 +103,7 @@ mod attrs;
 mod db_enum;
 mod entity;
 mod errors;
+mod migrations;
 mod naming;
 mod types;
 
@@ -120,4 +121,15 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(DbEnum, attributes(strata))]
 pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     db_enum::db_enum_inner(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Embeds the migration files of a directory (relative to the crate's `Cargo.toml`) in the
+/// binary: expands to a `&'static [EmbeddedMigration]`. Use it as
+/// `strata_migrate::embed_migrations!("migrations")`, which names its own crate path; see
+/// `strata_migrate::files`. A malformed file name is a compile error naming the file.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    migrations::embed_migrations_inner(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -1,0 +1,112 @@
+//! Connecting to the configured database, and to its server's maintenance database for
+//! `database:create`.
+
+use std::sync::Arc;
+use strata_core::{Error, ErrorKind, Orm, Result, StrataConfig};
+
+/// Connects to the database of `config` and checks that it answers.
+pub(crate) async fn connect(config: &StrataConfig) -> Result<Orm> {
+    let url = config.connection_url();
+    let scheme = url.split("://").next().unwrap_or_default();
+    match scheme {
+        "postgres" | "postgresql" => {
+            let driver = strata_postgres::PgDriver::connect(config).await.map_err(advise)?;
+            Ok(Orm::new(Arc::new(driver), config.clone()))
+        }
+        other => Err(Error::config(format!(
+            "unsupported database URL scheme {other:?} in {}: set DATABASE_URL to \
+             postgres://user:password@host:port/database",
+            config.redacted_url()
+        ))),
+    }
+}
+
+/// Adds what to do next to a connection error.
+fn advise(e: Error) -> Error {
+    if e.kind() != &ErrorKind::Connection {
+        return e;
+    }
+    let hint = if e.code() == Some("3D000") {
+        "the database does not exist: create it with the `database:create` command"
+    } else if e.message().contains("DATABASE_URL") {
+        return e;
+    } else {
+        "set DATABASE_URL, or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD and \
+         POSTGRES_DB, to a server that is running"
+    };
+    let mut out = Error::new(ErrorKind::Connection, format!("{}\n{hint}", e.message()));
+    if let Some(code) = e.code() {
+        out = out.with_code(code.to_owned());
+    }
+    out.with_source(e)
+}
+
+/// The database name of `config`, and a configuration for the maintenance database `postgres`
+/// of the same server (to create the first from).
+pub(crate) fn maintenance(config: &StrataConfig) -> Result<(String, StrataConfig)> {
+    let mut maint = config.clone().pool_size(1);
+    let Some(url) = &config.url else {
+        maint.database = "postgres".into();
+        return Ok((config.database.clone(), maint));
+    };
+    let bad = || {
+        Error::config(format!(
+            "cannot find the database name in {}: expected postgres://user:password@host:port/database",
+            config.redacted_url()
+        ))
+    };
+    let after_scheme = url.find("://").ok_or_else(bad)? + 3;
+    let path_start = url[after_scheme..].find('/').map(|i| after_scheme + i).ok_or_else(bad)?;
+    let path_end = url[path_start..].find('?').map_or(url.len(), |i| path_start + i);
+    let name = decode(&url[path_start + 1..path_end]);
+    if name.is_empty() {
+        return Err(bad());
+    }
+    maint.url = Some(format!("{}/postgres{}", &url[..path_start], &url[path_end..]));
+    Ok((name, maint))
+}
+
+/// Percent-decodes a URL path segment.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maintenance_swaps_the_database_of_a_url() {
+        let c = StrataConfig::from_url("postgres://u:p@h:5/my%20db?sslmode=disable");
+        let (name, m) = maintenance(&c).unwrap();
+        assert_eq!(name, "my db");
+        assert_eq!(m.url.as_deref(), Some("postgres://u:p@h:5/postgres?sslmode=disable"));
+    }
+
+    #[test]
+    fn maintenance_swaps_the_database_of_parts() {
+        let c = StrataConfig { database: "blog".into(), ..StrataConfig::default() };
+        let (name, m) = maintenance(&c).unwrap();
+        assert_eq!(name, "blog");
+        assert_eq!(m.database, "postgres");
+    }
+
+    #[test]
+    fn a_url_without_a_database_is_an_error() {
+        assert!(maintenance(&StrataConfig::from_url("postgres://u@h")).is_err());
+    }
+}

@@ -1,0 +1,433 @@
+//! The commands run in-process as a library, against a real PostgreSQL (one database per
+//! test), checking exit codes, output and the database.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use strata::Entity;
+use strata::StrataConfig;
+use strata_cli::{Console, Project, run};
+use strata_test::TestDb;
+
+#[derive(Entity, Debug, Clone)]
+struct PostEntity {
+    #[strata(primary_key)]
+    id: i32,
+    title: String,
+    content: String,
+}
+
+/// A migrations directory of one test, removed afterwards.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new() -> Dir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "strata-cli-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        Dir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The files of the directory, sorted (the snapshot included).
+    fn files(&self) -> Vec<String> {
+        let mut out: Vec<String> = std::fs::read_dir(&self.0)
+            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    fn read(&self, suffix: &str) -> String {
+        let name = self.files().into_iter().find(|f| f.ends_with(suffix)).unwrap();
+        std::fs::read_to_string(self.0.join(name)).unwrap()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The output of one command.
+#[derive(Debug)]
+struct Ran {
+    code: u8,
+    out: String,
+    err: String,
+}
+
+async fn cli(project: &Project, config: &StrataConfig, args: &[&str]) -> Ran {
+    let console = Console::memory();
+    let argv = std::iter::once("posts-api").chain(args.iter().copied());
+    let code = run(project, config, argv, &console).await;
+    Ran { code, out: console.stdout(), err: console.stderr() }
+}
+
+fn posts(dir: &Dir) -> Project {
+    Project::new(&[PostEntity::meta()]).migrations_dir(dir.path())
+}
+
+/// The columns of `table` as `name type nullability`, in order.
+async fn columns(db: &TestDb, table: &str) -> Vec<String> {
+    let client = db.client().await;
+    let rows = client
+        .query(
+            "SELECT column_name::text, data_type::text, is_nullable::text, \
+             coalesce(column_default, '') FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+            &[&table],
+        )
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            let (name, ty, nullable, default): (String, String, String, String) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            format!("{name} {ty} {nullable} {default}").trim_end().to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn create_up_create_again_and_down_follow_the_article() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let project = posts(&dir);
+    let config = db.config();
+
+    let created =
+        cli(&project, &config, &["migration:create", "--name", "create_post_entity"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    assert!(created.out.contains("Created migration"), "{created:?}");
+    assert!(created.out.contains("_create_post_entity.up.sql"), "{created:?}");
+    assert!(created.out.contains("- create table \"post_entity\""), "{created:?}");
+    let files = dir.files();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(files[0], ".snapshot.json");
+    let up = dir.read(".up.sql");
+    assert!(
+        up.contains(
+            "create table \"post_entity\" (\"id\" serial primary key, \"title\" varchar(255) \
+             not null, \"content\" varchar(255) not null);"
+        ),
+        "{up}"
+    );
+    assert!(dir.read(".down.sql").contains("drop table \"post_entity\";"));
+
+    let applied = cli(&project, &config, &["migration:up"]).await;
+    assert_eq!(applied.code, 0, "{applied:?}");
+    assert!(applied.out.contains("_create_post_entity (1/1) … done in "), "{applied:?}");
+    assert_eq!(
+        columns(&db, "post_entity").await,
+        [
+            "id integer NO nextval('post_entity_id_seq'::regclass)",
+            "title character varying NO",
+            "content character varying NO",
+        ]
+    );
+
+    // Against the snapshot, then against the database: nothing to do either way.
+    let again = cli(&project, &config, &["migration:create"]).await;
+    assert_eq!((again.code, again.out.trim()), (0, "No changes required, schema is up-to-date"));
+    std::fs::remove_file(dir.path().join(".snapshot.json")).unwrap();
+    let again = cli(&project, &config, &["migration:create"]).await;
+    assert_eq!((again.code, again.out.trim()), (0, "No changes required, schema is up-to-date"));
+    assert_eq!(dir.files().len(), 2, "no file written");
+
+    let check = cli(&project, &config, &["migration:check"]).await;
+    assert_eq!(check.code, 0, "{check:?}");
+
+    let down = cli(&project, &config, &["migration:down"]).await;
+    assert_eq!(down.code, 0, "{down:?}");
+    assert!(down.out.contains("Reverted 1 migration"), "{down:?}");
+    assert!(columns(&db, "post_entity").await.is_empty(), "the table is gone");
+}
+
+#[tokio::test]
+async fn check_exits_1_while_entities_and_database_differ() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let project = posts(&dir);
+    let config = db.config();
+    let check = cli(&project, &config, &["migration:check"]).await;
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(check.out.contains("- create table \"post_entity\""), "{check:?}");
+    assert!(check.out.contains("migration:create"), "{check:?}");
+
+    let created = cli(&project, &config, &["schema:create", "--run"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    let check = cli(&project, &config, &["migration:check"]).await;
+    assert_eq!((check.code, check.out.trim()), (0, "No changes required, schema is up-to-date"));
+}
+
+#[tokio::test]
+async fn list_and_pending_show_names_and_times() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    for (id, sql) in [
+        ("20260101000000_a", "CREATE TABLE a (id int);"),
+        ("20260102000000_b", "CREATE TABLE b (id int);"),
+    ] {
+        std::fs::write(dir.path().join(format!("{id}.up.sql")), sql).unwrap();
+    }
+    let project = posts(&dir);
+    let config = db.config();
+    let list = cli(&project, &config, &["migration:list"]).await;
+    assert_eq!((list.code, list.out.trim()), (0, "No migrations have been applied"));
+    let pending = cli(&project, &config, &["migration:pending"]).await;
+    assert!(pending.out.contains("20260101000000_a") && pending.out.contains("20260102000000_b"));
+
+    let up = cli(&project, &config, &["migration:up", "--to", "20260101000000_a"]).await;
+    assert_eq!(up.code, 0, "{up:?}");
+    let list = cli(&project, &config, &["migration:list"]).await;
+    assert_eq!(list.code, 0);
+    assert!(list.out.contains("| Name "), "{}", list.out);
+    assert!(list.out.contains("Executed at"), "{}", list.out);
+    assert!(list.out.contains("| 20260101000000_a |"), "{}", list.out);
+    assert!(list.out.contains(" UTC |"), "{}", list.out);
+    assert!(!list.out.contains("20260102000000_b"), "{}", list.out);
+    let pending = cli(&project, &config, &["migration:pending"]).await;
+    assert!(!pending.out.contains("20260101000000_a"), "{}", pending.out);
+    assert!(pending.out.contains("20260102000000_b"), "{}", pending.out);
+
+    // `down` without a down file says which file to write.
+    let down = cli(&project, &config, &["migration:down", "--to", "0"]).await;
+    assert_eq!(down.code, 1, "{down:?}");
+    assert!(down.err.contains("20260101000000_a.down.sql"), "{down:?}");
+}
+
+#[tokio::test]
+async fn a_failing_migration_exits_1_naming_it_and_its_statement() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    std::fs::write(dir.path().join("20260101000000_ok.up.sql"), "CREATE TABLE ok (id int);")
+        .unwrap();
+    std::fs::write(
+        dir.path().join("20260102000000_broken.up.sql"),
+        "CREATE TABLE t (id int);\nALTER TABLE nowhere ADD COLUMN x int;",
+    )
+    .unwrap();
+    let ran = cli(&posts(&dir), &db.config(), &["migration:up"]).await;
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.out.contains("20260101000000_ok (1/2) … done in"), "{ran:?}");
+    assert!(ran.out.contains("20260102000000_broken (2/2) … failed"), "{ran:?}");
+    assert!(ran.err.starts_with("error: migration 20260102000000_broken failed"), "{ran:?}");
+    assert!(ran.err.contains("statement 2 of 2: ALTER TABLE nowhere"), "{ran:?}");
+    assert!(ran.err.contains("\"nowhere\" does not exist"), "{ran:?}");
+}
+
+#[tokio::test]
+async fn destructive_changes_need_allow_destructive() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let config = db.config();
+    assert_eq!(cli(&posts(&dir), &config, &["migration:create"]).await.code, 0);
+    assert_eq!(cli(&posts(&dir), &config, &["migration:up"]).await.code, 0);
+
+    // The entity is gone from the code: its table would be dropped.
+    let none = Project::new(&[]).migrations_dir(dir.path());
+    let refused = cli(&none, &config, &["migration:create"]).await;
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.err.contains("lose data"), "{refused:?}");
+    assert!(refused.err.contains("drop table \"post_entity\""), "{refused:?}");
+    assert!(refused.err.contains("--allow-destructive"), "{refused:?}");
+    assert_eq!(dir.files().len(), 3, "nothing written");
+
+    let dumped = cli(&none, &config, &["migration:create", "--allow-destructive", "--dump"]).await;
+    assert_eq!(dumped.code, 0, "{dumped:?}");
+    assert!(dumped.out.contains("drop table \"post_entity\";"), "{dumped:?}");
+    assert_eq!(dir.files().len(), 3, "--dump writes nothing");
+
+    let allowed = cli(&none, &config, &["migration:create", "--allow-destructive"]).await;
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+    assert_eq!(dir.files().len(), 5);
+    assert_eq!(cli(&none, &config, &["migration:up"]).await.code, 0);
+    assert!(columns(&db, "post_entity").await.is_empty());
+}
+
+#[tokio::test]
+async fn initial_and_blank_migrations_need_no_database() {
+    let dir = Dir::new();
+    // Nothing listens on port 1: any attempt to connect would fail the command.
+    let config = StrataConfig::from_url("postgres://app:secret@127.0.0.1:1/nowhere");
+    let initial = cli(&posts(&dir), &config, &["migration:create", "--initial"]).await;
+    assert_eq!(initial.code, 0, "{initial:?}");
+    assert!(dir.read(".up.sql").contains("create table \"post_entity\""));
+    let again = cli(&posts(&dir), &config, &["migration:create", "--initial"]).await;
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(again.err.contains("--initial creates the first one only"), "{again:?}");
+    let same = cli(&posts(&dir), &config, &["migration:create"]).await;
+    assert_eq!(same.out.trim(), "No changes required, schema is up-to-date", "{same:?}");
+    let blank = cli(&posts(&dir), &config, &["migration:create", "--blank", "-n", "seed"]).await;
+    assert_eq!(blank.code, 0, "{blank:?}");
+    assert!(dir.files().iter().any(|f| f.ends_with("_seed.up.sql")), "{:?}", dir.files());
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_named_without_its_password() {
+    let dir = Dir::new();
+    let config = StrataConfig::from_url("postgres://app:secret@127.0.0.1:1/blog")
+        .connect_timeout(std::time::Duration::from_secs(2));
+    let ran = cli(&posts(&dir), &config, &["migration:up"]).await;
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.err.contains("postgres://app:***@127.0.0.1:1/blog"), "{ran:?}");
+    assert!(ran.err.contains("DATABASE_URL"), "{ran:?}");
+    assert!(!ran.err.contains("secret") && !ran.out.contains("secret"), "{ran:?}");
+}
+
+#[tokio::test]
+async fn a_missing_database_suggests_database_create_which_creates_it() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let name = format!("{}_created", db.name());
+    let url = format!("{}_created", db.url());
+    let config = StrataConfig::from_url(url).pool_size(1);
+    let ran = cli(&posts(&dir), &config, &["migration:up"]).await;
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.err.contains("database:create"), "{ran:?}");
+
+    let created = cli(&posts(&dir), &config, &["database:create"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    assert_eq!(created.out.trim(), format!("Created database {name}"));
+    let again = cli(&posts(&dir), &config, &["database:create"]).await;
+    assert_eq!(again.out.trim(), format!("Database {name} already exists"), "{again:?}");
+    let up = cli(&posts(&dir), &config, &["migration:up"]).await;
+    assert_eq!(up.code, 0, "{up:?}");
+    db.client()
+        .await
+        .batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn debug_shows_the_configuration_without_password_and_every_entity() {
+    let dir = Dir::new();
+    let config = StrataConfig::from_url("postgres://app:secret@127.0.0.1:1/blog")
+        .connect_timeout(std::time::Duration::from_secs(1));
+    let ran = cli(&posts(&dir), &config, &["debug"]).await;
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(ran.out.contains("postgres://app:***@127.0.0.1:1/blog"), "{ran:?}");
+    assert!(!ran.out.contains("secret"), "{ran:?}");
+    assert!(ran.out.contains("unreachable"), "{ran:?}");
+    assert!(ran.out.contains("PostEntity -> table post_entity"), "{ran:?}");
+    assert!(ran.out.contains("title    varchar(255)  not null"), "{ran:?}");
+    assert!(ran.out.contains("id       int  primary key, generated, not null"), "{ran:?}");
+}
+
+#[tokio::test]
+async fn schema_commands_dump_run_drop_and_fresh() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let project = posts(&dir);
+    let config = db.config();
+    let dump = cli(&project, &config, &["schema:create", "--dump"]).await;
+    assert_eq!(dump.code, 0, "{dump:?}");
+    assert!(dump.out.starts_with("create table \"post_entity\""), "{dump:?}");
+    assert!(columns(&db, "post_entity").await.is_empty(), "--dump runs nothing");
+
+    assert_eq!(cli(&project, &config, &["schema:update", "--run"]).await.code, 0);
+    assert_eq!(columns(&db, "post_entity").await.len(), 3);
+    let update = cli(&project, &config, &["schema:update", "--dump"]).await;
+    assert!(update.out.contains("No changes required"), "{update:?}");
+
+    db.client().await.batch_execute("CREATE TABLE stray (id int)").await.unwrap();
+    let drop = cli(&project, &config, &["schema:drop", "--run"]).await;
+    assert_eq!(drop.code, 0, "{drop:?}");
+    assert!(columns(&db, "post_entity").await.is_empty());
+    assert_eq!(columns(&db, "stray").await.len(), 1, "only the entities' tables are dropped");
+
+    let fresh = cli(&project, &config, &["schema:fresh", "--run"]).await;
+    assert_eq!(fresh.code, 0, "{fresh:?}");
+    assert!(columns(&db, "stray").await.is_empty(), "fresh drops everything");
+    assert_eq!(columns(&db, "post_entity").await.len(), 3);
+}
+
+#[tokio::test]
+async fn migration_fresh_reapplies_everything() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let project = posts(&dir);
+    let config = db.config();
+    assert_eq!(cli(&project, &config, &["migration:create"]).await.code, 0);
+    assert_eq!(cli(&project, &config, &["migration:up"]).await.code, 0);
+    let client = db.client().await;
+    client
+        .batch_execute("INSERT INTO post_entity (title, content) VALUES ('a', 'b')")
+        .await
+        .unwrap();
+    let fresh = cli(&project, &config, &["migration:fresh"]).await;
+    assert_eq!(fresh.code, 0, "{fresh:?}");
+    assert!(fresh.out.contains("Dropped table public.post_entity\n"), "{fresh:?}");
+    assert!(fresh.out.contains("Dropped table public.strata_migrations\n"), "{fresh:?}");
+    assert!(!fresh.out.contains("sequence"), "owned sequences go with their tables: {fresh:?}");
+    assert!(fresh.out.contains("applied 1 migration"), "{fresh:?}");
+    let n: i64 = client.query_one("SELECT count(*) FROM post_entity", &[]).await.unwrap().get(0);
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2_and_help_exits_0() {
+    let dir = Dir::new();
+    let project = posts(&dir);
+    let config = StrataConfig::default();
+    for args in [
+        &["migration:nope"][..],
+        &["migration:up", "--bogus"],
+        &["schema:create"],
+        &["schema:update", "--run", "--dump"],
+        &["schema:fresh"],
+        &["migration:create", "--blank", "--initial"],
+    ] {
+        let ran = cli(&project, &config, args).await;
+        assert_eq!(ran.code, 2, "{args:?}: {ran:?}");
+        assert!(ran.err.contains("Usage"), "{args:?}: {ran:?}");
+    }
+    for command in [
+        "migration:create",
+        "migration:up",
+        "migration:down",
+        "migration:list",
+        "migration:pending",
+        "migration:check",
+        "migration:fresh",
+        "schema:create",
+        "schema:update",
+        "schema:drop",
+        "schema:fresh",
+        "database:create",
+        "debug",
+    ] {
+        let ran = cli(&project, &config, &[command, "--help"]).await;
+        assert_eq!(ran.code, 0, "{command}: {ran:?}");
+        assert!(ran.out.contains(&format!("Usage: posts-api {command}")), "{command}: {ran:?}");
+    }
+    let ran = cli(&project, &config, &["--help"]).await;
+    assert_eq!(ran.code, 0);
+    assert!(ran.out.contains("migration:create"), "{ran:?}");
+}
+
+#[test]
+fn is_command_recognises_the_prefixes() {
+    for yes in ["migration:up", "schema:drop", "database:create", "debug", "migration:whatever"] {
+        assert!(strata_cli::is_command(yes), "{yes}");
+    }
+    for no in ["serve", "--port", "migration", "debugger"] {
+        assert!(!strata_cli::is_command(no), "{no}");
+    }
+    let argv = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert!(strata_cli::is_command_line(argv(&["posts-api", "migration:up"])));
+    assert!(!strata_cli::is_command_line(argv(&["posts-api"])));
+}
