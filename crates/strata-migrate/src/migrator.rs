@@ -45,7 +45,7 @@ use strata_core::driver::{Connection, Param, Statement, StatementKind};
 use strata_core::{ColumnType, Error, Orm, Result, Value};
 
 /// The name of the tracking table. Schema introspection leaves it out of the diff.
-pub const TRACKING_TABLE: &str = "strata_migrations";
+pub use crate::introspect::TRACKING_TABLE;
 
 /// The key of the PostgreSQL advisory lock held while migrating.
 pub const LOCK_KEY: i64 = backend::LOCK_KEY;

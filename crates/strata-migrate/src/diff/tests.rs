@@ -205,7 +205,7 @@ fn foreign_keys_are_added_after_tables_and_dropped_before() {
     assert_eq!(
         sql.up,
         [
-            r#"create schema "blog""#,
+            r#"create schema if not exists "blog""#,
             r#"create table "post" ("id" serial primary key, "title" varchar(255) not null)"#,
             r#"create table "blog"."comment" ("id" uuid not null, "post_id" int not null)"#,
             r#"alter table "blog"."comment" add constraint "comment_post_id_foreign" foreign key ("post_id") references "post" ("id") on delete cascade"#,

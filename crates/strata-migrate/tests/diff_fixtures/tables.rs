@@ -156,7 +156,7 @@ mod other_schema {
             entities: &[Post::meta()],
             namespaces: &["blog", "public"],
             up: &[
-                r#"create schema "blog""#,
+                r#"create schema if not exists "blog""#,
                 r#"create table "blog"."post" ("id" serial primary key, "title" varchar(255) not null)"#,
                 r#"create index "post_title_index" on "blog"."post" ("title")"#,
             ],
