@@ -1,0 +1,247 @@
+//! The service's configuration, from environment variables (and an optional `.env`, loaded by
+//! `main` before this runs).
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `DATABASE_URL` | `postgres://user:password@host:port/db` | — |
+//! | `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB` | the article's variables, used when `DATABASE_URL` is not set | `127.0.0.1`, `5432`, `postgres`, none, `postgres` |
+//! | `STRATA_SCHEMA` | the schema of the posts table | the search path (`public`) |
+//! | `STRATA_POOL_SIZE`, `STRATA_LOG_SQL` | pool size; log every statement | `10`, `false` |
+//! | `SQLITE_PATH` | the SQLite file used when no PostgreSQL variable is set | `./data/posts.sqlite` |
+//! | `PORT` | the HTTP port | `3000` |
+//! | `REQUEST_TIMEOUT_SECS` | a request taking longer is answered with 408 | `30` |
+//! | `RUST_LOG` (or `LOG_LEVEL`) | log filter (`info`, `posts_api=debug,tower_http=info`, …) | `info` |
+//!
+//! Every invalid variable is reported, one line each, before start-up stops.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use strata::StrataConfig;
+
+/// The variables that select PostgreSQL when any of them is set.
+const POSTGRES_VARIABLES: [&str; 6] = [
+    "DATABASE_URL",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_DB",
+];
+
+/// The SQLite file used when no database is configured.
+pub const DEFAULT_SQLITE_PATH: &str = "./data/posts.sqlite";
+
+/// The configuration of the service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The HTTP port.
+    pub port: u16,
+    /// Where the posts are stored.
+    pub database: DatabaseChoice,
+    /// The log filter (`tracing_subscriber::EnvFilter` directives).
+    pub log_filter: String,
+    /// How long a request may take before it is answered with 408.
+    pub request_timeout: Duration,
+}
+
+/// Which database stores the posts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseChoice {
+    /// PostgreSQL: `DATABASE_URL` or one of the `POSTGRES_*` variables is set.
+    Postgres(StrataConfig),
+    /// SQLite: nothing points at PostgreSQL; the file's path (`SQLITE_PATH` or a `sqlite:` URL).
+    Sqlite(PathBuf),
+}
+
+/// An invalid configuration: one problem per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// What is wrong, one entry per variable.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problems.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    ///
+    /// Every invalid variable, one line each.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads variables through `get` (the environment, or a map in tests).
+    ///
+    /// # Errors
+    ///
+    /// Every invalid variable, one line each.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let mut problems = Vec::new();
+
+        let port = match get("PORT") {
+            None => 3000,
+            Some(p) => p.trim().parse::<u16>().unwrap_or_else(|_| {
+                problems.push(format!("PORT must be a port number (0-65535), got {p:?}"));
+                0
+            }),
+        };
+
+        let request_timeout = match get("REQUEST_TIMEOUT_SECS") {
+            None => crate::AppState::DEFAULT_REQUEST_TIMEOUT,
+            Some(s) => match s.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Duration::from_secs(n),
+                _ => {
+                    problems.push(format!(
+                        "REQUEST_TIMEOUT_SECS must be a positive number of seconds, got {s:?}"
+                    ));
+                    crate::AppState::DEFAULT_REQUEST_TIMEOUT
+                }
+            },
+        };
+
+        let log_filter = match (get("RUST_LOG"), get("LOG_LEVEL")) {
+            (Some(filter), _) => {
+                if let Err(e) = tracing_subscriber::EnvFilter::try_new(&filter) {
+                    problems
+                        .push(format!("RUST_LOG is not a valid log filter ({e}), got {filter:?}"));
+                }
+                filter
+            }
+            (None, Some(level)) => {
+                let level = level.trim().to_ascii_lowercase();
+                if !["error", "warn", "info", "debug", "trace", "off"].contains(&level.as_str()) {
+                    problems.push(format!(
+                        "LOG_LEVEL must be one of error, warn, info, debug, trace, off, got {level:?}"
+                    ));
+                }
+                level
+            }
+            (None, None) => "info".to_owned(),
+        };
+
+        let database = match get("DATABASE_URL") {
+            Some(url) if url.starts_with("sqlite:") => {
+                let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+                Some(DatabaseChoice::Sqlite(PathBuf::from(path)))
+            }
+            Some(url) if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) => {
+                problems.push(format!(
+                    "DATABASE_URL must start with postgres:// or postgresql:// (or sqlite:), got {:?}",
+                    strata::config::redact_url(&url)
+                ));
+                None
+            }
+            _ if POSTGRES_VARIABLES.iter().any(|k| get(k).is_some()) => {
+                match StrataConfig::from_lookup(get) {
+                    Ok(config) => Some(DatabaseChoice::Postgres(config)),
+                    Err(e) => {
+                        problems.extend(e.message().lines().map(str::to_owned));
+                        None
+                    }
+                }
+            }
+            _ => {
+                let path = get("SQLITE_PATH").unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned());
+                Some(DatabaseChoice::Sqlite(PathBuf::from(path)))
+            }
+        };
+
+        match database {
+            Some(database) if problems.is_empty() => {
+                Ok(Self { port, database, log_filter, request_timeout })
+            }
+            _ => Err(ConfigError { problems }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn nothing_set_chooses_sqlite_on_port_3000() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)));
+        assert_eq!(c.log_filter, "info");
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+        let c = load(&[("SQLITE_PATH", "/tmp/p.sqlite")]).unwrap();
+        assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from("/tmp/p.sqlite")));
+    }
+
+    #[test]
+    fn the_article_variables_choose_postgres() {
+        let c = load(&[
+            ("POSTGRES_HOST", "db"),
+            ("POSTGRES_PORT", "5433"),
+            ("POSTGRES_USER", "admin"),
+            ("POSTGRES_PASSWORD", "admin"),
+            ("POSTGRES_DB", "nestjs"),
+            ("STRATA_SCHEMA", "blog"),
+            ("PORT", "8080"),
+        ])
+        .unwrap();
+        assert_eq!(c.port, 8080);
+        let DatabaseChoice::Postgres(pg) = c.database else { panic!("expected PostgreSQL") };
+        assert_eq!(pg.redacted_url(), "postgres://admin:***@db:5433/nestjs");
+        assert_eq!(pg.default_schema.as_deref(), Some("blog"));
+    }
+
+    #[test]
+    fn database_url_chooses_the_driver_by_scheme() {
+        let c = load(&[("DATABASE_URL", "postgresql://u:p@h/d")]).unwrap();
+        assert!(matches!(c.database, DatabaseChoice::Postgres(_)));
+        let c = load(&[("DATABASE_URL", "sqlite://data/x.sqlite")]).unwrap();
+        assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from("data/x.sqlite")));
+    }
+
+    #[test]
+    fn every_invalid_variable_is_one_line_and_passwords_stay_hidden() {
+        let e = load(&[
+            ("PORT", "http"),
+            ("POSTGRES_PORT", "99999"),
+            ("STRATA_POOL_SIZE", "0"),
+            ("LOG_LEVEL", "loud"),
+            ("REQUEST_TIMEOUT_SECS", "0"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.problems.len(), 5, "{e}");
+        for (problem, variable) in
+            e.problems.iter().zip(["PORT", "REQUEST_TIMEOUT_SECS", "LOG_LEVEL"])
+        {
+            assert!(problem.starts_with(variable), "{problem}");
+        }
+        let e = load(&[("DATABASE_URL", "mysql://root:hunter2@h/d")]).unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn rust_log_wins_over_log_level_and_is_validated() {
+        assert_eq!(
+            load(&[("RUST_LOG", "debug"), ("LOG_LEVEL", "warn")]).unwrap().log_filter,
+            "debug"
+        );
+        assert_eq!(load(&[("LOG_LEVEL", "WARN")]).unwrap().log_filter, "warn");
+        assert!(load(&[("RUST_LOG", "posts_api=notalevel")]).is_err());
+    }
+}

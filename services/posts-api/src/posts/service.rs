@@ -1,0 +1,78 @@
+//! [`PostsService`]: the article's service on a request-scoped EntityManager.
+//!
+//! Per call it sends: `get_all_posts` one SELECT; `get_post_by_id` one SELECT; `create_post`
+//! one INSERT in a transaction; `update_post` one SELECT and an UPDATE of only the changed
+//! columns (nothing when nothing changed); `delete_post` one SELECT and one DELETE.
+
+use strata::query::FindOptions;
+use strata::{Entity, EntityManager};
+
+use super::dto::{CreatePostDto, UpdatePostDto};
+use super::entity::PostEntity;
+
+/// What a posts operation can fail with.
+#[derive(Debug)]
+pub enum PostsError {
+    /// No post has this id.
+    NotFound(i32),
+    /// The database failed (unreachable, a constraint, …).
+    Database(strata::Error),
+}
+
+impl From<strata::Error> for PostsError {
+    fn from(e: strata::Error) -> Self {
+        Self::Database(e)
+    }
+}
+
+/// The posts service of one request.
+#[derive(Debug)]
+pub struct PostsService {
+    em: EntityManager,
+}
+
+impl PostsService {
+    /// A service over `em` (a fresh fork per request).
+    pub fn new(em: EntityManager) -> Self {
+        Self { em }
+    }
+
+    /// Every post, ordered by id ascending.
+    pub async fn get_all_posts(&self) -> Result<Vec<PostEntity>, PostsError> {
+        let by_id = FindOptions::new().order_by(PostEntity::fields().id.asc());
+        let posts = self.em.find_all::<PostEntity>(by_id).await?;
+        Ok(posts.iter().map(|p| p.get()).collect())
+    }
+
+    /// The post with this id.
+    pub async fn get_post_by_id(&self, id: i32) -> Result<PostEntity, PostsError> {
+        self.em.find_one::<PostEntity>(id).await?.map(|p| p.get()).ok_or(PostsError::NotFound(id))
+    }
+
+    /// Creates a post; the database assigns its id.
+    pub async fn create_post(&self, post: CreatePostDto) -> Result<PostEntity, PostsError> {
+        let CreatePostDto { title, content } = post;
+        let new_post = self.em.create(PostEntity { id: 0, title, content });
+        self.em.persist_and_flush(&new_post).await?;
+        Ok(new_post.get())
+    }
+
+    /// Sets the fields present in `post` and writes the columns that changed.
+    pub async fn update_post(
+        &self,
+        id: i32,
+        post: UpdatePostDto,
+    ) -> Result<PostEntity, PostsError> {
+        let existing = self.em.find_one::<PostEntity>(id).await?.ok_or(PostsError::NotFound(id))?;
+        self.em.assign(&existing, &post)?;
+        self.em.flush().await?;
+        Ok(existing.get())
+    }
+
+    /// Deletes the post with this id.
+    pub async fn delete_post(&self, id: i32) -> Result<(), PostsError> {
+        let existing = self.em.find_one::<PostEntity>(id).await?.ok_or(PostsError::NotFound(id))?;
+        self.em.remove_and_flush(&existing).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! [`AppState`]: what every request handler shares — the ORM (its pool), the schema gate and
+//! the request timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use strata::Strata;
+
+use crate::db::SchemaGate;
+use crate::http::error::ApiError;
+use crate::posts::service::PostsService;
+
+/// The state of the application, cheap to clone (one per request).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    orm: Strata,
+    schema: Arc<SchemaGate>,
+    request_timeout: Duration,
+}
+
+impl AppState {
+    /// The default time a request may take before it is answered with 408.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// State over an ORM whose database may not be reachable yet: the schema is prepared by
+    /// the first request that finds the database up.
+    pub fn new(orm: Strata) -> Self {
+        Self {
+            orm,
+            schema: Arc::new(SchemaGate::default()),
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    /// Sets the request timeout.
+    #[must_use]
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The ORM.
+    pub fn orm(&self) -> &Strata {
+        &self.orm
+    }
+
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// Prepares the schema if no request has done so yet. Start-up calls it once so that a
+    /// reachable database is ready before the first request; a failure here is not fatal.
+    pub async fn ensure_schema(&self) -> strata::Result<()> {
+        self.schema.ensure(&self.orm).await
+    }
+
+    /// A `PostsService` over a fresh, request-scoped EntityManager.
+    pub(crate) async fn posts(&self) -> Result<PostsService, ApiError> {
+        self.ensure_schema().await?;
+        Ok(PostsService::new(self.orm.em()))
+    }
+}

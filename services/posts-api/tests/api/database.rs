@@ -1,0 +1,139 @@
+//! The database going away and coming back, constraint violations, internal errors, the
+//! request timeout and graceful shutdown.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+use strata::StrataConfig;
+
+use crate::helpers::{
+    bring_database_back, client, send, serve_in_background, spawn_app, spawn_app_with,
+    spawn_lazy_app, take_database_away,
+};
+
+const UNAVAILABLE: &str = r#"{"statusCode":503,"message":"The database is unavailable; try again in a few seconds","error":"Service Unavailable"}"#;
+
+#[tokio::test]
+async fn an_unreachable_database_returns_503_with_the_nestjs_body() {
+    let config = StrataConfig::from_url("postgres://postgres@127.0.0.1:1/posts")
+        .connect_timeout(Duration::from_secs(2));
+    let app = spawn_lazy_app(config).await;
+    let answers = [
+        ("GET /posts", app.get("/posts").await),
+        ("GET /posts/1", app.get("/posts/1").await),
+        ("POST /posts", app.post_json("/posts", &json!({"title": "t", "content": "c"})).await),
+        ("PATCH /posts/1", app.patch_json("/posts/1", &json!({"title": "t"})).await),
+        ("DELETE /posts/1", app.delete("/posts/1").await),
+        ("GET /health", app.get("/health").await),
+    ];
+    for (case, answer) in answers {
+        assert_eq!(answer.status, 503, "{case}: {}", answer.text);
+        assert_eq!(answer.text, UNAVAILABLE, "{case}");
+        assert_eq!(answer.header("retry-after"), Some("1"), "{case}");
+    }
+    let invalid = app.post_json("/posts", &json!({})).await;
+    assert_eq!(invalid.status, 400, "validation needs no database");
+}
+
+#[tokio::test]
+async fn the_service_recovers_when_the_database_goes_away_and_comes_back() {
+    let app = spawn_app().await;
+    app.create_post("Hello", "World").await;
+    assert_eq!(app.get("/posts/1").await.status, 200);
+
+    take_database_away(app.db()).await;
+    for path in ["/posts", "/posts/1", "/health"] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status, 503, "GET {path} while the database is away: {}", answer.text);
+        assert_eq!(answer.text, UNAVAILABLE, "GET {path}");
+    }
+
+    bring_database_back(app.db()).await;
+    let answer = app.get("/posts/1").await;
+    assert_eq!(answer.status, 200, "after the database came back: {}", answer.text);
+    assert_eq!(answer.text, r#"{"id":1,"title":"Hello","content":"World"}"#);
+    assert_eq!(app.create_post("again", "ok").await["id"], json!(2));
+}
+
+#[tokio::test]
+async fn the_service_starts_before_its_database_and_creates_the_schema_when_it_arrives() {
+    let db = strata_test::TestDb::new().await;
+    take_database_away(&db).await;
+    let app = spawn_lazy_app(db.config().connect_timeout(Duration::from_secs(2))).await;
+    assert_eq!(app.get("/posts").await.status, 503, "no database yet");
+
+    bring_database_back(&db).await;
+    let answer = app.get("/posts").await;
+    assert_eq!((answer.status, answer.text.as_str()), (200, "[]"), "the table was created");
+    assert_eq!(app.create_post("first", "post").await["id"], json!(1));
+}
+
+#[tokio::test]
+async fn a_unique_violation_returns_409() {
+    let app = spawn_app().await;
+    app.sql(r#"CREATE UNIQUE INDEX "post_title_key" ON "post_entity" ("title")"#).await;
+    app.create_post("same", "c").await;
+    let answer = app.post_json("/posts", &json!({"title": "same", "content": "d"})).await;
+    assert_eq!(answer.status, 409, "{}", answer.text);
+    let body = answer.json();
+    assert_eq!(body["statusCode"], json!(409));
+    assert_eq!(body["error"], json!("Conflict"));
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("post_title_key")), "{body}");
+    let other = app.create_post("other", "c").await;
+    let path = format!("/posts/{}", other["id"]);
+    let answer = app.patch_json(&path, &json!({"title": "same"})).await;
+    assert_eq!(answer.status, 409, "PATCH too: {}", answer.text);
+}
+
+#[tokio::test]
+async fn an_unexpected_database_error_returns_500_without_any_detail() {
+    let app = spawn_app().await;
+    app.sql(r#"DROP TABLE "post_entity""#).await;
+    for answer in [app.get("/posts").await, app.get("/posts/1").await] {
+        assert_eq!(answer.status, 500);
+        assert_eq!(answer.text, r#"{"statusCode":500,"message":"Internal server error"}"#);
+    }
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_returns_408() {
+    let app = spawn_app_with(|s| s.with_request_timeout(Duration::from_millis(500))).await;
+    let mut locker = app.db().client().await;
+    let tx = locker.transaction().await.unwrap();
+    tx.batch_execute(r#"LOCK TABLE "post_entity" IN ACCESS EXCLUSIVE MODE"#).await.unwrap();
+    let answer = app.get("/posts").await;
+    assert_eq!(answer.status, 408, "{}", answer.text);
+    assert_eq!(answer.text, r#"{"statusCode":408,"message":"Request Timeout"}"#);
+    tx.rollback().await.unwrap();
+    assert_eq!(app.get("/posts").await.status, 200, "the pool survived the cancelled query");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_lets_in_flight_requests_finish() {
+    let base = spawn_app().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let address = serve_in_background(posts_api::AppState::new(base.orm.clone()), async {
+        let _ = stopped.await;
+    })
+    .await;
+    let mut locker = base.db().client().await;
+    let tx = locker.transaction().await.unwrap();
+    tx.batch_execute(r#"LOCK TABLE "post_entity" IN ACCESS EXCLUSIVE MODE"#).await.unwrap();
+
+    let in_flight = tokio::spawn(send(client().request(Method::GET, format!("{address}/posts"))));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!in_flight.is_finished(), "the request waits for the lock");
+    tx.rollback().await.unwrap();
+
+    let answer = in_flight.await.unwrap();
+    assert_eq!(
+        (answer.status, answer.text.as_str()),
+        (200, "[]"),
+        "the in-flight request finished"
+    );
+    let refused = client().get(format!("{address}/posts")).send().await;
+    assert!(refused.is_err(), "the server no longer accepts connections");
+}
