@@ -93,6 +93,11 @@ impl PgDriver {
         if pg.get_application_name().is_none() {
             pg.application_name("strata");
         }
+        if let Some(schema) = &config.default_schema {
+            // Unqualified names (raw SQL, migration files) resolve in the configured schema
+            // first, as the ORM's own statements do by qualifying every table.
+            pg.options(&search_path_option(schema));
+        }
         let manager = Manager::from_config(
             pg,
             NoTls,
@@ -303,6 +308,25 @@ impl Connection for PgConnection {
     }
 }
 
+/// The startup option that puts `schema` first on the search path: `-c search_path="s",public`.
+/// Spaces are escaped because the server splits the options string on them.
+fn search_path_option(schema: &str) -> String {
+    let quoted = quote(schema).replace('\\', "\\\\").replace(' ', "\\ ");
+    format!("-c search_path={quoted},public")
+}
+
 fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_path_option_quotes_and_escapes_the_schema() {
+        assert_eq!(search_path_option("blog"), r#"-c search_path="blog",public"#);
+        assert_eq!(search_path_option("my blog"), r#"-c search_path="my\ blog",public"#);
+        assert_eq!(search_path_option("a\"b"), r#"-c search_path="a""b",public"#);
+    }
 }
