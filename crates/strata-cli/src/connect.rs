@@ -7,15 +7,19 @@ use strata_core::{Error, ErrorKind, Orm, Result, StrataConfig};
 /// Connects to the database of `config` and checks that it answers.
 pub(crate) async fn connect(config: &StrataConfig) -> Result<Orm> {
     let url = config.connection_url();
-    let scheme = url.split("://").next().unwrap_or_default();
+    let scheme = url.split(':').next().unwrap_or_default();
     match scheme {
         "postgres" | "postgresql" => {
             let driver = strata_postgres::PgDriver::connect(config).await.map_err(advise)?;
             Ok(Orm::new(Arc::new(driver), config.clone()))
         }
+        "sqlite" => {
+            let driver = strata_sqlite::SqliteDriver::connect(config).await?;
+            Ok(Orm::new(Arc::new(driver), config.clone()))
+        }
         other => Err(Error::config(format!(
             "unsupported database URL scheme {other:?} in {}: set DATABASE_URL to \
-             postgres://user:password@host:port/database",
+             postgres://user:password@host:port/database or sqlite://path/to/file.sqlite",
             config.redacted_url()
         ))),
     }

@@ -96,7 +96,7 @@ impl PgDriver {
         if let Some(schema) = &config.default_schema {
             // Unqualified names (raw SQL, migration files) resolve in the configured schema
             // first, as the ORM's own statements do by qualifying every table.
-            pg.options(&search_path_option(schema));
+            pg.options(search_path_option(schema));
         }
         let manager = Manager::from_config(
             pg,

@@ -55,6 +55,18 @@ pub enum DatabaseChoice {
     Sqlite(PathBuf),
 }
 
+impl DatabaseChoice {
+    /// The Strata configuration that connects to this database.
+    pub fn strata_config(&self) -> StrataConfig {
+        match self {
+            DatabaseChoice::Postgres(config) => config.clone(),
+            DatabaseChoice::Sqlite(path) => {
+                StrataConfig::from_url(format!("sqlite://{}", path.display()))
+            }
+        }
+    }
+}
+
 /// An invalid configuration: one problem per line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -175,6 +187,14 @@ mod tests {
         let map: HashMap<String, String> =
             vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_sqlite_choice_connects_with_a_sqlite_url() {
+        let relative = DatabaseChoice::Sqlite(PathBuf::from("./data/posts.sqlite"));
+        assert_eq!(relative.strata_config().connection_url(), "sqlite://./data/posts.sqlite");
+        let absolute = DatabaseChoice::Sqlite(PathBuf::from("/var/lib/posts.sqlite"));
+        assert_eq!(absolute.strata_config().connection_url(), "sqlite:///var/lib/posts.sqlite");
     }
 
     #[test]

@@ -1,80 +1,50 @@
-//! The schema at start-up: creates `post_entity` from the migration file when it is missing.
+//! The schema: the service's migrations, embedded in the binary, applied at start-up.
 //!
-//! This is a stand-in for the migrator: [`prepare_schema`] runs the `.up.sql` of
-//! `migrations/` only when the table does not exist yet, in one statement (a PL/pgSQL `DO`
-//! block under an advisory lock, so two instances starting at once do not race). When the
-//! migrator runs the migrations at start-up, it replaces this module; nothing else calls it
-//! except [`crate::AppState`].
+//! `migrations/postgres/` and `migrations/sqlite/` hold the same migrations for each database
+//! (`cargo run -p posts-api -- migration:create` writes the next one for the configured
+//! database). [`migrate`] applies the pending ones with the Strata migrator, which records
+//! them in `strata_migrations` and takes a lock, so instances starting at once apply each
+//! migration once. [`SchemaGate`] lets a service that started while its database was down
+//! migrate on the first request that finds it up.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use strata::Orm;
+use strata_migrate::{EmbeddedMigration, MigrationSource, Migrator};
 
-/// The migration that creates the posts table (PostgreSQL).
-pub const CREATE_POST_ENTITY: &str =
-    include_str!("../migrations/20261124000000_create_post_entity.up.sql");
+/// The PostgreSQL migrations, embedded at compile time.
+pub static POSTGRES_MIGRATIONS: &[EmbeddedMigration] =
+    strata_migrate::embed_migrations!("migrations/postgres");
 
-/// The table the migration creates.
-const TABLE: &str = "post_entity";
+/// The SQLite migrations, embedded at compile time.
+pub static SQLITE_MIGRATIONS: &[EmbeddedMigration] =
+    strata_migrate::embed_migrations!("migrations/sqlite");
 
-/// An arbitrary key for `pg_advisory_xact_lock`, so that concurrent start-ups serialize.
-const LOCK_KEY: i64 = 7_266_062;
-
-/// Creates the posts table (in the configured default schema, if any) unless it exists.
-///
-/// # Errors
-///
-/// Any error of the database; a [`strata::ErrorKind::Connection`] error when it is down.
-pub async fn prepare_schema(orm: &Orm) -> strata::Result<()> {
-    orm.execute(&schema_script(orm.default_schema(), CREATE_POST_ENTITY)).await
-}
-
-/// One `DO` block: it runs in one implicit transaction, so it fails as a whole.
-fn schema_script(schema: Option<&str>, up_sql: &str) -> String {
-    let (qualified, enter_schema) = match schema {
-        Some(s) => {
-            let ident = quote_ident(s);
-            (
-                format!("{ident}.{}", quote_ident(TABLE)),
-                format!(
-                    "CREATE SCHEMA IF NOT EXISTS {ident};\n    \
-                     PERFORM set_config('search_path', {}, true);\n    ",
-                    quote_literal(&ident)
-                ),
-            )
-        }
-        None => (quote_ident(TABLE), String::new()),
-    };
-    let tag = dollar_tag(up_sql);
-    format!(
-        "DO $strata_schema$\nBEGIN\n  PERFORM pg_advisory_xact_lock({LOCK_KEY});\n  \
-         IF to_regclass({}) IS NULL THEN\n    {enter_schema}EXECUTE {tag}{up_sql}{tag};\n  \
-         END IF;\nEND\n$strata_schema$;",
-        quote_literal(&qualified)
-    )
-}
-
-/// A dollar-quote tag that does not occur in `text`.
-fn dollar_tag(text: &str) -> String {
-    let mut n = 0u32;
-    loop {
-        let tag = format!("$up{n}$");
-        if !text.contains(&tag) {
-            return tag;
-        }
-        n += 1;
+/// The migrations for the database `orm` is connected to, and their directory in the source
+/// tree (relative to the crate).
+pub fn migrations_for(orm: &Orm) -> (&'static [EmbeddedMigration], &'static str) {
+    match orm.dialect().name() {
+        "sqlite" => (SQLITE_MIGRATIONS, "migrations/sqlite"),
+        _ => (POSTGRES_MIGRATIONS, "migrations/postgres"),
     }
 }
 
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
+/// Applies the pending migrations; returns the ids applied.
+///
+/// # Errors
+///
+/// Any error of the migrator: the database is unreachable ([`strata::ErrorKind::Connection`]),
+/// a migration fails (named with its statement), or an applied migration was changed.
+pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
+    let (migrations, _) = migrations_for(orm);
+    let applied = Migrator::new(orm, MigrationSource::Embedded(migrations)).up(None).await?;
+    for id in &applied {
+        tracing::info!(migration = %id, "migration applied");
+    }
+    Ok(applied)
 }
 
-fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// Remembers whether the schema is prepared, and lets one request at a time prepare it.
+/// Remembers whether the migrations ran, and lets one request at a time run them.
 #[derive(Debug, Default)]
 pub(crate) struct SchemaGate {
     ready: AtomicBool,
@@ -90,9 +60,9 @@ impl SchemaGate {
         if self.ready.load(Ordering::Acquire) {
             return Ok(());
         }
-        prepare_schema(orm).await?;
+        migrate(orm).await?;
         self.ready.store(true, Ordering::Release);
-        tracing::info!(table = TABLE, "schema ready");
+        tracing::info!("schema up to date");
         Ok(())
     }
 }
@@ -102,24 +72,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_script_qualifies_the_table_when_a_schema_is_configured() {
-        let script = schema_script(Some("blog"), CREATE_POST_ENTITY);
-        assert!(script.contains(r#"to_regclass('"blog"."post_entity"')"#), "{script}");
-        assert!(script.contains(r#"CREATE SCHEMA IF NOT EXISTS "blog""#), "{script}");
-        assert!(script.contains(r#"set_config('search_path', '"blog"', true)"#), "{script}");
-    }
-
-    #[test]
-    fn the_script_uses_the_search_path_without_a_schema() {
-        let script = schema_script(None, CREATE_POST_ENTITY);
-        assert!(script.contains(r#"to_regclass('"post_entity"')"#), "{script}");
-        assert!(!script.contains("CREATE SCHEMA"), "{script}");
-        assert!(script.contains("EXECUTE $up0$create table"), "{script}");
-    }
-
-    #[test]
-    fn the_dollar_tag_avoids_text_that_contains_it() {
-        assert_eq!(dollar_tag("select 1"), "$up0$");
-        assert_eq!(dollar_tag("select $up0$x$up0$"), "$up1$");
+    fn both_databases_embed_the_same_migrations() {
+        let ids = |m: &[EmbeddedMigration]| m.iter().map(|m| m.id).collect::<Vec<_>>();
+        assert_eq!(ids(POSTGRES_MIGRATIONS), ids(SQLITE_MIGRATIONS));
+        assert_eq!(ids(POSTGRES_MIGRATIONS), ["20261124000000_create_post_entity"]);
+        assert!(POSTGRES_MIGRATIONS[0].up.contains(r#""id" serial primary key"#));
+        assert!(SQLITE_MIGRATIONS[0].up.contains(r#""id" integer primary key"#));
+        assert!(POSTGRES_MIGRATIONS.iter().chain(SQLITE_MIGRATIONS).all(|m| m.down.is_some()));
     }
 }

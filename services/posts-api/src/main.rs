@@ -1,5 +1,9 @@
-//! The posts API server: configuration, logging, the database pool, then `axum::serve` until
-//! SIGTERM or Ctrl-C (in-flight requests finish first).
+//! The posts API server: configuration, logging, the database pool, migrations, then
+//! `axum::serve` until SIGTERM or Ctrl-C (in-flight requests finish first).
+//!
+//! The same binary is the Strata command line for the service's entities:
+//! `posts-api migration:create`, `migration:up`, `schema:update --dump`, `debug`, … (run
+//! `posts-api migration:up --help`). It uses the database the service would use.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -7,9 +11,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use posts_api::config::{Config, DatabaseChoice};
-use posts_api::{AppState, app, serve};
-use strata::Strata;
+use posts_api::posts::entity::PostEntity;
+use posts_api::{AppState, app, db, serve};
 use strata::postgres::PgDriver;
+use strata::{Entity, Strata};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -29,6 +34,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if strata_cli::is_command_line(std::env::args()) {
+        return command(&config).await;
+    }
     tracing_subscriber::fmt().with_env_filter(config.log_filter.as_str()).init();
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -47,12 +55,17 @@ async fn run(config: Config) -> anyhow::Result<()> {
             tracing::info!(database = %pg.redacted_url(), "using PostgreSQL");
             Strata::with_driver(Arc::new(driver), pg.clone())
         }
-        DatabaseChoice::Sqlite(path) => anyhow::bail!(
-            "no PostgreSQL is configured, so the posts would be stored in the SQLite file {}, \
-             but this build has no SQLite support yet; set DATABASE_URL or the POSTGRES_* \
-             variables (see .env.example)",
-            path.display()
-        ),
+        DatabaseChoice::Sqlite(path) => {
+            let sqlite = config.database.strata_config();
+            let orm = Strata::connect(sqlite)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+            tracing::info!(
+                database = %path.display(),
+                "using SQLite (set DATABASE_URL or POSTGRES_HOST to use PostgreSQL)"
+            );
+            orm
+        }
     };
     let state = AppState::new(orm).with_request_timeout(config.request_timeout);
     if let Err(e) = state.ensure_schema().await {
@@ -69,6 +82,22 @@ async fn run(config: Config) -> anyhow::Result<()> {
     serve(listener, app(state), shutdown_signal()).await.context("the server failed")?;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Runs a Strata command (`migration:up`, …) against the service's database and entities.
+async fn command(config: &Config) -> ExitCode {
+    let strata_config = config.database.strata_config();
+    let (migrations, dir) = match &config.database {
+        DatabaseChoice::Postgres(_) => (db::POSTGRES_MIGRATIONS, "migrations/postgres"),
+        DatabaseChoice::Sqlite(_) => (db::SQLITE_MIGRATIONS, "migrations/sqlite"),
+    };
+    // The source tree's directory when it exists (new files are seen without a rebuild),
+    // else the migrations compiled into this binary.
+    let project = strata_cli::Project::new(&[PostEntity::meta()])
+        .migrations_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .embedded_migrations(migrations);
+    let console = strata_cli::Console::stdio();
+    ExitCode::from(strata_cli::run(&project, &strata_config, std::env::args_os(), &console).await)
 }
 
 /// Completes on Ctrl-C or SIGTERM.
