@@ -34,7 +34,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if strata_cli::is_command_line(std::env::args()) {
+    // Any argument is a command (or a mistake, which the CLI reports with exit code 2); the
+    // service itself takes none.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(first) = args.first() {
+        if matches!(first.as_str(), "--help" | "-h" | "help") {
+            print_usage();
+        }
         return command(&config).await;
     }
     tracing_subscriber::fmt().with_env_filter(config.log_filter.as_str()).init();
@@ -82,6 +88,20 @@ async fn run(config: Config) -> anyhow::Result<()> {
     serve(listener, app(state), shutdown_signal()).await.context("the server failed")?;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// What `posts-api --help` prints before the list of commands.
+const USAGE: &str = "posts-api: the posts REST API of the article, on Strata.
+
+Run without arguments to serve the API on PORT (default 3000). The database is PostgreSQL when
+DATABASE_URL or a POSTGRES_* variable is set, else the SQLite file SQLITE_PATH
+(default ./data/posts.sqlite); see .env.example. With a command, runs that Strata command
+against the same database and the service's entities:
+";
+
+#[allow(clippy::print_stdout, reason = "--help prints to stdout, as the CLI's own help does")]
+fn print_usage() {
+    println!("{USAGE}");
 }
 
 /// Runs a Strata command (`migration:up`, …) against the service's database and entities.
