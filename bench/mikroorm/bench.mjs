@@ -1,0 +1,194 @@
+// The MikroORM peer of the Strata ORM benchmark.
+//
+// Runs the same scenarios as the Rust program (bench/src/orm.rs) on the same table and data,
+// and prints one JSON line per scenario with the time of every measured run:
+//
+//   {"peer":"mikroorm","version":"7.2.1","node":"v20.20.2"}
+//   {"scenario":"insert","n":10000,"times_ms":[…]}
+//
+// The benchmark program creates the database and the table `post_entity` before it starts
+// this script, and drops the database afterwards. Usage:
+//
+//   node bench.mjs --url postgres://postgres@127.0.0.1:5432/db --runs 7 --warmup 1 \
+//       --n 10000 --n-single 1000 [--scenarios insert,update,...]
+
+import { EntitySchema } from '@mikro-orm/core';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+
+const SCENARIOS = ['insert', 'update', 'delete', 'find_by_pk', 'load_all', 'single_flush'];
+
+function parseArgs(argv) {
+  const args = { runs: 7, warmup: 1, n: 10000, nSingle: 1000, scenarios: SCENARIOS, url: null };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    switch (flag) {
+      case '--url': args.url = value; break;
+      case '--runs': args.runs = positive(flag, value); break;
+      case '--warmup': args.warmup = Number.parseInt(value, 10) || 0; break;
+      case '--n': args.n = positive(flag, value); break;
+      case '--n-single': args.nSingle = positive(flag, value); break;
+      case '--scenarios': args.scenarios = value.split(',').filter((s) => s.length > 0); break;
+      default: throw new Error(`unknown option ${flag}; expected --url, --runs, --warmup, --n, --n-single or --scenarios`);
+    }
+  }
+  if (!args.url) throw new Error('--url postgres://… is required');
+  for (const s of args.scenarios) {
+    if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; expected one of ${SCENARIOS.join(', ')}`);
+  }
+  return args;
+}
+
+function positive(flag, value) {
+  const n = Number.parseInt(value, 10);
+  if (!(n > 0)) throw new Error(`${flag} must be a positive integer, got ${value}`);
+  return n;
+}
+
+class PostEntity {
+  constructor(title, content) {
+    this.title = title;
+    this.content = content;
+  }
+}
+
+const PostSchema = new EntitySchema({
+  class: PostEntity,
+  tableName: 'post_entity',
+  properties: {
+    id: { type: 'number', primary: true, autoincrement: true },
+    title: { type: 'string', length: 255 },
+    content: { type: 'string', length: 255 },
+  },
+});
+
+/** The same rows the Rust program seeds: ids 1..=n, "title i", "content i". */
+async function seed(orm, n) {
+  const conn = orm.em.getConnection();
+  await conn.execute('TRUNCATE post_entity RESTART IDENTITY');
+  if (n > 0) {
+    await conn.execute(
+      `INSERT INTO post_entity (title, content)
+       SELECT 'title ' || i, 'content ' || i FROM generate_series(1, ${n}) AS i`,
+    );
+  }
+}
+
+/** One scenario: `prepare` (untimed) returns the timed body. */
+const scenarios = {
+  insert: (orm, n) => ({
+    prepare: async () => {
+      await seed(orm, 0);
+      const em = orm.em.fork();
+      return async () => {
+        for (let i = 1; i <= n; i++) em.persist(new PostEntity(`title ${i}`, `content ${i}`));
+        await em.flush();
+      };
+    },
+  }),
+  update: (orm, n) => ({
+    prepare: async (run) => {
+      await seed(orm, n);
+      const em = orm.em.fork();
+      const posts = await em.find(PostEntity, {});
+      return async () => {
+        for (const p of posts) p.content = `updated ${run} ${p.id}`;
+        await em.flush();
+      };
+    },
+  }),
+  delete: (orm, n) => ({
+    prepare: async () => {
+      await seed(orm, n);
+      const em = orm.em.fork();
+      const posts = await em.find(PostEntity, {});
+      return async () => {
+        for (const p of posts) em.remove(p);
+        await em.flush();
+      };
+    },
+  }),
+  find_by_pk: (orm, n) => ({
+    prepare: async () => {
+      await seed(orm, n);
+      return async () => {
+        for (let id = 1; id <= n; id++) {
+          const post = await orm.em.fork().findOne(PostEntity, id);
+          if (!post) throw new Error(`post ${id} not found`);
+        }
+      };
+    },
+  }),
+  load_all: (orm, n) => ({
+    prepare: async () => {
+      await seed(orm, n);
+      return async () => {
+        const posts = await orm.em.fork().find(PostEntity, {});
+        if (posts.length !== n) throw new Error(`loaded ${posts.length} posts, expected ${n}`);
+      };
+    },
+  }),
+  // persistAndFlush() is gone in v7; em.persist(entity).flush() is its replacement.
+  single_flush: (orm, n) => ({
+    prepare: async () => {
+      await seed(orm, 0);
+      return async () => {
+        for (let i = 1; i <= n; i++) {
+          await orm.em.fork().persist(new PostEntity(`title ${i}`, `content ${i}`)).flush();
+        }
+      };
+    },
+  }),
+};
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const require = createRequire(import.meta.url);
+  const version = require('@mikro-orm/core/package.json').version;
+  const orm = await MikroORM.init({
+    clientUrl: args.url,
+    entities: [PostSchema],
+    debug: false,
+    pool: { min: 1, max: 10 },
+  });
+  try {
+    console.log(JSON.stringify({ peer: 'mikroorm', version, node: process.version }));
+    for (const name of args.scenarios) {
+      const n = name === 'single_flush' ? args.nSingle : args.n;
+      const scenario = scenarios[name](orm, n);
+      const times = [];
+      for (let run = 0; run < args.warmup + args.runs; run++) {
+        const body = await scenario.prepare(run);
+        const start = performance.now();
+        await body();
+        const ms = performance.now() - start;
+        if (run >= args.warmup) times.push(ms);
+      }
+      await check(orm, name, n);
+      console.log(JSON.stringify({ scenario: name, n, times_ms: times }));
+    }
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/** The same sanity checks the Rust side makes, so that a fast wrong answer cannot win. */
+async function check(orm, name, n) {
+  const conn = orm.em.getConnection();
+  const [{ count }] = await conn.execute('SELECT count(*)::int AS count FROM post_entity');
+  const expected = name === 'delete' ? 0 : n;
+  if (count !== expected) throw new Error(`${name}: ${count} rows in post_entity, expected ${expected}`);
+  if (name === 'update') {
+    const [{ changed }] = await conn.execute(
+      "SELECT count(*)::int AS changed FROM post_entity WHERE content LIKE 'updated %'",
+    );
+    if (changed !== n) throw new Error(`update: ${changed} rows changed, expected ${n}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(`mikroorm peer failed: ${err?.stack ?? err}`);
+  process.exit(1);
+});

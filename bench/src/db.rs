@@ -1,0 +1,130 @@
+//! The benchmark's own database: created at start (`strata_bench_<pid>`), with the one table
+//! every implementation uses, and dropped at the end, also after an error or Ctrl-C.
+
+use anyhow::{Context, Result};
+use tokio_postgres::{Client, NoTls};
+
+/// The table of the article's posts, as the posts API and every benchmark peer use it.
+pub(crate) const POST_DDL: &str = r#"
+    CREATE TABLE "post_entity" (
+        "id" serial PRIMARY KEY,
+        "title" varchar(255) NOT NULL,
+        "content" varchar(255) NOT NULL
+    )"#;
+
+/// Empties the table and restarts its ids, so that every run starts from the same state.
+pub(crate) const RESET_SQL: &str = r#"TRUNCATE "post_entity" RESTART IDENTITY"#;
+
+/// The rows every read, update and delete scenario starts from: ids 1..=n, "title i",
+/// "content i". The MikroORM peer seeds with the same statement.
+pub(crate) fn seed_sql(n: usize) -> String {
+    format!(
+        r#"INSERT INTO "post_entity" ("title", "content")
+           SELECT 'title ' || i, 'content ' || i FROM generate_series(1, {n}) AS i"#
+    )
+}
+
+/// A database created for one benchmark run.
+pub(crate) struct BenchDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl BenchDb {
+    /// Creates `strata_bench_<pid>` on the server of `admin_url` and the `post_entity` table.
+    pub(crate) async fn create(admin_url: &str) -> Result<Self> {
+        let name = format!("strata_bench_{}", std::process::id());
+        let admin = connect(admin_url).await.with_context(|| {
+            format!(
+                "cannot connect to {} to create the benchmark database; start PostgreSQL or \
+                 set DATABASE_URL to a server where this user may CREATE DATABASE",
+                redact(admin_url)
+            )
+        })?;
+        // Two calls: a multi-statement string runs as one transaction, which these refuse.
+        for sql in
+            [format!(r#"DROP DATABASE IF EXISTS "{name}""#), format!(r#"CREATE DATABASE "{name}""#)]
+        {
+            admin
+                .batch_execute(&sql)
+                .await
+                .with_context(|| format!("cannot create database {name}"))?;
+        }
+        let db =
+            Self { admin_url: admin_url.to_owned(), url: with_database(admin_url, &name), name };
+        let client = connect(&db.url).await.context("cannot connect to the benchmark database")?;
+        client.batch_execute(POST_DDL).await.context("cannot create table post_entity")?;
+        Ok(db)
+    }
+
+    /// The URL of the benchmark database.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Drops the database, closing whatever connections are still open to it.
+    pub(crate) async fn drop_db(self) -> Result<()> {
+        let admin = connect(&self.admin_url).await?;
+        admin
+            .batch_execute(&format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name))
+            .await
+            .with_context(|| format!("cannot drop database {}; drop it by hand", self.name))?;
+        Ok(())
+    }
+}
+
+/// A plain tokio-postgres connection whose connection task runs in the background.
+pub(crate) async fn connect(url: &str) -> Result<Client> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    tokio::spawn(async move {
+        // The connection ends with an error when the database is dropped under it; the
+        // benchmark reports failures through the client, so nothing is lost here.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// `url` with its database replaced by `name` (query parameters are kept).
+pub(crate) fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The URL with its password hidden, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    strata::config::redact_url(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_is_replaced_and_query_kept() {
+        let cases = [
+            ("postgres://postgres@127.0.0.1:5432/postgres", "postgres://postgres@127.0.0.1:5432/x"),
+            ("postgres://u:p@h/db?sslmode=disable", "postgres://u:p@h/x?sslmode=disable"),
+            ("postgres://u@h:5432", "postgres://u@h:5432/x"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(with_database(url, "x"), expected, "for {url}");
+        }
+    }
+}

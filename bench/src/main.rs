@@ -1,0 +1,205 @@
+//! The Strata benchmarks.
+//!
+//! The ORM benchmark times each scenario of `orm` for Strata, for hand-written tokio-postgres
+//! SQL (the baseline, plus binary `COPY` as the floor for inserts) and for MikroORM (a node
+//! script in `bench/mikroorm`), in one database that the program creates and drops. With
+//! `--http` it also load-tests the posts API next to `pgbench` running the same SQL.
+//!
+//! ```text
+//! cargo run --release --manifest-path bench/Cargo.toml -- \
+//!     --json docs/benchmarks.jsonl --svg docs/benchmarks.svg
+//! ```
+
+mod db;
+mod http;
+mod orm;
+mod report;
+mod stats;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use orm::{Runs, Scenario, Sizes};
+use stats::Measurement;
+use std::path::PathBuf;
+
+/// Benchmarks Strata against hand-written SQL, binary COPY and MikroORM.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// The PostgreSQL server; the benchmark creates (and drops) its own database there.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    database_url: String,
+    /// Measured runs per scenario and implementation.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..))]
+    runs: u16,
+    /// Untimed warm-up runs before the measured ones.
+    #[arg(long, default_value_t = 1)]
+    warmup: u16,
+    /// Rows for the batch and read scenarios.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    n: u32,
+    /// Operations for `single_flush`.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    n_single: u32,
+    /// Only these scenarios (comma separated): insert, update, delete, find_by_pk, load_all,
+    /// single_flush.
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Only these implementations (comma separated): raw, copy, strata, mikroorm.
+    #[arg(long, value_delimiter = ',')]
+    impls: Vec<String>,
+    /// Skip the MikroORM peer (the same as leaving `mikroorm` out of --impls).
+    #[arg(long)]
+    no_mikroorm: bool,
+    /// Skip the ORM benchmark (with --http: only the HTTP benchmark).
+    #[arg(long)]
+    no_orm: bool,
+    /// Also record Strata's statements and print where each scenario's time went (in
+    /// statements or in the ORM). Recording costs a little, so measure without it.
+    #[arg(long)]
+    breakdown: bool,
+    /// Write one JSON line per scenario and implementation to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write a bar chart of the ORM results to this SVG file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// Do not measure: read the ORM results of an earlier `--json` file and write --svg and
+    /// --markdown from them.
+    #[arg(long, value_name = "JSONL")]
+    plot_from: Option<PathBuf>,
+    /// Write the ORM results as a Markdown table to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    #[command(flatten)]
+    http: http::HttpArgs,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    if let Some(bad) = args.impls.iter().find(|i| !report::IMPLS.contains(&i.as_str())) {
+        anyhow::bail!("unknown implementation {bad:?}; expected raw, copy, strata or mikroorm");
+    }
+    let scenarios = if args.scenarios.is_empty() {
+        Scenario::ALL.to_vec()
+    } else {
+        args.scenarios.iter().map(|s| Scenario::parse(s)).collect::<Result<Vec<_>>>()?
+    };
+    if let Some(path) = &args.plot_from {
+        return plot_from(&args, path);
+    }
+    let db = db::BenchDb::create(&args.database_url).await?;
+    eprintln!("benchmark database: {}", db.name());
+    let outcome = tokio::select! {
+        r = run(&args, &scenarios, db.url()) => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    let name = db.name().to_owned();
+    if let Err(e) = db.drop_db().await {
+        eprintln!("warning: {e:#}");
+    } else {
+        eprintln!("dropped database {name}");
+    }
+    outcome
+}
+
+async fn run(args: &Args, scenarios: &[Scenario], url: &str) -> Result<()> {
+    let sizes = Sizes { n: args.n as usize, n_single: args.n_single as usize };
+    let runs = Runs { warmup: usize::from(args.warmup), measured: usize::from(args.runs) };
+    let mut results: Vec<Measurement> = Vec::new();
+    let mut mikroorm_label = None;
+    if !args.no_orm {
+        eprintln!("ORM benchmark: {} warm-up + {} measured runs", runs.warmup, runs.measured);
+        let (measured, breakdowns) =
+            orm::run_rust(url, scenarios, &args.impls, sizes, runs, args.breakdown).await?;
+        results.extend(measured);
+        if args.no_mikroorm
+            || !(args.impls.is_empty() || args.impls.iter().any(|i| i == "mikroorm"))
+        {
+            eprintln!("MikroORM peer skipped");
+        } else {
+            match orm::mikroorm::node_version().await {
+                None => eprintln!(
+                    "node is not installed: the MikroORM peer is skipped (install Node.js to \
+                     run it)"
+                ),
+                Some(node) => {
+                    orm::mikroorm::ensure_installed().await?;
+                    eprintln!("  MikroORM peer on node {node} …");
+                    let (info, m) = orm::mikroorm::run(url, scenarios, sizes, runs).await?;
+                    mikroorm_label =
+                        Some(format!("MikroORM {} on node {}", info.version, info.node));
+                    results.extend(m);
+                }
+            }
+        }
+        println!();
+        for s in scenarios {
+            println!("{:<13} {}", s.name(), s.describe(s.size(sizes)));
+        }
+        println!();
+        print!("{}", report::table(&results, mikroorm_label.as_deref()));
+        if args.breakdown {
+            println!();
+            print!("{}", orm::breakdown_table(&breakdowns));
+        }
+    }
+    let mut lines: Vec<String> =
+        results.iter().map(|m| serde_json::to_string(&m.json())).collect::<Result<_, _>>()?;
+    if args.http.http {
+        let http = http::run(&args.http, url).await?;
+        println!();
+        print!("{}", http::table(&http));
+        for r in &http {
+            lines.push(serde_json::to_string(&r.json())?);
+        }
+    }
+    if let Some(path) = &args.json {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.svg
+        && !results.is_empty()
+    {
+        let title = format!(
+            "Strata ORM benchmark: median of {} runs (PostgreSQL, loopback)",
+            runs.measured
+        );
+        std::fs::write(path, report::svg(&results, &title, mikroorm_label.as_deref()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, report::markdown(&results))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Writes the plot and the Markdown table from an earlier run's JSON lines.
+fn plot_from(args: &Args, path: &std::path::Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let results = stats::from_json_lines(&text)?;
+    let runs = results.first().map_or(0, |m| m.times_ms.len());
+    let label = orm::mikroorm::installed_version().map(|v| format!("MikroORM {v}"));
+    if let Some(svg) = &args.svg {
+        let title = format!("Strata ORM benchmark: median of {runs} runs (PostgreSQL, loopback)");
+        std::fs::write(svg, report::svg(&results, &title, label.as_deref()))
+            .with_context(|| format!("cannot write {}", svg.display()))?;
+    }
+    if let Some(md) = &args.markdown {
+        std::fs::write(md, report::markdown(&results))
+            .with_context(|| format!("cannot write {}", md.display()))?;
+    }
+    print!("{}", report::table(&results, label.as_deref()));
+    Ok(())
+}
