@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{send, spawn_app, validation_body};
+use crate::helpers::{Backend, backends, send, spawn_app, validation_body};
 
 const ALL_FOUR: [&str; 4] = [
     "title should not be empty",
@@ -12,9 +12,8 @@ const ALL_FOUR: [&str; 4] = [
     "content must be a string",
 ];
 
-#[tokio::test]
-async fn json_is_parsed_with_or_without_a_charset() {
-    let app = spawn_app().await;
+async fn json_is_parsed_with_or_without_a_charset(b: Backend) {
+    let app = spawn_app(b).await;
     let body = r#"{"title":"a","content":"b"}"#;
     for content_type in
         ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"]
@@ -27,9 +26,8 @@ async fn json_is_parsed_with_or_without_a_charset() {
     }
 }
 
-#[tokio::test]
-async fn urlencoded_bodies_are_parsed() {
-    let app = spawn_app().await;
+async fn urlencoded_bodies_are_parsed(b: Backend) {
+    let app = spawn_app(b).await;
     let answer = send(
         app.request(Method::POST, "/posts")
             .header("content-type", "application/x-www-form-urlencoded")
@@ -55,9 +53,8 @@ async fn urlencoded_bodies_are_parsed() {
     );
 }
 
-#[tokio::test]
-async fn other_or_missing_content_types_are_treated_as_an_empty_body() {
-    let app = spawn_app().await;
+async fn other_or_missing_content_types_are_treated_as_an_empty_body(b: Backend) {
+    let app = spawn_app(b).await;
     let body = r#"{"title":"a","content":"b"}"#;
     let requests = [
         (
@@ -77,18 +74,16 @@ async fn other_or_missing_content_types_are_treated_as_an_empty_body() {
     }
 }
 
-#[tokio::test]
-async fn an_empty_json_body_is_validated_as_an_empty_object() {
-    let app = spawn_app().await;
+async fn an_empty_json_body_is_validated_as_an_empty_object(b: Backend) {
+    let app = spawn_app(b).await;
     let answer =
         send(app.request(Method::POST, "/posts").header("content-type", "application/json")).await;
     assert_eq!(answer.status, 400, "{}", answer.text);
     assert_eq!(answer.text, validation_body(&ALL_FOUR));
 }
 
-#[tokio::test]
-async fn malformed_json_returns_400_with_a_string_message() {
-    let app = spawn_app().await;
+async fn malformed_json_returns_400_with_a_string_message(b: Backend) {
+    let app = spawn_app(b).await;
     for body in ["{", r#"{"title": "a",}"#, "{title: 1}", "   "] {
         let answer = send(
             app.request(Method::POST, "/posts")
@@ -105,9 +100,8 @@ async fn malformed_json_returns_400_with_a_string_message() {
     }
 }
 
-#[tokio::test]
-async fn a_json_scalar_returns_400_with_a_string_message() {
-    let app = spawn_app().await;
+async fn a_json_scalar_returns_400_with_a_string_message(b: Backend) {
+    let app = spawn_app(b).await;
     for body in [r#""text""#, "1", "null", "true"] {
         let answer = send(
             app.request(Method::POST, "/posts")
@@ -120,17 +114,15 @@ async fn a_json_scalar_returns_400_with_a_string_message() {
     }
 }
 
-#[tokio::test]
-async fn a_json_array_is_validated_as_an_empty_object() {
-    let app = spawn_app().await;
+async fn a_json_array_is_validated_as_an_empty_object(b: Backend) {
+    let app = spawn_app(b).await;
     let answer = app.post_json("/posts", &json!([{"title": "a", "content": "b"}])).await;
     assert_eq!(answer.status, 400, "{}", answer.text);
     assert_eq!(answer.text, validation_body(&ALL_FOUR));
 }
 
-#[tokio::test]
-async fn a_body_over_100_kb_returns_413_with_the_original_body() {
-    let app = spawn_app().await;
+async fn a_body_over_100_kb_returns_413_with_the_original_body(b: Backend) {
+    let app = spawn_app(b).await;
     let pad = |len: usize| {
         let skeleton = r#"{"title":"a","content":"b","pad":""}"#;
         format!(r#"{{"title":"a","content":"b","pad":"{}"}}"#, "x".repeat(len - skeleton.len()))
@@ -161,4 +153,17 @@ async fn a_body_over_100_kb_returns_413_with_the_original_body() {
     )
     .await;
     assert_eq!(answer.status, 413, "PATCH too");
+}
+
+backends! {
+    both:
+        json_is_parsed_with_or_without_a_charset,
+        urlencoded_bodies_are_parsed,
+        other_or_missing_content_types_are_treated_as_an_empty_body,
+        an_empty_json_body_is_validated_as_an_empty_object,
+        malformed_json_returns_400_with_a_string_message,
+        a_json_scalar_returns_400_with_a_string_message,
+        a_json_array_is_validated_as_an_empty_object,
+        a_body_over_100_kb_returns_413_with_the_original_body,
+    ;
 }

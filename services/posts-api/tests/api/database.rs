@@ -8,13 +8,12 @@ use serde_json::json;
 use strata::StrataConfig;
 
 use crate::helpers::{
-    bring_database_back, client, send, serve_in_background, spawn_app, spawn_app_with,
-    spawn_lazy_app, take_database_away,
+    Backend, backends, bring_database_back, client, send, serve_in_background, spawn_app,
+    spawn_app_with, spawn_lazy_app, take_database_away,
 };
 
 const UNAVAILABLE: &str = r#"{"statusCode":503,"message":"The database is unavailable; try again in a few seconds","error":"Service Unavailable"}"#;
 
-#[tokio::test]
 async fn an_unreachable_database_returns_503_with_the_nestjs_body() {
     let config = StrataConfig::from_url("postgres://postgres@127.0.0.1:1/posts")
         .connect_timeout(Duration::from_secs(2));
@@ -36,27 +35,25 @@ async fn an_unreachable_database_returns_503_with_the_nestjs_body() {
     assert_eq!(invalid.status, 400, "validation needs no database");
 }
 
-#[tokio::test]
 async fn the_service_recovers_when_the_database_goes_away_and_comes_back() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Postgres).await;
     app.create_post("Hello", "World").await;
     assert_eq!(app.get("/posts/1").await.status, 200);
 
-    take_database_away(app.db()).await;
+    take_database_away(app.pg()).await;
     for path in ["/posts", "/posts/1", "/health"] {
         let answer = app.get(path).await;
         assert_eq!(answer.status, 503, "GET {path} while the database is away: {}", answer.text);
         assert_eq!(answer.text, UNAVAILABLE, "GET {path}");
     }
 
-    bring_database_back(app.db()).await;
+    bring_database_back(app.pg()).await;
     let answer = app.get("/posts/1").await;
     assert_eq!(answer.status, 200, "after the database came back: {}", answer.text);
     assert_eq!(answer.text, r#"{"id":1,"title":"Hello","content":"World"}"#);
     assert_eq!(app.create_post("again", "ok").await["id"], json!(2));
 }
 
-#[tokio::test]
 async fn the_service_starts_before_its_database_and_creates_the_schema_when_it_arrives() {
     let db = strata_test::TestDb::new().await;
     take_database_away(&db).await;
@@ -69,9 +66,8 @@ async fn the_service_starts_before_its_database_and_creates_the_schema_when_it_a
     assert_eq!(app.create_post("first", "post").await["id"], json!(1));
 }
 
-#[tokio::test]
-async fn a_unique_violation_returns_409() {
-    let app = spawn_app().await;
+async fn a_unique_violation_returns_409(b: Backend) {
+    let app = spawn_app(b).await;
     app.sql(r#"CREATE UNIQUE INDEX "post_title_key" ON "post_entity" ("title")"#).await;
     app.create_post("same", "c").await;
     let answer = app.post_json("/posts", &json!({"title": "same", "content": "d"})).await;
@@ -84,11 +80,11 @@ async fn a_unique_violation_returns_409() {
     let path = format!("/posts/{}", other["id"]);
     let answer = app.patch_json(&path, &json!({"title": "same"})).await;
     assert_eq!(answer.status, 409, "PATCH too: {}", answer.text);
+    assert_eq!(app.get(&path).await.json()["title"], json!("other"), "the PATCH changed nothing");
 }
 
-#[tokio::test]
-async fn an_unexpected_database_error_returns_500_without_any_detail() {
-    let app = spawn_app().await;
+async fn an_unexpected_database_error_returns_500_without_any_detail(b: Backend) {
+    let app = spawn_app(b).await;
     app.sql(r#"DROP TABLE "post_entity""#).await;
     for answer in [app.get("/posts").await, app.get("/posts/1").await] {
         assert_eq!(answer.status, 500);
@@ -96,44 +92,77 @@ async fn an_unexpected_database_error_returns_500_without_any_detail() {
     }
 }
 
-#[tokio::test]
-async fn a_request_over_the_timeout_returns_408() {
-    let app = spawn_app_with(|s| s.with_request_timeout(Duration::from_millis(500))).await;
-    let mut locker = app.db().client().await;
-    let tx = locker.transaction().await.unwrap();
-    tx.batch_execute(r#"LOCK TABLE "post_entity" IN ACCESS EXCLUSIVE MODE"#).await.unwrap();
-    let answer = app.get("/posts").await;
-    assert_eq!(answer.status, 408, "{}", answer.text);
-    assert_eq!(answer.text, r#"{"statusCode":408,"message":"Request Timeout"}"#);
-    tx.rollback().await.unwrap();
+async fn a_request_over_the_timeout_returns_408(b: Backend) {
+    let app = spawn_app_with(b, |s| s.with_request_timeout(Duration::from_millis(500))).await;
+    let lock = app.lock_posts_table().await;
+    let read = app.get("/posts").await;
+    if app.reads_wait_for_the_lock() {
+        assert_eq!(read.status, 408, "a read waits for the lock: {}", read.text);
+        assert_eq!(read.text, r#"{"statusCode":408,"message":"Request Timeout"}"#);
+    } else {
+        assert_eq!((read.status, read.text.as_str()), (200, "[]"), "a read does not wait");
+    }
+    let write = app.post_json("/posts", &json!({"title": "t", "content": "c"})).await;
+    assert_eq!(write.status, 408, "a write waits for the lock: {}", write.text);
+    assert_eq!(write.text, r#"{"statusCode":408,"message":"Request Timeout"}"#);
+    lock.release().await;
     assert_eq!(app.get("/posts").await.status, 200, "the pool survived the cancelled query");
+    let created = app.post_json("/posts", &json!({"title": "after", "content": "c"})).await;
+    assert_eq!(created.status, 201, "writes work again: {}", created.text);
+    let posts = app.get("/posts").await.json();
+    assert_eq!(posts.as_array().map(Vec::len), Some(1), "{posts}");
+    assert_eq!(posts[0]["title"], json!("after"), "the request answered with 408 stored nothing");
 }
 
-#[tokio::test]
-async fn graceful_shutdown_lets_in_flight_requests_finish() {
-    let base = spawn_app().await;
+async fn graceful_shutdown_lets_in_flight_requests_finish(b: Backend) {
+    let base = spawn_app(b).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let address = serve_in_background(posts_api::AppState::new(base.orm.clone()), async {
         let _ = stopped.await;
     })
     .await;
-    let mut locker = base.db().client().await;
-    let tx = locker.transaction().await.unwrap();
-    tx.batch_execute(r#"LOCK TABLE "post_entity" IN ACCESS EXCLUSIVE MODE"#).await.unwrap();
+    let lock = base.lock_posts_table().await;
 
-    let in_flight = tokio::spawn(send(client().request(Method::GET, format!("{address}/posts"))));
+    // A write waits for the lock on both databases.
+    let in_flight = tokio::spawn(send(
+        client()
+            .request(Method::POST, format!("{address}/posts"))
+            .json(&json!({"title": "in", "content": "flight"})),
+    ));
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.send(()).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!in_flight.is_finished(), "the request waits for the lock");
-    tx.rollback().await.unwrap();
+    lock.release().await;
 
     let answer = in_flight.await.unwrap();
     assert_eq!(
         (answer.status, answer.text.as_str()),
-        (200, "[]"),
+        (201, r#"{"id":1,"title":"in","content":"flight"}"#),
         "the in-flight request finished"
     );
     let refused = client().get(format!("{address}/posts")).send().await;
     assert!(refused.is_err(), "the server no longer accepts connections");
+    assert_eq!(base.get("/posts/1").await.status, 200, "the in-flight post was stored");
+}
+
+backends! {
+    both:
+        a_unique_violation_returns_409,
+        an_unexpected_database_error_returns_500_without_any_detail,
+        a_request_over_the_timeout_returns_408,
+        graceful_shutdown_lets_in_flight_requests_finish,
+    ;
+    postgres_only:
+        an_unreachable_database_returns_503_with_the_nestjs_body =>
+            "PostgreSQL only: a server that does not answer on its port. A SQLite database is a \
+             file opened at start-up, so an unreachable SQLite database stops start-up instead \
+             (the binary tests cover start-up).",
+        the_service_recovers_when_the_database_goes_away_and_comes_back =>
+            "PostgreSQL only: the server refuses connections (`ALLOW_CONNECTIONS false`) and \
+             accepts them again; an open SQLite file cannot go away and come back.",
+        the_service_starts_before_its_database_and_creates_the_schema_when_it_arrives =>
+            "PostgreSQL only: the service starts with a lazy pool before its server accepts \
+             connections; SQLite creates its file at start-up, so its database is always there.",
+    ;
 }

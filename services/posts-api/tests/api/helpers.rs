@@ -1,4 +1,5 @@
-//! `spawn_app()` and the typed helpers the tests share.
+//! `spawn_app(backend)`, the typed helpers the tests share, and [`backends!`], which runs each
+//! test once per database.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,10 +9,51 @@ use posts_api::AppState;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
+use strata::driver::Connection;
 use strata::postgres::PgDriver;
 use strata::{Strata, StrataConfig};
-use strata_test::TestDb;
+pub(crate) use strata_test::Backend;
+use strata_test::{AnyTestDb, TestDb};
 use tokio::net::TcpListener;
+
+/// Expands the tests of a module into `postgres::<test>` and `sqlite::<test>`.
+///
+/// `both: a, b;` lists `async fn a(b: Backend)` tests run on every database.
+/// `postgres_only: x => "reason";` lists `async fn x()` tests that exercise something SQLite
+/// does not have; the reason becomes the generated test's doc, so a difference is declared
+/// where the suite is listed and never silently skipped. A test function left out of the lists
+/// is never called, which the `dead_code` lint reports.
+macro_rules! backends {
+    (
+        both: $($name:ident),* $(,)?;
+        $(postgres_only: $($pg:ident => $why:literal),* $(,)?;)?
+    ) => {
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+            $($(
+                #[doc = $why]
+                #[tokio::test]
+                async fn $pg() {
+                    super::$pg().await;
+                }
+            )*)?
+        }
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use backends;
 
 /// A running server and what the tests need to drive and inspect it.
 pub(crate) struct TestApp {
@@ -19,8 +61,12 @@ pub(crate) struct TestApp {
     pub(crate) client: reqwest::Client,
     /// The same ORM the server uses: its query log shows the statements a request sent.
     pub(crate) orm: Strata,
+    /// A second ORM on the same database for [`TestApp::sql`], so that test SQL never shows in
+    /// the server's query log. Declared before `db`: its connections close before the
+    /// database is dropped.
+    raw: Option<Strata>,
     /// Dropped (with its database) when the test ends. `None` for an unreachable database.
-    pub(crate) db: Option<TestDb>,
+    db: Option<AnyTestDb>,
 }
 
 /// A response, read whole.
@@ -47,27 +93,37 @@ impl Answer {
     }
 }
 
-/// A server over a fresh database with the posts table.
-pub(crate) async fn spawn_app() -> TestApp {
-    spawn_app_with(|state| state).await
+/// A server over a fresh database of `backend` with the posts table (applied by the service's
+/// own migrations, as at start-up).
+pub(crate) async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |state| state).await
 }
 
 /// Like [`spawn_app`], with the state adjusted (a shorter timeout, …).
-pub(crate) async fn spawn_app_with(adjust: impl FnOnce(AppState) -> AppState) -> TestApp {
-    let db = TestDb::new().await;
+pub(crate) async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(AppState) -> AppState,
+) -> TestApp {
+    let db = AnyTestDb::new(backend).await;
+    // SQLite: `sqlite://<temp>/strata-test-sqlite/<file>.sqlite`, as `Strata::connect` opens
+    // the service's default file.
     let orm = Strata::connect(db.config()).await.expect("the test database accepts connections");
+    assert_eq!(orm.dialect().name(), backend.name(), "the app runs on the database asked for");
+    let raw = Strata::connect(db.config().pool_size(1))
+        .await
+        .expect("the test database accepts a second connection");
     let state = adjust(AppState::new(orm.clone()));
     state.ensure_schema().await.expect("the posts table is created");
     let address = serve_in_background(state, std::future::pending()).await;
-    TestApp { address, client: client(), orm, db: Some(db) }
+    TestApp { address, client: client(), orm, raw: Some(raw), db: Some(db) }
 }
 
-/// A server whose ORM uses a lazy pool for `config`: nothing is checked at start-up.
+/// A PostgreSQL server whose ORM uses a lazy pool for `config`: nothing is checked at start-up.
 pub(crate) async fn spawn_lazy_app(config: StrataConfig) -> TestApp {
     let driver = PgDriver::lazy(&config).expect("a valid URL");
     let orm = Strata::with_driver(Arc::new(driver), config);
     let address = serve_in_background(AppState::new(orm.clone()), std::future::pending()).await;
-    TestApp { address, client: client(), orm, db: None }
+    TestApp { address, client: client(), orm, raw: None, db: None }
 }
 
 /// Serves the app on a free port until `shutdown` completes; returns `http://127.0.0.1:port`.
@@ -94,8 +150,12 @@ pub(crate) async fn send(request: RequestBuilder) -> Answer {
 }
 
 impl TestApp {
-    pub(crate) fn db(&self) -> &TestDb {
-        self.db.as_ref().expect("this app has a test database")
+    /// The PostgreSQL test database, for the tests that only PostgreSQL can run.
+    pub(crate) fn pg(&self) -> &TestDb {
+        match &self.db {
+            Some(AnyTestDb::Postgres(db)) => db,
+            _ => panic!("this test needs an app on a PostgreSQL test database"),
+        }
     }
 
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -125,9 +185,65 @@ impl TestApp {
         answer.json()
     }
 
-    /// Runs SQL on the test database directly.
+    /// Runs SQL on the test database directly, outside the server's ORM.
     pub(crate) async fn sql(&self, sql: &str) {
-        self.db().client().await.batch_execute(sql).await.expect("test SQL runs");
+        let raw = self.raw.as_ref().expect("this app has a test database");
+        raw.execute(sql).await.unwrap_or_else(|e| panic!("test SQL fails: {sql}: {e}"));
+    }
+
+    /// Makes writes to the posts table wait until [`TableLock::release`], as another client
+    /// holding a lock does. On PostgreSQL, an `ACCESS EXCLUSIVE` lock taken by another
+    /// connection makes reads wait too; on SQLite, a write transaction of another connection
+    /// makes only writes wait (in WAL mode readers never wait for a writer).
+    pub(crate) async fn lock_posts_table(&self) -> TableLock {
+        match &self.db {
+            Some(AnyTestDb::Postgres(db)) => {
+                let client = db.client().await;
+                client
+                    .batch_execute(r#"BEGIN; LOCK TABLE "post_entity" IN ACCESS EXCLUSIVE MODE"#)
+                    .await
+                    .expect("the posts table can be locked");
+                TableLock::Postgres(client)
+            }
+            Some(AnyTestDb::Sqlite(db)) => {
+                let other = Strata::connect(db.config().pool_size(1))
+                    .await
+                    .expect("the test database accepts another connection");
+                let mut conn = other.driver().acquire().await.expect("a connection");
+                conn.begin().await.expect("a transaction");
+                // The first statement of a transaction takes SQLite's write lock.
+                conn.batch_execute(r#"UPDATE "post_entity" SET "title" = "title" WHERE 0"#)
+                    .await
+                    .expect("the write lock is taken");
+                TableLock::Sqlite(other, conn)
+            }
+            None => panic!("this app has no test database"),
+        }
+    }
+
+    /// Whether a GET waits while [`TestApp::lock_posts_table`] holds its lock.
+    pub(crate) fn reads_wait_for_the_lock(&self) -> bool {
+        matches!(self.db, Some(AnyTestDb::Postgres(_)))
+    }
+}
+
+/// A lock held by another connection; see [`TestApp::lock_posts_table`].
+pub(crate) enum TableLock {
+    Postgres(tokio_postgres::Client),
+    Sqlite(Strata, Box<dyn Connection>),
+}
+
+impl TableLock {
+    /// Rolls the locking transaction back.
+    pub(crate) async fn release(self) {
+        match self {
+            TableLock::Postgres(client) => {
+                client.batch_execute("ROLLBACK").await.expect("the lock is released");
+            }
+            TableLock::Sqlite(_orm, mut conn) => {
+                conn.rollback().await.expect("the lock is released");
+            }
+        }
     }
 }
 
@@ -167,7 +283,7 @@ pub(crate) async fn bring_database_back(db: &TestDb) {
         .expect("connections can be allowed");
 }
 
-/// The `{"statusCode":…,"message":[…],"error":"Bad Request"}` body of validation errors.
+/// The `{"statusCode":400,"message":[…],"error":"Bad Request"}` body of validation errors.
 pub(crate) fn validation_body(messages: &[&str]) -> String {
     let messages = serde_json::to_string(messages).expect("strings serialize");
     format!(r#"{{"statusCode":400,"message":{messages},"error":"Bad Request"}}"#)

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{send, spawn_app, validation_body};
+use crate::helpers::{Backend, backends, send, spawn_app, validation_body};
 
 /// What a path id should give.
 enum Expect {
@@ -15,9 +15,8 @@ enum Expect {
     NotANumber,
 }
 
-#[tokio::test]
-async fn path_ids_follow_javascript_number() {
-    let app = spawn_app().await;
+async fn path_ids_follow_javascript_number(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("Hello", "World").await;
     let post = r#"{"id":1,"title":"Hello","content":"World"}"#;
     use Expect::*;
@@ -84,9 +83,8 @@ async fn path_ids_follow_javascript_number() {
     }
 }
 
-#[tokio::test]
-async fn patch_and_delete_read_path_ids_the_same_way() {
-    let app = spawn_app().await;
+async fn patch_and_delete_read_path_ids_the_same_way(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("Hello", "World").await;
     let answer = app.patch_json("/posts/0x1", &json!({"title": "Hi"})).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -98,4 +96,11 @@ async fn patch_and_delete_read_path_ids_the_same_way() {
     let answer = app.delete("/posts/1e0").await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(app.get("/posts").await.text, "[]");
+}
+
+backends! {
+    both:
+        path_ids_follow_javascript_number,
+        patch_and_delete_read_path_ids_the_same_way,
+    ;
 }

@@ -2,23 +2,22 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Backend, backends, spawn_app};
 
-#[tokio::test]
-async fn get_posts_returns_an_empty_array_when_there_are_no_posts() {
-    let app = spawn_app().await;
+async fn get_posts_returns_an_empty_array_when_there_are_no_posts(b: Backend) {
+    let app = spawn_app(b).await;
     let answer = app.get("/posts").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.text, "[]");
 }
 
-#[tokio::test]
-async fn get_posts_returns_every_post_ordered_by_id_ascending() {
-    let app = spawn_app().await;
+async fn get_posts_returns_every_post_ordered_by_id_ascending(b: Backend) {
+    let app = spawn_app(b).await;
     for title in ["a", "b", "c"] {
         app.create_post(title, "content").await;
     }
-    // Reorder the physical rows: an UPDATE writes a new row version at the end of the table.
+    // Reorder the physical rows on PostgreSQL, where an UPDATE writes a new row version at the
+    // end of the table (SQLite keeps rows in rowid order, so there the order is by id anyway).
     app.sql(r#"UPDATE "post_entity" SET "content" = 'changed' WHERE "id" = 1"#).await;
     let answer = app.get("/posts").await;
     assert_eq!(answer.status, 200);
@@ -28,27 +27,24 @@ async fn get_posts_returns_every_post_ordered_by_id_ascending() {
     );
 }
 
-#[tokio::test]
-async fn get_post_by_id_returns_the_post_with_keys_in_order() {
-    let app = spawn_app().await;
+async fn get_post_by_id_returns_the_post_with_keys_in_order(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("Hello", "World").await;
     let answer = app.get("/posts/1").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.text, r#"{"id":1,"title":"Hello","content":"World"}"#);
 }
 
-#[tokio::test]
-async fn post_creates_a_post_and_returns_201_with_it() {
-    let app = spawn_app().await;
+async fn post_creates_a_post_and_returns_201_with_it(b: Backend) {
+    let app = spawn_app(b).await;
     let answer = app.post_json("/posts", &json!({"title": "Hello", "content": "World"})).await;
     assert_eq!(answer.status, 201);
     assert_eq!(answer.text, r#"{"id":1,"title":"Hello","content":"World"}"#);
     assert_eq!(app.get("/posts/1").await.text, answer.text, "the post is stored");
 }
 
-#[tokio::test]
-async fn patch_changes_only_the_given_fields_and_returns_the_whole_post() {
-    let app = spawn_app().await;
+async fn patch_changes_only_the_given_fields_and_returns_the_whole_post(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("Hello", "World").await;
     let answer = app.patch_json("/posts/1", &json!({"title": "Hi"})).await;
     assert_eq!(answer.status, 200);
@@ -58,9 +54,8 @@ async fn patch_changes_only_the_given_fields_and_returns_the_whole_post() {
     assert_eq!(app.get("/posts/1").await.text, answer.text, "the change is stored");
 }
 
-#[tokio::test]
-async fn delete_returns_200_with_an_empty_body_and_removes_the_post() {
-    let app = spawn_app().await;
+async fn delete_returns_200_with_an_empty_body_and_removes_the_post(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("Hello", "World").await;
     let answer = app.delete("/posts/1").await;
     assert_eq!(answer.status, 200);
@@ -69,9 +64,8 @@ async fn delete_returns_200_with_an_empty_body_and_removes_the_post() {
     assert_eq!(app.get("/posts").await.text, "[]");
 }
 
-#[tokio::test]
-async fn a_missing_post_returns_404_naming_its_id_on_every_route() {
-    let app = spawn_app().await;
+async fn a_missing_post_returns_404_naming_its_id_on_every_route(b: Backend) {
+    let app = spawn_app(b).await;
     let expected =
         r#"{"statusCode":404,"message":"Post with id 999 not found","error":"Not Found"}"#;
     let answers = [
@@ -85,10 +79,22 @@ async fn a_missing_post_returns_404_naming_its_id_on_every_route() {
     }
 }
 
-#[tokio::test]
-async fn health_reports_ok_when_the_database_answers() {
-    let app = spawn_app().await;
+async fn health_reports_ok_when_the_database_answers(b: Backend) {
+    let app = spawn_app(b).await;
     let answer = app.get("/health").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.text, r#"{"status":"ok","database":"up"}"#);
+}
+
+backends! {
+    both:
+        get_posts_returns_an_empty_array_when_there_are_no_posts,
+        get_posts_returns_every_post_ordered_by_id_ascending,
+        get_post_by_id_returns_the_post_with_keys_in_order,
+        post_creates_a_post_and_returns_201_with_it,
+        patch_changes_only_the_given_fields_and_returns_the_whole_post,
+        delete_returns_200_with_an_empty_body_and_removes_the_post,
+        a_missing_post_returns_404_naming_its_id_on_every_route,
+        health_reports_ok_when_the_database_answers,
+    ;
 }

@@ -4,11 +4,10 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{send, spawn_app};
+use crate::helpers::{Backend, backends, send, spawn_app};
 
-#[tokio::test]
-async fn an_unrouted_method_or_path_returns_404_cannot_method_path() {
-    let app = spawn_app().await;
+async fn an_unrouted_method_or_path_returns_404_cannot_method_path(b: Backend) {
+    let app = spawn_app(b).await;
     let cases = [
         (Method::PUT, "/posts/1", "Cannot PUT /posts/1"),
         (Method::POST, "/posts/1", "Cannot POST /posts/1"),
@@ -30,9 +29,8 @@ async fn an_unrouted_method_or_path_returns_404_cannot_method_path() {
     }
 }
 
-#[tokio::test]
-async fn paths_are_case_insensitive_and_accept_a_trailing_slash() {
-    let app = spawn_app().await;
+async fn paths_are_case_insensitive_and_accept_a_trailing_slash(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("Hello", "World").await;
     let post = r#"{"id":1,"title":"Hello","content":"World"}"#;
     for path in ["/POSTS/1", "/Posts/1/", "/posts/1/"] {
@@ -52,9 +50,8 @@ async fn paths_are_case_insensitive_and_accept_a_trailing_slash() {
     assert_eq!(app.get("/HEALTH/").await.status, 200, "GET /HEALTH/");
 }
 
-#[tokio::test]
-async fn head_works_where_get_does() {
-    let app = spawn_app().await;
+async fn head_works_where_get_does(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("Hello", "World").await;
     for path in ["/posts", "/posts/1"] {
         let get = app.get(path).await;
@@ -73,9 +70,8 @@ async fn head_works_where_get_does() {
     assert_eq!((missing.status, missing.text.as_str()), (404, ""), "HEAD of a missing post");
 }
 
-#[tokio::test]
-async fn json_responses_are_utf8_json_with_a_weak_etag() {
-    let app = spawn_app().await;
+async fn json_responses_are_utf8_json_with_a_weak_etag(b: Backend) {
+    let app = spawn_app(b).await;
     let created = app.post_json("/posts", &json!({"title": "a", "content": "b"})).await;
     let answers = [
         ("POST /posts", created),
@@ -97,9 +93,8 @@ async fn json_responses_are_utf8_json_with_a_weak_etag() {
     assert_eq!(deleted.header("content-type"), None, "an empty body has no content type");
 }
 
-#[tokio::test]
-async fn a_matching_if_none_match_returns_304() {
-    let app = spawn_app().await;
+async fn a_matching_if_none_match_returns_304(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("Hello", "World").await;
     let first = app.get("/posts/1").await;
     let etag = first.header("etag").expect("an ETag").to_owned();
@@ -134,4 +129,14 @@ async fn a_matching_if_none_match_returns_304() {
     )
     .await;
     assert_eq!(patch.status, 200, "If-None-Match only applies to GET and HEAD");
+}
+
+backends! {
+    both:
+        an_unrouted_method_or_path_returns_404_cannot_method_path,
+        paths_are_case_insensitive_and_accept_a_trailing_slash,
+        head_works_where_get_does,
+        json_responses_are_utf8_json_with_a_weak_etag,
+        a_matching_if_none_match_returns_304,
+    ;
 }

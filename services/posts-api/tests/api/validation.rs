@@ -3,13 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_app, validation_body};
+use crate::helpers::{Backend, backends, spawn_app, validation_body};
 
 const ID: &str = "id must be a number conforming to the specified constraints";
 
-#[tokio::test]
-async fn post_validation_messages_match_class_validator_in_declaration_order() {
-    let app = spawn_app().await;
+async fn post_validation_messages_match_class_validator_in_declaration_order(b: Backend) {
+    let app = spawn_app(b).await;
     let both_title = ["title should not be empty", "title must be a string"];
     let cases: Vec<(&str, Value, Vec<&str>)> = vec![
         (
@@ -66,9 +65,8 @@ async fn post_validation_messages_match_class_validator_in_declaration_order() {
     assert_eq!(app.get("/posts").await.text, "[]", "nothing was stored");
 }
 
-#[tokio::test]
-async fn patch_validation_messages_match_class_validator_in_declaration_order() {
-    let app = spawn_app().await;
+async fn patch_validation_messages_match_class_validator_in_declaration_order(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("t", "c").await;
     let cases: Vec<(&str, Value, Vec<&str>)> = vec![
         ("an empty title", json!({"title": ""}), vec!["title should not be empty"]),
@@ -89,18 +87,16 @@ async fn patch_validation_messages_match_class_validator_in_declaration_order() 
     assert_eq!(app.get("/posts/1").await.text, r#"{"id":1,"title":"t","content":"c"}"#);
 }
 
-#[tokio::test]
-async fn whitespace_only_strings_are_accepted_and_unknown_fields_ignored() {
-    let app = spawn_app().await;
+async fn whitespace_only_strings_are_accepted_and_unknown_fields_ignored(b: Backend) {
+    let app = spawn_app(b).await;
     let answer =
         app.post_json("/posts", &json!({"title": " ", "content": "\t", "author": "x"})).await;
     assert_eq!(answer.status, 201, "{}", answer.text);
     assert_eq!(answer.text, r#"{"id":1,"title":" ","content":"\t"}"#);
 }
 
-#[tokio::test]
-async fn a_title_over_255_characters_returns_400_instead_of_500() {
-    let app = spawn_app().await;
+async fn a_title_over_255_characters_returns_400_instead_of_500(b: Backend) {
+    let app = spawn_app(b).await;
     let cases = [
         ("title", json!({"title": "a".repeat(256), "content": "c"})),
         ("content", json!({"title": "t", "content": "ż".repeat(256)})),
@@ -117,9 +113,8 @@ async fn a_title_over_255_characters_returns_400_instead_of_500() {
     assert_eq!(app.get("/posts/1").await.json(), created, "PATCH changed nothing");
 }
 
-#[tokio::test]
-async fn length_is_counted_in_characters_not_bytes() {
-    let app = spawn_app().await;
+async fn length_is_counted_in_characters_not_bytes(b: Backend) {
+    let app = spawn_app(b).await;
     // 255 characters of two bytes each: 510 bytes, still within varchar(255).
     let title = "ż".repeat(255);
     let post = app.create_post(&title, "c").await;
@@ -127,9 +122,8 @@ async fn length_is_counted_in_characters_not_bytes() {
     assert_eq!(app.get("/posts/1").await.json()["title"], json!(title));
 }
 
-#[tokio::test]
-async fn a_nul_character_returns_400_with_a_clear_message() {
-    let app = spawn_app().await;
+async fn a_nul_character_returns_400_with_a_clear_message(b: Backend) {
+    let app = spawn_app(b).await;
     let answer = app.post_json("/posts", &json!({"title": "a\u{0}b", "content": "c"})).await;
     assert_eq!(answer.status, 400, "{}", answer.text);
     assert_eq!(answer.message(), json!(["title must not contain the NUL character (\\u0000)"]));
@@ -139,9 +133,8 @@ async fn a_nul_character_returns_400_with_a_clear_message() {
     assert_eq!(answer.message(), json!(["content must not contain the NUL character (\\u0000)"]));
 }
 
-#[tokio::test]
-async fn patch_with_a_null_title_returns_400_like_post() {
-    let app = spawn_app().await;
+async fn patch_with_a_null_title_returns_400_like_post(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("t", "c").await;
     let answer = app.patch_json("/posts/1", &json!({"title": null})).await;
     assert_eq!(answer.status, 400, "{}", answer.text);
@@ -151,9 +144,8 @@ async fn patch_with_a_null_title_returns_400_like_post() {
     );
 }
 
-#[tokio::test]
-async fn an_id_in_a_post_body_is_ignored_and_the_database_assigns_ids() {
-    let app = spawn_app().await;
+async fn an_id_in_a_post_body_is_ignored_and_the_database_assigns_ids(b: Backend) {
+    let app = spawn_app(b).await;
     let first = app.post_json("/posts", &json!({"id": 2, "title": "a", "content": "c"})).await;
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(first.json()["id"], json!(1));
@@ -163,9 +155,8 @@ async fn an_id_in_a_post_body_is_ignored_and_the_database_assigns_ids() {
     assert_eq!((second["id"].clone(), third["id"].clone()), (json!(2), json!(3)));
 }
 
-#[tokio::test]
-async fn an_id_in_a_patch_body_is_validated_but_never_changes_the_post_id() {
-    let app = spawn_app().await;
+async fn an_id_in_a_patch_body_is_validated_but_never_changes_the_post_id(b: Backend) {
+    let app = spawn_app(b).await;
     app.create_post("t", "c").await;
     let answer = app.patch_json("/posts/1", &json!({"id": 42, "title": "new"})).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
@@ -175,12 +166,26 @@ async fn an_id_in_a_patch_body_is_validated_but_never_changes_the_post_id() {
     assert_eq!(answer.status, 200, "a null id is allowed: {}", answer.text);
 }
 
-#[tokio::test]
-async fn when_both_the_path_id_and_the_body_are_invalid_the_body_messages_are_reported() {
-    let app = spawn_app().await;
+async fn when_both_the_path_id_and_the_body_are_invalid_the_body_messages_are_reported(b: Backend) {
+    let app = spawn_app(b).await;
     let answer = app.patch_json("/posts/abc", &json!({"title": 5})).await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.text, validation_body(&["title must be a string"]));
     let answer = app.patch_json("/posts/abc", &json!({"title": "fine"})).await;
     assert_eq!(answer.text, validation_body(&[ID]), "a valid body leaves the id's message");
+}
+
+backends! {
+    both:
+        post_validation_messages_match_class_validator_in_declaration_order,
+        patch_validation_messages_match_class_validator_in_declaration_order,
+        whitespace_only_strings_are_accepted_and_unknown_fields_ignored,
+        a_title_over_255_characters_returns_400_instead_of_500,
+        length_is_counted_in_characters_not_bytes,
+        a_nul_character_returns_400_with_a_clear_message,
+        patch_with_a_null_title_returns_400_like_post,
+        an_id_in_a_post_body_is_ignored_and_the_database_assigns_ids,
+        an_id_in_a_patch_body_is_validated_but_never_changes_the_post_id,
+        when_both_the_path_id_and_the_body_are_invalid_the_body_messages_are_reported,
+    ;
 }
