@@ -1,15 +1,17 @@
 //! DDL: a [`Diff`] as SQL statements, up and down, for one backend.
 //!
 //! The migration files (`files`) write what [`render`] returns; `schema:create` and
-//! `schema:update` run it. Each backend has its renderer in its own module (`ddl/postgres.rs`
-//! today; SQLite's will sit beside it as `ddl/sqlite.rs`), chosen by one `match` on
-//! [`Backend`].
+//! `schema:update` run it. Each backend has its renderer in its own module (`ddl/postgres.rs`,
+//! `ddl/sqlite.rs`), chosen by one `match` on [`Backend`]. SQLite's renderer rebuilds a table
+//! for most changes, so it reads the unchanged rest of the table from [`Diff::from`] /
+//! [`Diff::to`].
 
 mod postgres;
+pub(crate) mod sqlite;
 
 use crate::diff::{Change, Diff};
-use crate::schema::Backend;
-use strata_core::{Error, Result};
+use crate::schema::{Backend, Schema};
+use strata_core::Result;
 
 /// The SQL of a migration: statements without a trailing `;`, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,7 +34,9 @@ impl MigrationSql {
 ///
 /// # Errors
 ///
-/// An error of kind `Usage` for a backend whose DDL is not written yet (SQLite).
+/// An error of kind `Usage` for what the backend cannot do: on SQLite, a table in a
+/// non-default schema, an identity column that is not the only primary key column, or a
+/// rebuild of a table that other tables reference with an `on delete` action.
 ///
 /// # Examples
 ///
@@ -59,24 +63,31 @@ impl MigrationSql {
 /// # Ok::<(), strata_core::Error>(())
 /// ```
 pub fn render(diff: &Diff, backend: Backend) -> Result<MigrationSql> {
-    Ok(MigrationSql {
-        up: render_changes(&diff.changes, backend)?,
-        down: render_changes(&diff.reverse().changes, backend)?,
-    })
+    match backend {
+        Backend::Postgres => Ok(MigrationSql {
+            up: render_changes(&diff.changes, backend)?,
+            down: render_changes(&diff.reverse().changes, backend)?,
+        }),
+        Backend::Sqlite => Ok(MigrationSql {
+            up: sqlite::render(&diff.from, &diff.changes)?,
+            down: sqlite::render(&diff.to, &diff.reverse().changes)?,
+        }),
+    }
 }
 
 /// Renders changes in the given order, one or more statements each.
 ///
+/// On SQLite, a change that needs a table rebuild also needs the table's whole definition,
+/// which the changes alone do not carry unless they create the table: prefer [`render`], which
+/// has the diff's schemas.
+///
 /// # Errors
 ///
-/// As [`render`].
+/// As [`render`]; on SQLite also an error of kind `Usage` for a change that needs a rebuild
+/// of a table the changes do not create.
 pub fn render_changes(changes: &[Change], backend: Backend) -> Result<Vec<String>> {
     match backend {
         Backend::Postgres => Ok(changes.iter().flat_map(postgres::render).collect()),
-        Backend::Sqlite => Err(Error::usage(
-            "generating migrations for SQLite is not supported yet: create the migration \
-             against PostgreSQL, or write the SQLite migration by hand with \
-             `migration:create --blank`",
-        )),
+        Backend::Sqlite => sqlite::render(&Schema::default(), changes),
     }
 }

@@ -24,6 +24,12 @@ use crate::schema::{Column, Schema, Table, TableRef, constraint_name};
 pub struct Diff {
     /// The changes, in order.
     pub changes: Vec<Change>,
+    /// The schema the changes start from, in the canonical form the diff compared. Renderers
+    /// that rewrite a whole table for one change (SQLite's table rebuild) read the parts of
+    /// the table that did not change from it.
+    pub from: Schema,
+    /// The schema the changes lead to, in the same form.
+    pub to: Schema,
 }
 
 impl Diff {
@@ -39,7 +45,11 @@ impl Diff {
 
     /// The diff that undoes this one: each change's inverse, last change first.
     pub fn reverse(&self) -> Diff {
-        Diff { changes: self.changes.iter().rev().map(Change::inverse).collect() }
+        Diff {
+            changes: self.changes.iter().rev().map(Change::inverse).collect(),
+            from: self.to.clone(),
+            to: self.from.clone(),
+        }
     }
 
     /// One line per change, as [`Change::summary`] writes it.
@@ -66,9 +76,10 @@ impl Diff {
 /// assert!(diff(&to, &to).is_empty());
 /// ```
 pub fn diff(from: &Schema, to: &Schema) -> Diff {
-    let default = Schema::shared_default(from, to);
-    let mut cur = from.canonical(default);
-    let to = to.canonical(default);
+    let (default, backend) = (Schema::shared_default(from, to), Schema::shared_backend(from, to));
+    let mut cur = from.comparable(default, backend);
+    let to = to.comparable(default, backend);
+    let start = cur.clone();
     let mut plan = Plan::default();
 
     for ns in to.namespaces.iter().filter(|n| !cur.namespaces.contains(n)) {
@@ -101,7 +112,9 @@ pub fn diff(from: &Schema, to: &Schema) -> Diff {
     for ns in cur.namespaces.iter().filter(|n| !to.namespaces.contains(n)) {
         plan.drop_namespaces.push(Change::DropNamespace(ns.clone()));
     }
-    plan.finish()
+    let mut out = plan.finish();
+    (out.from, out.to) = (start, to);
+    out
 }
 
 /// The changes by phase, concatenated in [`Plan::finish`].
@@ -131,7 +144,7 @@ impl Plan {
         ] {
             changes.extend(part);
         }
-        Diff { changes }
+        Diff { changes, ..Diff::default() }
     }
 }
 

@@ -203,6 +203,14 @@ pub struct Schema {
     /// assumed. Not part of a snapshot.
     #[serde(skip)]
     pub default_namespace: Option<String>,
+    /// The database the schema was read from: introspection fills it, a target or a snapshot
+    /// has none. Comparisons ([`diff`](crate::diff::diff) and `==`) with a SQLite schema
+    /// compare both sides as SQLite stores them: column types by storage class (`int`,
+    /// `bigint` and `boolean` are all `INTEGER`; `uuid`, `timestamptz`, `date` and `jsonb` are
+    /// `TEXT`; `varchar(n)` keeps its length), and `now()` and `current_timestamp` as the same
+    /// default. Not part of a snapshot.
+    #[serde(skip)]
+    pub backend: Option<Backend>,
 }
 
 impl Schema {
@@ -253,14 +261,34 @@ impl Schema {
     pub(crate) fn shared_default<'a>(a: &'a Schema, b: &'a Schema) -> Option<&'a str> {
         a.default_namespace.as_deref().or(b.default_namespace.as_deref()).or(Some("public"))
     }
+
+    /// The backend two schemas are compared for: either one's when known.
+    pub(crate) fn shared_backend(a: &Schema, b: &Schema) -> Option<Backend> {
+        a.backend.or(b.backend)
+    }
+
+    /// [`Schema::canonical`], then, for SQLite, in the form SQLite stores (see
+    /// [`Schema::backend`]).
+    pub(crate) fn comparable(
+        &self,
+        default_namespace: Option<&str>,
+        backend: Option<Backend>,
+    ) -> Schema {
+        let mut out = self.canonical(default_namespace);
+        if backend == Some(Backend::Sqlite) {
+            crate::ddl::sqlite::storage_form(&mut out);
+        }
+        out
+    }
 }
 
 /// Equal when they describe the same database objects: compared in canonical form (see
 /// [`Schema::canonical`]), ignoring column order and declared renames.
 impl PartialEq for Schema {
     fn eq(&self, other: &Schema) -> bool {
-        let d = Schema::shared_default(self, other);
-        let (a, b) = (self.canonical(d), other.canonical(d));
+        let (d, backend) =
+            (Schema::shared_default(self, other), Schema::shared_backend(self, other));
+        let (a, b) = (self.comparable(d, backend), other.comparable(d, backend));
         let key = |s: &Schema| -> Vec<Table> {
             s.tables
                 .iter()
@@ -276,6 +304,8 @@ impl PartialEq for Schema {
         a.namespaces == b.namespaces && key(&a) == key(&b)
     }
 }
+
+impl Eq for Schema {}
 
 /// One table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

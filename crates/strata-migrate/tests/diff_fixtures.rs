@@ -1,11 +1,15 @@
-//! Schema-diff fixtures against a real PostgreSQL, in the manner of Diesel's
-//! `generate_migrations` tests.
+//! Schema-diff fixtures against a real PostgreSQL and a real SQLite file, in the manner of
+//! Diesel's `generate_migrations` tests.
 //!
-//! Each case has a starting schema (SQL run on a fresh database), entities (`#[derive(Entity)]`)
-//! and the exact up and down SQL expected. [`Case::run`] creates the database, applies the start,
-//! introspects, diffs against the entities and compares the SQL; then applies up and checks
-//! that the database equals the target (and that a second diff is empty), applies down and
-//! checks that it equals the start again.
+//! Each case has, per backend, a starting schema (SQL run on a fresh database) and the exact up
+//! and down SQL expected, and entities (`#[derive(Entity)]`) shared by both. [`Case::run`]
+//! runs it on every backend: creates the database, applies the start, introspects, diffs against
+//! the entities and compares the SQL; then applies up (in one transaction, as the migrator
+//! does) and checks that the database equals the target (and that a second diff is empty),
+//! applies down and checks that it equals the start again.
+//!
+//! Every case declares what it does on SQLite ([`OnSqlite`]): its own start and expected SQL,
+//! or why it does not apply. Nothing is skipped silently: a case that declares nothing fails.
 
 // Helpers outside `#[test]` functions may unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -17,17 +21,20 @@ mod diff_fixtures {
     pub(crate) mod tables;
 }
 
-use strata::driver::Driver;
+use std::sync::Arc;
+use strata::Value;
+use strata::driver::{Connection, Driver, Statement, StatementKind};
 use strata::metadata::EntityMeta;
 use strata::postgres::PgDriver;
+use strata::sqlite::SqliteDriver;
 use strata_migrate::ddl::{MigrationSql, render};
 use strata_migrate::diff::diff;
 use strata_migrate::introspect::introspect;
 use strata_migrate::schema::{Backend, Schema};
 use strata_migrate::target::target_schema;
-use strata_test::TestDb;
+use strata_test::AnyTestDb;
 
-/// One fixture.
+/// One fixture. The fields without a prefix are PostgreSQL's.
 pub(crate) struct Case<'a> {
     /// SQL run on the empty database first.
     pub(crate) start: &'a str,
@@ -37,6 +44,33 @@ pub(crate) struct Case<'a> {
     pub(crate) entities: &'a [&'static EntityMeta],
     /// The database schemas to introspect.
     pub(crate) namespaces: &'a [&'a str],
+    /// The expected up statements.
+    pub(crate) up: &'a [&'a str],
+    /// The expected down statements.
+    pub(crate) down: &'a [&'a str],
+    /// The summaries of the changes expected to be destructive.
+    pub(crate) destructive: &'a [&'a str],
+    /// What the case does on SQLite.
+    pub(crate) sqlite: OnSqlite<'a>,
+}
+
+/// What a case does on SQLite.
+pub(crate) enum OnSqlite<'a> {
+    /// Not declared: the case fails, so that no case skips SQLite by omission.
+    Undeclared,
+    /// It runs, with these expectations.
+    Run(Sqlite<'a>),
+    /// It does not apply to SQLite, for the reason given.
+    PostgresOnly(&'a str),
+}
+
+/// A case's start and expectations on SQLite.
+#[derive(Default)]
+pub(crate) struct Sqlite<'a> {
+    /// SQL run on the empty database first.
+    pub(crate) start: &'a str,
+    /// SQL run after the start.
+    pub(crate) seed: &'a str,
     /// The expected up statements.
     pub(crate) up: &'a [&'a str],
     /// The expected down statements.
@@ -55,15 +89,18 @@ impl Default for Case<'_> {
             up: &[],
             down: &[],
             destructive: &[],
+            sqlite: OnSqlite::Undeclared,
         }
     }
 }
 
-/// A case in progress: its database, after `Case::run` applied up (and down, at the end).
+/// A case in progress on one backend: its database, after `Case::run` applied up (and down,
+/// at the end).
 pub(crate) struct Fixture {
     #[allow(dead_code)] // kept alive: dropping it drops the database
-    db: TestDb,
-    pub(crate) client: tokio_postgres::Client,
+    db: AnyTestDb,
+    driver: Arc<dyn Driver>,
+    pub(crate) backend: Backend,
     namespaces: Vec<String>,
     start: Schema,
     target: Schema,
@@ -71,71 +108,152 @@ pub(crate) struct Fixture {
 }
 
 impl Case<'_> {
-    /// Runs the whole case: start, diff, compare the SQL, up, compare, down, compare.
+    /// Runs the whole case on every backend it applies to: start, diff, compare the SQL, up,
+    /// compare, down, compare.
     pub(crate) async fn run(self) {
-        let f = self.prepare().await;
-        f.up().await;
-        f.down().await;
+        for f in self.prepare_all().await {
+            f.up().await;
+            f.down().await;
+        }
     }
 
-    /// Applies the start and the seed, then diffs and checks the SQL and the destructive steps.
-    pub(crate) async fn prepare(self) -> Fixture {
-        let db = TestDb::new().await;
-        let client = db.client().await;
-        client.batch_execute(self.start).await.unwrap();
-        client.batch_execute(self.seed).await.unwrap();
-        let driver = PgDriver::connect(&db.config()).await.unwrap();
+    /// [`Case::prepare`] on every backend the case applies to, PostgreSQL first.
+    pub(crate) async fn prepare_all(&self) -> Vec<Fixture> {
+        let mut out = Vec::new();
+        for backend in [Backend::Postgres, Backend::Sqlite] {
+            if let Some(f) = self.prepare(backend).await {
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// Applies the start and the seed on `backend`, then diffs and checks the SQL and the
+    /// destructive steps. `None` when the case declares that it does not apply to `backend`.
+    pub(crate) async fn prepare(&self, backend: Backend) -> Option<Fixture> {
+        let (start_sql, seed, up, down, destructive) = match (backend, &self.sqlite) {
+            (Backend::Postgres, _) => (self.start, self.seed, self.up, self.down, self.destructive),
+            (Backend::Sqlite, OnSqlite::Run(s)) => (s.start, s.seed, s.up, s.down, s.destructive),
+            (Backend::Sqlite, OnSqlite::PostgresOnly(reason)) => {
+                assert!(!reason.is_empty(), "a PostgreSQL-only case says why");
+                return None;
+            }
+            (Backend::Sqlite, OnSqlite::Undeclared) => {
+                panic!(
+                    "the case declares nothing for SQLite: give `sqlite: OnSqlite::Run(…)` or `OnSqlite::PostgresOnly(\"why\")`"
+                )
+            }
+        };
+        let db = AnyTestDb::new(match backend {
+            Backend::Postgres => strata_test::Backend::Postgres,
+            Backend::Sqlite => strata_test::Backend::Sqlite,
+        })
+        .await;
+        let driver: Arc<dyn Driver> = match backend {
+            Backend::Postgres => Arc::new(PgDriver::connect(&db.config()).await.unwrap()),
+            Backend::Sqlite => Arc::new(SqliteDriver::connect(&db.config()).await.unwrap()),
+        };
         let mut conn = driver.acquire().await.unwrap();
+        for sql in [start_sql, seed].into_iter().filter(|s| !s.trim().is_empty()) {
+            conn.batch_execute(sql).await.unwrap_or_else(|e| panic!("{backend:?}: {e} in\n{sql}"));
+        }
         let namespaces: Vec<String> = self.namespaces.iter().map(|n| (*n).to_owned()).collect();
-        let start = introspect(conn.as_mut(), Backend::Postgres, &namespaces).await.unwrap();
+        let start = introspect(conn.as_mut(), backend, &namespaces).await.unwrap();
+        drop(conn);
         let target = target_schema(self.entities, None);
 
         let d = diff(&start, &target);
-        let sql = render(&d, Backend::Postgres).unwrap();
-        assert_eq!(sql.up, self.up, "up SQL; changes: {:#?}", d.summaries());
-        assert_eq!(sql.down, self.down, "down SQL");
-        let destructive: Vec<String> = d.destructive().iter().map(|c| c.summary()).collect();
-        assert_eq!(destructive, self.destructive, "destructive changes");
-        Fixture { db, client, namespaces, start, target, sql }
+        let sql = render(&d, backend).unwrap();
+        assert_eq!(sql.up, up, "{backend:?}: up SQL; changes: {:#?}", d.summaries());
+        assert_eq!(sql.down, down, "{backend:?}: down SQL");
+        let found: Vec<String> = d.destructive().iter().map(|c| c.summary()).collect();
+        assert_eq!(found, destructive, "{backend:?}: destructive changes");
+        Some(Fixture { db, driver, backend, namespaces, start, target, sql })
     }
 }
 
 impl Fixture {
-    async fn current(&self) -> Schema {
-        // A fresh connection each time: the fixture's connection is borrowed immutably here.
-        let driver = PgDriver::connect(&self.db.config()).await.unwrap();
-        let mut conn = driver.acquire().await.unwrap();
-        introspect(conn.as_mut(), Backend::Postgres, &self.namespaces).await.unwrap()
+    async fn conn(&self) -> Box<dyn Connection> {
+        self.driver.acquire().await.unwrap()
     }
 
+    async fn current(&self) -> Schema {
+        let mut conn = self.conn().await;
+        introspect(conn.as_mut(), self.backend, &self.namespaces).await.unwrap()
+    }
+
+    /// Runs the statements in one transaction, as the migrator runs a migration.
     async fn apply(&self, statements: &[String]) {
         if statements.is_empty() {
             return;
         }
-        // One simple-query batch runs as one transaction, as the migrator runs a migration.
         let sql = statements.join(";\n");
-        self.client.batch_execute(&sql).await.unwrap_or_else(|e| panic!("{e:?} in\n{sql}"));
+        let mut conn = self.conn().await;
+        conn.begin().await.unwrap();
+        let result = conn.batch_execute(&sql).await;
+        if let Err(e) = result {
+            conn.rollback().await.unwrap();
+            panic!("{:?}: {e:?} in\n{sql}", self.backend);
+        }
+        conn.commit()
+            .await
+            .unwrap_or_else(|e| panic!("{:?}: commit: {e:?} in\n{sql}", self.backend));
     }
 
     /// Applies up; the database must then equal the target, with nothing left to diff.
     pub(crate) async fn up(&self) {
         self.apply(&self.sql.up).await;
         let after = self.current().await;
-        assert_eq!(after, self.target, "the database after up equals the entities");
+        assert_eq!(
+            after, self.target,
+            "{:?}: the database after up equals the entities",
+            self.backend
+        );
         let again = diff(&after, &self.target);
-        assert!(again.is_empty(), "a second diff is empty, got {:#?}", again.summaries());
+        assert!(
+            again.is_empty(),
+            "{:?}: a second diff is empty, got {:#?}",
+            self.backend,
+            again.summaries()
+        );
     }
 
     /// Applies down; the database must then equal the start.
     pub(crate) async fn down(&self) {
         self.apply(&self.sql.down).await;
         let after = self.current().await;
-        assert_eq!(after, self.start, "the database after down equals the start");
+        assert_eq!(
+            after, self.start,
+            "{:?}: the database after down equals the start",
+            self.backend
+        );
         assert!(diff(&after, &self.start).is_empty());
+    }
+
+    /// Runs SQL outside a transaction.
+    pub(crate) async fn execute(&self, sql: &str) {
+        let mut conn = self.conn().await;
+        conn.batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{:?}: {e} in\n{sql}", self.backend));
     }
 
     /// The first column of the first row of `sql`, as text.
     pub(crate) async fn text(&self, sql: &str) -> String {
-        self.client.query_one(sql, &[]).await.unwrap().get(0)
+        let mut conn = self.conn().await;
+        let kind = if sql.trim_start().to_lowercase().starts_with("select") {
+            StatementKind::Select
+        } else {
+            StatementKind::Insert
+        };
+        let statement =
+            Statement { sql: sql.to_owned(), params: Vec::new(), returns: Vec::new(), kind };
+        let outcome = conn.run(&statement).await.unwrap_or_else(|e| panic!("{e} in {sql}"));
+        match outcome.rows.first().and_then(|r| r.first()) {
+            Some(Value::Text(s)) => s.clone(),
+            Some(Value::I64(n)) => n.to_string(),
+            Some(Value::I32(n)) => n.to_string(),
+            other => panic!("{sql} returned {other:?}"),
+        }
     }
 }

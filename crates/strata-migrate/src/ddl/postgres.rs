@@ -13,7 +13,9 @@ pub(super) fn render(change: &Change) -> Vec<String> {
     let drop_constraint =
         |t: &TableRef, name: &str| vec![alter(t, format!("drop constraint {}", quote_ident(name)))];
     match change {
-        Change::CreateNamespace(n) => vec![format!("create schema if not exists {}", quote_ident(n))],
+        Change::CreateNamespace(n) => {
+            vec![format!("create schema if not exists {}", quote_ident(n))]
+        }
         Change::DropNamespace(n) => vec![format!("drop schema {}", quote_ident(n))],
         Change::CreateTable(t) => create_table(t),
         Change::DropTable(t) => vec![format!("drop table {}", t.table_ref())],

@@ -1,6 +1,6 @@
 //! Columns: add, drop, type (widening and narrowing), nullability, defaults, enum checks.
 
-use crate::Case;
+use crate::{Case, OnSqlite, Sqlite};
 use strata::{DbEnum, Entity};
 
 mod add_column {
@@ -30,6 +30,19 @@ mod add_column {
                 r#"alter table "post" drop column "views""#,
                 r#"alter table "post" drop column "content""#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement, title varchar(255) not null)",
+                seed: "insert into post (title) values ('kept')",
+                up: &[
+                    r#"alter table "post" add column "content" varchar(255)"#,
+                    r#"alter table "post" add column "views" integer not null default 0"#,
+                ],
+                down: &[
+                    r#"alter table "post" drop column "views""#,
+                    r#"alter table "post" drop column "content""#,
+                ],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()
@@ -56,6 +69,16 @@ mod drop_column {
             up: &[r#"alter table "post" drop column "content""#],
             down: &[r#"alter table "post" add column "content" varchar(255) not null default 'x'"#],
             destructive: &[r#"drop column "post"."content""#],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement,
+                        title varchar(255) not null, content varchar(255) not null default 'x')",
+                up: &[r#"alter table "post" drop column "content""#],
+                down: &[
+                    r#"alter table "post" add column "content" varchar(255) not null default 'x'"#,
+                ],
+                destructive: &[r#"drop column "post"."content""#],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()
@@ -76,7 +99,7 @@ mod widen {
 
     #[tokio::test]
     async fn widening_a_type_keeps_the_data_and_is_not_destructive() {
-        let f = Case {
+        let case = Case {
             start: "create table post (id serial primary key, title varchar(100) not null,
                     views int not null)",
             seed: "insert into post (title, views) values ('kept', 7)",
@@ -89,13 +112,35 @@ mod widen {
                 r#"alter table "post" alter column "views" type int using "views"::int"#,
                 r#"alter table "post" alter column "title" type varchar(100) using "title"::varchar(100)"#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement,
+                        title varchar(100) not null, views integer not null)",
+                seed: "insert into post (title, views) values ('kept', 7)",
+                up: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "title" varchar(255) not null, "views" integer not null)"#,
+                    r#"insert into "post" ("id", "title", "views") select "id", cast("title" as varchar(255)), "views" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                down: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "title" varchar(100) not null, "views" integer not null)"#,
+                    r#"insert into "post" ("id", "title", "views") select "id", cast("title" as varchar(100)), "views" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                ..Sqlite::default()
+            }),
             ..Case::default()
+        };
+        for f in case.prepare_all().await {
+            f.up().await;
+            assert_eq!(f.text("select title || views from post").await, "kept7", "{:?}", f.backend);
+            f.down().await;
         }
-        .prepare()
-        .await;
-        f.up().await;
-        assert_eq!(f.text("select title || views from post").await, "kept7");
-        f.down().await;
     }
 }
 
@@ -129,6 +174,28 @@ mod narrow {
                 r#"alter column "post"."title" type varchar(255) -> varchar(100)"#,
                 r#"alter column "post"."views" type bigint -> int"#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement,
+                        title varchar(255) not null, views integer not null)",
+                up: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "title" varchar(100) not null, "views" integer not null)"#,
+                    r#"insert into "post" ("id", "title", "views") select "id", cast("title" as varchar(100)), "views" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                down: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "title" varchar(255) not null, "views" integer not null)"#,
+                    r#"insert into "post" ("id", "title", "views") select "id", cast("title" as varchar(255)), "views" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                destructive: &[r#"alter column "post"."title" type varchar(255) -> varchar(100)"#],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()
@@ -161,6 +228,28 @@ mod nullability {
                 r#"alter table "post" alter column "content" set not null"#,
                 r#"alter table "post" alter column "title" drop not null"#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start:
+                    "create table post (id integer primary key autoincrement, title varchar(255),
+                        content varchar(255) not null)",
+                up: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "title" varchar(255) not null, "content" varchar(255))"#,
+                    r#"insert into "post" ("id", "title", "content") select "id", "title", "content" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                down: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "title" varchar(255), "content" varchar(255) not null)"#,
+                    r#"insert into "post" ("id", "title", "content") select "id", "title", "content" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()
@@ -198,6 +287,28 @@ mod defaults {
                 r#"alter table "post" alter column "b" set default 'old'"#,
                 r#"alter table "post" alter column "a" drop default"#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement,
+                        a varchar(255) not null, b varchar(255) not null default 'old',
+                        c integer not null default 5)",
+                up: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "a" varchar(255) not null default 'new', "b" varchar(255) not null default 'newer', "c" integer not null)"#,
+                    r#"insert into "post" ("id", "a", "b", "c") select "id", "a", "b", "c" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                down: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "a" varchar(255) not null, "b" varchar(255) not null default 'old', "c" integer not null default 5)"#,
+                    r#"insert into "post" ("id", "a", "b", "c") select "id", "a", "b", "c" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()
@@ -236,6 +347,26 @@ mod enum_check {
                 r#"alter table "post" drop constraint "post_status_check""#,
                 r#"alter table "post" drop column "status""#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement)",
+                up: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "status" text not null default 'draft', constraint "post_status_check" check ("status" in ('draft', 'live')))"#,
+                    r#"insert into "post" ("id") select "id" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                down: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement)"#,
+                    r#"insert into "post" ("id") select "id" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()
@@ -256,6 +387,28 @@ mod enum_check {
                 r#"alter table "post" drop constraint "post_status_check""#,
                 r#"alter table "post" add constraint "post_status_check" check ("status" in ('draft', 'published'))"#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement,
+                        status text not null default 'draft',
+                        constraint post_status_check check (status in ('draft', 'published')))",
+                up: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "status" text not null default 'draft', constraint "post_status_check" check ("status" in ('draft', 'live')))"#,
+                    r#"insert into "post" ("id", "status") select "id", "status" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                down: &[
+                    r#"pragma defer_foreign_keys = on"#,
+                    r#"create table "_strata_old_post" as select * from "post""#,
+                    r#"drop table "post""#,
+                    r#"create table "post" ("id" integer primary key autoincrement, "status" text not null default 'draft', constraint "post_status_check" check ("status" in ('draft', 'published')))"#,
+                    r#"insert into "post" ("id", "status") select "id", "status" from "_strata_old_post""#,
+                    r#"drop table "_strata_old_post""#,
+                ],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()

@@ -1,6 +1,6 @@
 //! Declared renames: the data stays, and the down renames back.
 
-use crate::Case;
+use crate::{Case, OnSqlite, Sqlite};
 use strata::Entity;
 
 mod column {
@@ -16,7 +16,7 @@ mod column {
 
     #[tokio::test]
     async fn a_declared_column_rename_keeps_the_data() {
-        let f = Case {
+        let case = Case {
             start: "create table post (id serial primary key, title varchar(255) not null,
                     constraint post_title_unique unique (title))",
             seed: "insert into post (title) values ('hello')",
@@ -29,14 +29,31 @@ mod column {
                 r#"alter table "post" rename constraint "post_headline_unique" to "post_title_unique""#,
                 r#"alter table "post" rename column "headline" to "title""#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement,
+                        title varchar(255) not null);
+                    create unique index post_title_unique on post (title)",
+                seed: "insert into post (title) values ('hello')",
+                up: &[
+                    r#"alter table "post" rename column "title" to "headline""#,
+                    r#"drop index "post_title_unique""#,
+                    r#"create unique index "post_headline_unique" on "post" ("headline")"#,
+                ],
+                down: &[
+                    r#"drop index "post_headline_unique""#,
+                    r#"create unique index "post_title_unique" on "post" ("headline")"#,
+                    r#"alter table "post" rename column "headline" to "title""#,
+                ],
+                ..Sqlite::default()
+            }),
             ..Case::default()
+        };
+        for f in case.prepare_all().await {
+            f.up().await;
+            assert_eq!(f.text("select headline from post").await, "hello");
+            f.down().await;
+            assert_eq!(f.text("select title from post").await, "hello");
         }
-        .prepare()
-        .await;
-        f.up().await;
-        assert_eq!(f.text("select headline from post").await, "hello");
-        f.down().await;
-        assert_eq!(f.text("select title from post").await, "hello");
     }
 }
 
@@ -53,7 +70,7 @@ mod table {
 
     #[tokio::test]
     async fn a_declared_table_rename_keeps_the_data_and_the_sequence() {
-        let f = Case {
+        let case = Case {
             start: "create table post_entity (id serial primary key, title varchar(255) not null)",
             seed: "insert into post_entity (title) values ('hello')",
             entities: &[Article::meta()],
@@ -67,18 +84,24 @@ mod table {
                 r#"alter table "article" rename constraint "article_pkey" to "post_entity_pkey""#,
                 r#"alter table "article" rename to "post_entity""#,
             ],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post_entity (id integer primary key autoincrement,
+                        title varchar(255) not null)",
+                seed: "insert into post_entity (title) values ('hello')",
+                up: &[r#"alter table "post_entity" rename to "article""#],
+                down: &[r#"alter table "article" rename to "post_entity""#],
+                ..Sqlite::default()
+            }),
             ..Case::default()
+        };
+        for f in case.prepare_all().await {
+            f.up().await;
+            assert_eq!(f.text("select title from article where id = 1").await, "hello");
+            let id =
+                f.text("insert into article (title) values ('next') returning cast(id as text)");
+            assert_eq!(id.await, "2", "{:?}", f.backend);
+            f.down().await;
+            assert_eq!(f.text("select title from post_entity where id = 2").await, "next");
         }
-        .prepare()
-        .await;
-        f.up().await;
-        assert_eq!(f.text("select title from article where id = 1").await, "hello");
-        let id = f.text("insert into article (title) values ('next') returning id::text").await;
-        assert_eq!(id, "2");
-        f.down().await;
-        assert_eq!(
-            f.text("select string_agg(title, ',' order by id) from post_entity").await,
-            "hello,next"
-        );
     }
 }

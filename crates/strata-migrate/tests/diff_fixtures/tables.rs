@@ -1,6 +1,6 @@
 //! Whole tables and schemas: create, drop, a non-default schema, and the no-op run.
 
-use crate::Case;
+use crate::{Case, OnSqlite, Sqlite};
 use strata::{DbEnum, Entity};
 
 mod create_table {
@@ -23,6 +23,15 @@ mod create_table {
                 r#"create table "post_entity" ("id" serial primary key, "title" varchar(255) not null, "content" varchar(255) not null)"#,
             ],
             down: &[r#"drop table "post_entity""#],
+            sqlite: OnSqlite::Run(Sqlite {
+                up: &[
+                    r#"create table "post_entity" ("id" integer primary key autoincrement, "title" varchar(255) not null, "content" varchar(255) not null)"#,
+                ],
+                down: &[
+                    r#"drop table "post_entity""#,
+                ],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()
@@ -91,24 +100,62 @@ mod no_op {
         );
         create index article_body_index on article (body);";
 
+    /// The same by hand for SQLite, with the aliases it accepts (`BOOLEAN`, `BIGINT`,
+    /// `CURRENT_TIMESTAMP`): compared as SQLite stores them, nothing to change either.
+    const SQLITE_START: &str = "
+        CREATE TABLE article (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            slug varchar(100) NOT NULL,
+            title varchar(255) NOT NULL DEFAULT 'untitled',
+            body TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'draft',
+            external_id TEXT NOT NULL,
+            tags TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+            data BLOB NOT NULL,
+            published_on TEXT,
+            featured BOOLEAN NOT NULL DEFAULT FALSE,
+            priority SMALLINT NOT NULL DEFAULT -1,
+            score REAL NOT NULL,
+            rating DOUBLE PRECISION,
+            views BIGINT NOT NULL DEFAULT 0,
+            CONSTRAINT article_status_check CHECK (status IN ('draft', 'published'))
+        );
+        CREATE UNIQUE INDEX article_slug_unique ON article (slug);
+        CREATE INDEX article_body_index ON article (body);";
+
     #[tokio::test]
     async fn an_unchanged_schema_needs_no_change() {
-        Case { start: START, entities: &[Article::meta()], ..Case::default() }.run().await;
+        Case {
+            start: START,
+            entities: &[Article::meta()],
+            sqlite: OnSqlite::Run(Sqlite { start: SQLITE_START, ..Sqlite::default() }),
+            ..Case::default()
+        }
+        .run()
+        .await;
     }
 
     /// The same table created by Strata's own DDL also diffs as unchanged.
     #[tokio::test]
     async fn a_table_strata_created_needs_no_change() {
-        let sql = strata_migrate::ddl::render(
-            &strata_migrate::diff::diff(
+        let create = |backend| {
+            let d = strata_migrate::diff::diff(
                 &strata_migrate::schema::Schema::default(),
                 &strata_migrate::target::target_schema(&[Article::meta()], None),
-            ),
-            strata_migrate::schema::Backend::Postgres,
-        )
-        .unwrap();
-        let start = sql.up.join(";\n");
-        Case { start: &start, entities: &[Article::meta()], ..Case::default() }.run().await;
+            );
+            strata_migrate::ddl::render(&d, backend).unwrap().up.join(";\n")
+        };
+        let postgres = create(strata_migrate::schema::Backend::Postgres);
+        let sqlite = create(strata_migrate::schema::Backend::Sqlite);
+        Case {
+            start: &postgres,
+            entities: &[Article::meta()],
+            sqlite: OnSqlite::Run(Sqlite { start: &sqlite, ..Sqlite::default() }),
+            ..Case::default()
+        }
+        .run()
+        .await;
     }
 }
 
@@ -131,6 +178,19 @@ mod drop_table {
             up: &[r#"drop table "legacy""#],
             down: &[r#"create table "legacy" ("id" serial primary key, "note" text)"#],
             destructive: &[r#"drop table "legacy""#],
+            sqlite: OnSqlite::Run(Sqlite {
+                start: "create table post (id integer primary key autoincrement,
+                        title varchar(255) not null);
+                    create table legacy (id integer primary key autoincrement, note text)",
+                up: &[
+                    r#"drop table "legacy""#,
+                ],
+                down: &[
+                    r#"create table "legacy" ("id" integer primary key autoincrement, "note" text)"#,
+                ],
+                destructive: &[r#"drop table "legacy""#],
+                ..Sqlite::default()
+            }),
             ..Case::default()
         }
         .run()
@@ -140,6 +200,11 @@ mod drop_table {
 
 mod other_schema {
     use super::*;
+
+    /// Why these cases are PostgreSQL's alone. What SQLite does instead is tested in
+    /// `a_non_default_schema_is_refused_on_sqlite`.
+    const NO_SCHEMAS: &str = "SQLite has no schemas (namespaces): an attached database is \
+        the nearest thing, and migrations do not manage attachments";
 
     #[derive(Entity, Clone)]
     #[strata(schema = "blog")]
@@ -161,6 +226,7 @@ mod other_schema {
                 r#"create index "post_title_index" on "blog"."post" ("title")"#,
             ],
             down: &[r#"drop table "blog"."post""#, r#"drop schema "blog""#],
+            sqlite: OnSqlite::PostgresOnly(NO_SCHEMAS),
             ..Case::default()
         }
         .run()
@@ -181,9 +247,23 @@ mod other_schema {
                 r#"drop index "blog"."post_title_index""#,
                 r#"alter table "blog"."post" drop column "title""#,
             ],
+            sqlite: OnSqlite::PostgresOnly(NO_SCHEMAS),
             ..Case::default()
         }
         .run()
         .await;
+    }
+
+    /// On SQLite, the same entity gives an error that says what to do, not broken SQL.
+    #[test]
+    fn a_non_default_schema_is_refused_on_sqlite() {
+        let d = strata_migrate::diff::diff(
+            &strata_migrate::schema::Schema::default(),
+            &strata_migrate::target::target_schema(&[Post::meta()], None),
+        );
+        let err =
+            strata_migrate::ddl::render(&d, strata_migrate::schema::Backend::Sqlite).unwrap_err();
+        assert!(err.message().contains("SQLite has no schemas"), "{err}");
+        assert!(err.message().contains("schema = "), "{err}");
     }
 }
