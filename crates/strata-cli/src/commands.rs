@@ -53,12 +53,12 @@ impl Ctx<'_> {
     /// The backend the configuration points at, known without connecting.
     pub(crate) fn backend(&self) -> Result<Backend> {
         let url = self.config.connection_url();
-        let scheme = url.split("://").next().unwrap_or_default();
+        let scheme = url.split(':').next().unwrap_or_default();
         let name = if scheme == "postgresql" { "postgres" } else { scheme };
         Backend::from_name(name).ok_or_else(|| {
             Error::config(format!(
                 "unsupported database URL scheme {scheme:?} in {}: set DATABASE_URL to \
-                 postgres://user:password@host:port/database",
+                 postgres://user:password@host:port/database or sqlite://path/to/file.sqlite",
                 self.config.redacted_url()
             ))
         })

@@ -31,6 +31,9 @@ const POSTGRES_VARIABLES: [&str; 6] = [
 ];
 
 /// The SQLite file used when no database is configured.
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// The SQLite file used when no PostgreSQL is configured.
 pub const DEFAULT_SQLITE_PATH: &str = "./data/posts.sqlite";
 
 /// The configuration of the service.
@@ -53,6 +56,18 @@ pub enum DatabaseChoice {
     Postgres(StrataConfig),
     /// SQLite: nothing points at PostgreSQL; the file's path (`SQLITE_PATH` or a `sqlite:` URL).
     Sqlite(PathBuf),
+}
+
+impl Config {
+    /// The defaults, for printing help when the environment's configuration is invalid.
+    pub fn for_help() -> Self {
+        Self {
+            port: DEFAULT_PORT,
+            database: DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)),
+            log_filter: "info".to_owned(),
+            request_timeout: crate::AppState::DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
 }
 
 impl DatabaseChoice {
@@ -102,7 +117,7 @@ impl Config {
         let mut problems = Vec::new();
 
         let port = match get("PORT") {
-            None => 3000,
+            None => DEFAULT_PORT,
             Some(p) => p.trim().parse::<u16>().unwrap_or_else(|_| {
                 problems.push(format!("PORT must be a port number (0-65535), got {p:?}"));
                 0

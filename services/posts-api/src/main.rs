@@ -25,8 +25,15 @@ async fn main() -> ExitCode {
         eprintln!("invalid configuration: the .env file cannot be read: {e}");
         return ExitCode::from(2);
     }
+    // Any argument is a command (or a mistake, which the CLI reports with exit code 2); the
+    // service itself takes none.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let wants_help = args.iter().any(|a| a == "--help" || a == "-h")
+        || args.first().is_some_and(|a| a == "help");
     let config = match Config::from_env() {
         Ok(config) => config,
+        // Help needs no database: it is shown whatever the configuration.
+        Err(_) if wants_help => Config::for_help(),
         Err(e) => {
             for problem in &e.problems {
                 eprintln!("invalid configuration: {problem}");
@@ -34,11 +41,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Any argument is a command (or a mistake, which the CLI reports with exit code 2); the
-    // service itself takes none.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(first) = args.first() {
-        if matches!(first.as_str(), "--help" | "-h" | "help") {
+    if !args.is_empty() {
+        if matches!(args[0].as_str(), "--help" | "-h" | "help") {
             print_usage();
         }
         return command(&config).await;

@@ -443,6 +443,10 @@ async fn help_exits_0_and_lists_the_commands() {
     let help = run(dir.path(), &[], &["migration:up", "--help"]);
     assert_eq!(help.code, Some(0), "{help}");
     assert!(help.stdout.contains("--to"), "{help}");
+    // Help is shown even when the configuration is invalid.
+    let help = run(dir.path(), &[("PORT", "abc")], &["--help"]);
+    assert_eq!(help.code, Some(0), "{help}");
+    assert!(help.stdout.contains("migration:up"), "{help}");
     assert!(!dir.path().join("data").exists(), "--help opens no database");
 }
 

@@ -4,10 +4,10 @@
 use super::{Ctx, execute, refuse_destructive};
 use crate::args::{DropArgs, RunOrDump, SchemaArgs, UpdateArgs};
 use strata_core::Result;
-use strata_migrate::ddl::render_changes;
+use strata_migrate::ddl::render;
 use strata_migrate::diff::diff;
 use strata_migrate::migrator::TRACKING_TABLE;
-use strata_migrate::schema::{Schema, quote_ident};
+use strata_migrate::schema::{Backend, Schema, quote_ident};
 
 /// Runs or prints `statements`, saying what was done.
 async fn apply(ctx: &Ctx<'_>, mode: &RunOrDump, statements: &[String], done: &str) -> Result<u8> {
@@ -31,7 +31,7 @@ async fn apply(ctx: &Ctx<'_>, mode: &RunOrDump, statements: &[String], done: &st
 /// `schema:create --run|--dump`: every entity's table, from scratch.
 pub(crate) async fn create(ctx: &Ctx<'_>, args: &SchemaArgs) -> Result<u8> {
     let changes = diff(&Schema::default(), &ctx.target());
-    let statements = render_changes(&changes.changes, ctx.backend()?)?;
+    let statements = render(&changes, ctx.backend()?)?.up;
     apply(ctx, &args.mode, &statements, "Schema created").await
 }
 
@@ -41,7 +41,7 @@ pub(crate) async fn update(ctx: &Ctx<'_>, args: &UpdateArgs) -> Result<u8> {
     let current = ctx.introspect(&orm).await?;
     let changes = diff(&current, &ctx.target());
     refuse_destructive(&changes, args.allow_destructive, "schema:update")?;
-    let statements = render_changes(&changes.changes, ctx.backend()?)?;
+    let statements = render(&changes, ctx.backend()?)?.up;
     apply(ctx, &args.mode, &statements, "Schema updated").await
 }
 
@@ -54,14 +54,17 @@ pub(crate) async fn drop(ctx: &Ctx<'_>, args: &DropArgs) -> Result<u8> {
     let target = ctx.target().canonical(default.as_deref());
     let mut without = current.clone();
     without.tables.retain(|t| target.table(t.namespace.as_deref(), &t.name).is_none());
-    let mut statements = render_changes(&diff(&current, &without).changes, ctx.backend()?)?;
+    let mut statements = render(&diff(&current, &without), ctx.backend()?)?.up;
     if args.drop_migrations_table {
-        let schema = ctx.config.default_schema.as_deref().unwrap_or("public");
-        statements.push(format!(
-            "drop table if exists {}.{}",
-            quote_ident(schema),
-            quote_ident(TRACKING_TABLE)
-        ));
+        // SQLite has no schemas: its tracking table is unqualified.
+        let table = match ctx.backend()? {
+            Backend::Sqlite => quote_ident(TRACKING_TABLE),
+            Backend::Postgres => {
+                let schema = ctx.config.default_schema.as_deref().unwrap_or("public");
+                format!("{}.{}", quote_ident(schema), quote_ident(TRACKING_TABLE))
+            }
+        };
+        statements.push(format!("drop table if exists {table}"));
     }
     apply(ctx, &args.mode, &statements, "Schema dropped").await
 }
@@ -72,7 +75,7 @@ pub(crate) async fn fresh(ctx: &Ctx<'_>) -> Result<u8> {
     let (migrator, _) = ctx.migrator(&orm, None);
     migrator.drop_all().await?;
     let changes = diff(&Schema::default(), &ctx.target());
-    let statements = render_changes(&changes.changes, ctx.backend()?)?;
+    let statements = render(&changes, ctx.backend()?)?.up;
     execute(&orm, &statements).await?;
     ctx.console.out(format!("Schema dropped and created ({} statements)", statements.len()));
     Ok(0)

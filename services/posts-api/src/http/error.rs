@@ -127,9 +127,15 @@ impl From<strata::Error> for ApiError {
                  referred to (foreign key {})",
                 name.as_deref().unwrap_or("unknown")
             )),
-            ErrorKind::OptimisticLock | ErrorKind::SerializationFailure => Self::Conflict(
+            ErrorKind::OptimisticLock => Self::Conflict(
                 "The row was changed by another request at the same time; retry".into(),
             ),
+            // A deadlock, a serialization failure or a database locked by another process:
+            // nothing is wrong with the request, and the same request succeeds when retried.
+            ErrorKind::SerializationFailure => {
+                tracing::warn!(error = %e, "the database is busy");
+                Self::Unavailable
+            }
             ErrorKind::ValueTooLong | ErrorKind::InvalidText => {
                 Self::BadRequest(format!("A value cannot be stored: {}", e.message()))
             }
@@ -198,7 +204,7 @@ mod tests {
             (ErrorKind::UniqueViolation(None), 409),
             (ErrorKind::ForeignKeyViolation(Some("post_author_fkey".into())), 409),
             (ErrorKind::OptimisticLock, 409),
-            (ErrorKind::SerializationFailure, 409),
+            (ErrorKind::SerializationFailure, 503),
             (ErrorKind::Connection, 503),
             (ErrorKind::ValueTooLong, 400),
             (ErrorKind::InvalidText, 400),
