@@ -137,6 +137,7 @@ impl EntityManager {
         let pk = T::meta().primary_key;
         let mut uow = self.inner.uow.lock();
         let table = uow.table_mut::<T>();
+        table.managed.reserve(rows.len());
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let key = row

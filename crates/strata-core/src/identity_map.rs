@@ -10,6 +10,10 @@ use crate::managed::Managed;
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 
+/// The hasher of the identity map: foldhash, seeded per process. Keys come from the database,
+/// and SipHash (the std default) dominated the cost of loading and flushing many rows.
+pub(crate) type FastHash = foldhash::fast::RandomState;
+
 /// One managed instance and what the database holds for it.
 pub(crate) struct Tracked<T: Entity> {
     pub(crate) handle: Managed<T>,
@@ -27,10 +31,10 @@ impl<T: Entity> Clone for Tracked<T> {
 
 /// The instances of one entity type.
 pub(crate) struct Table<T: Entity> {
-    pub(crate) managed: HashMap<T::Key, Tracked<T>>,
+    pub(crate) managed: HashMap<T::Key, Tracked<T>, FastHash>,
     /// New instances in persist order; inserted (and keyed) at the next flush.
     pub(crate) new: Vec<Managed<T>>,
-    new_addrs: HashSet<usize>,
+    new_addrs: HashSet<usize, FastHash>,
     /// Keys scheduled for DELETE without a loaded instance (`remove_by_key`).
     pub(crate) removed_keys: Vec<T::Key>,
 }
@@ -49,9 +53,9 @@ impl<T: Entity> Clone for Table<T> {
 impl<T: Entity> Default for Table<T> {
     fn default() -> Self {
         Self {
-            managed: HashMap::new(),
+            managed: HashMap::default(),
             new: Vec::new(),
-            new_addrs: HashSet::new(),
+            new_addrs: HashSet::default(),
             removed_keys: Vec::new(),
         }
     }
@@ -81,14 +85,14 @@ impl<T: Entity> Table<T> {
 
     /// Registers an instance loaded from the database, or returns the one already managed.
     pub(crate) fn merge_loaded(&mut self, entity: T) -> Managed<T> {
-        let key = entity.key();
-        if let Some(t) = self.managed.get(&key) {
-            return t.handle.clone();
+        match self.managed.entry(entity.key()) {
+            std::collections::hash_map::Entry::Occupied(t) => t.get().handle.clone(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let handle = Managed::new(entity.clone());
+                slot.insert(Tracked { handle: handle.clone(), snapshot: entity, removed: false });
+                handle
+            }
         }
-        let handle = Managed::new(entity.clone());
-        self.managed
-            .insert(key, Tracked { handle: handle.clone(), snapshot: entity, removed: false });
-        handle
     }
 }
 

@@ -132,21 +132,27 @@ pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
     let mut deletes = Vec::new();
     let mut insert_idx: HashMap<Vec<usize>, usize> = HashMap::new();
     let mut update_idx: HashMap<Vec<usize>, usize> = HashMap::new();
+    // The group of the previous change set of each kind: consecutive change sets usually
+    // write the same columns, and comparing two short slices is cheaper than hashing.
+    let (mut last_insert, mut last_update) = (usize::MAX, usize::MAX);
     for cs in sets {
-        let (groups, idx) = match cs.kind {
+        let (groups, idx, last) = match cs.kind {
             ChangeKind::Delete => {
                 deletes.push(cs);
                 continue;
             }
-            ChangeKind::Insert => (&mut inserts, &mut insert_idx),
-            ChangeKind::Update => (&mut updates, &mut update_idx),
+            ChangeKind::Insert => (&mut inserts, &mut insert_idx, &mut last_insert),
+            ChangeKind::Update => (&mut updates, &mut update_idx, &mut last_update),
         };
-        let n = groups.len();
-        let i = *idx.entry(cs.columns.clone()).or_insert(n);
-        if i == n {
-            groups.push(Vec::new());
+        let same_as_last = groups.get(*last).is_some_and(|g| g[0].columns == cs.columns);
+        if !same_as_last {
+            let n = groups.len();
+            *last = *idx.entry(cs.columns.clone()).or_insert(n);
+            if *last == n {
+                groups.push(Vec::new());
+            }
         }
-        groups[i].push(cs);
+        groups[*last].push(cs);
     }
     for g in &mut updates {
         g.sort_by(|a, b| a.key.cmp(&b.key));

@@ -211,7 +211,10 @@ impl<T: Entity> Table<T> {
     fn apply_typed(&mut self, typed: TypedPlan<T>, inserted: Vec<Vec<Vec<Value>>>) -> Result<()> {
         let meta = T::meta();
         let version = meta.version_column();
-        let mut flushed_new = HashSet::new();
+        let inserted_rows: usize = typed.inserts.iter().map(Vec::len).sum();
+        self.managed.reserve(inserted_rows);
+        let mut flushed_new: HashSet<usize, crate::identity_map::FastHash> =
+            HashSet::with_capacity_and_hasher(inserted_rows, Default::default());
         for (group, returned) in typed.inserts.into_iter().zip(inserted) {
             let returning = computer::returning_columns(meta, &group[0].columns);
             for (cs, row) in group.into_iter().zip(returned) {
@@ -252,9 +255,15 @@ impl<T: Entity> Table<T> {
                 t.snapshot = state;
             }
         }
-        for cs in typed.deletes {
-            let key = cs.key.expect("deletes carry their key");
-            self.managed.remove(&key);
+        // Every instance marked removed was deleted by this flush. Many deletions are one pass
+        // over the map in memory order, rather than one random probe per key.
+        if typed.deletes.len() > 64 {
+            self.managed.retain(|_, t| !t.removed);
+        } else {
+            for cs in typed.deletes {
+                let key = cs.key.expect("deletes carry their key");
+                self.managed.remove(&key);
+            }
         }
         self.removed_keys.clear();
         Ok(())
