@@ -4,7 +4,7 @@
 //! (`cargo run -p posts-api -- migration:create` writes the next one for the configured
 //! database). [`migrate`] applies the pending ones with the Strata migrator, which records
 //! them in `strata_migrations` and takes a lock, so instances starting at once apply each
-//! migration once. [`SchemaGate`] lets a service that started while its database was down
+//! migration once. A schema gate lets a service that started while its database was down
 //! migrate on the first request that finds it up.
 
 use std::sync::atomic::{AtomicBool, Ordering};
