@@ -384,6 +384,56 @@ async fn the_migration_commands_report_and_apply_the_pending_migration_on_postgr
     assert!(again.stdout.contains("No pending migrations, the database is up-to-date"), "{again}");
 }
 
+/// The article's workflow with the real binary: `migration:create` on an empty database writes
+/// the article's migration, `migration:up` applies it, a second `migration:create` finds
+/// nothing to do, and `migration:down` removes the table again.
+#[tokio::test]
+async fn migration_create_up_create_again_and_down_follow_the_article() {
+    let db = TestDb::new().await;
+    let dir = WorkDir::new("cli-create");
+    let migrations = dir.path().join("migrations");
+    let path = migrations.to_str().expect("a UTF-8 temp path").to_owned();
+    let vars = [("DATABASE_URL", db.url())];
+    let cli = |args: &[&str]| run(dir.path(), &vars, args);
+
+    let create = cli(&["migration:create", "--name", "init", "--path", &path]);
+    assert_eq!(create.code, Some(0), "{create}");
+    assert!(create.stdout.contains("post_entity"), "a summary line per change: {create}");
+    let mut ups: Vec<std::path::PathBuf> = std::fs::read_dir(&migrations)
+        .expect("the migrations directory was created")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.to_string_lossy().ends_with("_init.up.sql"))
+        .collect();
+    assert_eq!(ups.len(), 1, "one up file: {ups:?}");
+    let up_file = ups.remove(0);
+    let up_sql = std::fs::read_to_string(&up_file).expect("the up file is readable");
+    assert!(
+        up_sql.contains(
+            r#"create table "post_entity" ("id" serial primary key, "title" varchar(255) not null, "content" varchar(255) not null);"#
+        ),
+        "the article's migration: {up_sql}"
+    );
+    let down_file = up_file.to_string_lossy().replace(".up.sql", ".down.sql");
+    assert!(std::path::Path::new(&down_file).exists(), "a down file next to it");
+    assert!(create.stdout.contains(&*up_file.to_string_lossy()), "its path is printed: {create}");
+
+    let up = cli(&["migration:up", "--path", &path]);
+    assert_eq!(up.code, Some(0), "{up}");
+    let client = db.client().await;
+    let exists_sql = "SELECT to_regclass('post_entity') IS NOT NULL";
+    let exists = client.query_one(exists_sql, &[]).await.expect("a boolean").get::<_, bool>(0);
+    assert!(exists, "migration:up created the table");
+
+    let again = cli(&["migration:create", "--path", &path]);
+    assert_eq!(again.code, Some(0), "{again}");
+    assert!(again.stdout.contains("No changes required, schema is up-to-date"), "{again}");
+
+    let down = cli(&["migration:down", "--path", &path]);
+    assert_eq!(down.code, Some(0), "{down}");
+    let exists = client.query_one(exists_sql, &[]).await.expect("a boolean").get::<_, bool>(0);
+    assert!(!exists, "migration:down removed the table");
+}
+
 #[tokio::test]
 async fn the_migration_commands_use_the_default_sqlite_file_when_nothing_is_configured() {
     let dir = WorkDir::new("cli-sqlite");
