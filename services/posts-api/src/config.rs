@@ -10,6 +10,7 @@
 //! | `SQLITE_PATH` | the SQLite file used when no PostgreSQL variable is set | `./data/posts.sqlite` |
 //! | `PORT` | the HTTP port | `3000` |
 //! | `REQUEST_TIMEOUT_SECS` | a request taking longer is answered with 408 | `30` |
+//! | `MIGRATE_ON_START` | apply pending migrations at start-up (`false`: run `posts-api migration:up` yourself) | `true` |
 //! | `RUST_LOG` (or `LOG_LEVEL`) | log filter (`info`, `posts_api=debug,tower_http=info`, …) | `info` |
 //!
 //! Every invalid variable is reported, one line each, before start-up stops.
@@ -47,6 +48,8 @@ pub struct Config {
     pub log_filter: String,
     /// How long a request may take before it is answered with 408.
     pub request_timeout: Duration,
+    /// Whether the service applies its pending migrations at start-up.
+    pub migrate_on_start: bool,
 }
 
 /// Which database stores the posts.
@@ -66,6 +69,7 @@ impl Config {
             database: DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)),
             log_filter: "info".to_owned(),
             request_timeout: crate::AppState::DEFAULT_REQUEST_TIMEOUT,
+            migrate_on_start: true,
         }
     }
 }
@@ -137,6 +141,18 @@ impl Config {
             },
         };
 
+        let migrate_on_start = match get("MIGRATE_ON_START") {
+            None => true,
+            Some(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => {
+                    problems.push(format!("MIGRATE_ON_START must be true or false, got {s:?}"));
+                    true
+                }
+            },
+        };
+
         let log_filter = match (get("RUST_LOG"), get("LOG_LEVEL")) {
             (Some(filter), _) => {
                 if let Err(e) = tracing_subscriber::EnvFilter::try_new(&filter) {
@@ -186,7 +202,7 @@ impl Config {
 
         match database {
             Some(database) if problems.is_empty() => {
-                Ok(Self { port, database, log_filter, request_timeout })
+                Ok(Self { port, database, log_filter, request_timeout, migrate_on_start })
             }
             _ => Err(ConfigError { problems }),
         }
@@ -213,12 +229,22 @@ mod tests {
     }
 
     #[test]
+    fn migrate_on_start_can_be_turned_off_and_rejects_other_words() {
+        assert!(!load(&[("MIGRATE_ON_START", "false")]).unwrap().migrate_on_start);
+        assert!(!load(&[("MIGRATE_ON_START", "0")]).unwrap().migrate_on_start);
+        assert!(load(&[("MIGRATE_ON_START", "TRUE")]).unwrap().migrate_on_start);
+        let e = load(&[("MIGRATE_ON_START", "sometimes")]).unwrap_err();
+        assert_eq!(e.problems, ["MIGRATE_ON_START must be true or false, got \"sometimes\""]);
+    }
+
+    #[test]
     fn nothing_set_chooses_sqlite_on_port_3000() {
         let c = load(&[]).unwrap();
         assert_eq!(c.port, 3000);
         assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)));
         assert_eq!(c.log_filter, "info");
         assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert!(c.migrate_on_start);
         let c = load(&[("SQLITE_PATH", "/tmp/p.sqlite")]).unwrap();
         assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from("/tmp/p.sqlite")));
     }

@@ -52,6 +52,12 @@ pub(crate) struct SchemaGate {
 }
 
 impl SchemaGate {
+    /// A gate that never migrates: the schema is managed outside the service
+    /// (`MIGRATE_ON_START=false`, then `posts-api migration:up`).
+    pub(crate) fn disabled() -> Self {
+        Self { ready: AtomicBool::new(true), lock: tokio::sync::Mutex::new(()) }
+    }
+
     pub(crate) async fn ensure(&self, orm: &Orm) -> strata::Result<()> {
         if self.ready.load(Ordering::Acquire) {
             return Ok(());

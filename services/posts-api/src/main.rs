@@ -77,7 +77,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
             orm
         }
     };
-    let state = AppState::new(orm).with_request_timeout(config.request_timeout);
+    let mut state = AppState::new(orm).with_request_timeout(config.request_timeout);
+    if !config.migrate_on_start {
+        tracing::info!("MIGRATE_ON_START=false: not applying migrations");
+        state = state.without_migrations();
+    }
     if let Err(e) = state.ensure_schema().await {
         tracing::warn!(
             error = %e,

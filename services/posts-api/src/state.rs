@@ -32,6 +32,14 @@ impl AppState {
         }
     }
 
+    /// Turns off applying migrations at start-up and on the first request: the schema is
+    /// managed with `posts-api migration:up` instead.
+    #[must_use]
+    pub fn without_migrations(mut self) -> Self {
+        self.schema = Arc::new(SchemaGate::disabled());
+        self
+    }
+
     /// Sets the request timeout.
     #[must_use]
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {

@@ -320,6 +320,30 @@ async fn with_database_url_the_service_migrates_postgres_and_serves() {
     assert!(!dir.path().join("data").exists(), "no SQLite file when PostgreSQL is configured");
 }
 
+/// With `MIGRATE_ON_START=false` the service leaves the schema alone until an operator runs
+/// `posts-api migration:up`; the running service then serves without a restart.
+#[tokio::test]
+async fn with_migrate_on_start_false_the_schema_waits_for_migration_up() {
+    let db = TestDb::new().await;
+    let dir = WorkDir::new("no-migrate");
+    let vars = [("DATABASE_URL", db.url()), ("MIGRATE_ON_START", "false")];
+    let service = Service::start(dir.path(), &vars);
+    let client = db.client().await;
+    let tracking = "SELECT to_regclass('strata_migrations') IS NOT NULL";
+    let migrated = client.query_one(tracking, &[]).await.expect("a boolean").get::<_, bool>(0);
+    assert!(!migrated, "nothing was migrated at start-up");
+    let (status, body) = get(&service, "/posts").await;
+    assert_eq!(status, 500, "no table yet: {body}");
+    assert_eq!(body, r#"{"statusCode":500,"message":"Internal server error"}"#);
+
+    let up = run(dir.path(), &vars, &["migration:up"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    assert_eq!(get(&service, "/posts").await, (200, "[]".to_owned()));
+    let (status, log) = service.stop();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(log.contains("MIGRATE_ON_START=false"), "{log}");
+}
+
 #[tokio::test]
 async fn with_an_unreachable_postgres_the_service_starts_and_answers_503() {
     let dir = WorkDir::new("unreachable");
