@@ -96,12 +96,40 @@ pub trait Dialect: Send + Sync + 'static {
     /// with it).
     fn batch_rows(&self, columns: usize) -> usize;
 
-    /// The INSERT statements for a batch, chunked by [`Dialect::batch_rows`].
-    fn insert(&self, batch: &InsertBatch<'_>) -> Vec<Statement>;
+    /// The INSERT statements for a batch, chunked by [`Dialect::batch_rows`]. The batch is
+    /// taken by value so its values move into the statements' parameters uncopied.
+    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement>;
 
     /// The UPDATE statements for a batch, chunked.
-    fn update(&self, batch: &UpdateBatch<'_>) -> Vec<Statement>;
+    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement>;
 
     /// The DELETE statements for a batch, chunked.
-    fn delete(&self, batch: &DeleteBatch<'_>) -> Vec<Statement>;
+    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement>;
+}
+
+/// Splits `items` into owned chunks of at most `per` items (at least one per chunk), in order;
+/// no chunk for no items. Dialects chunk their batches with it.
+///
+/// ```
+/// use strata_core::dialect::owned_chunks;
+/// assert_eq!(owned_chunks(vec![1, 2, 3, 4, 5], 2), vec![vec![1, 2], vec![3, 4], vec![5]]);
+/// assert!(owned_chunks(Vec::<i32>::new(), 2).is_empty());
+/// ```
+pub fn owned_chunks<T>(items: Vec<T>, per: usize) -> Vec<Vec<T>> {
+    let per = per.max(1);
+    if items.is_empty() {
+        return Vec::new();
+    }
+    if items.len() <= per {
+        return vec![items];
+    }
+    let mut out = Vec::with_capacity(items.len().div_ceil(per));
+    let mut rest = items.into_iter();
+    loop {
+        let chunk: Vec<T> = rest.by_ref().take(per).collect();
+        if chunk.is_empty() {
+            return out;
+        }
+        out.push(chunk);
+    }
 }

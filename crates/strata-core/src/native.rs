@@ -53,7 +53,7 @@ pub(crate) async fn insert<T: Entity>(
     let mut statements = Vec::new();
     for columns in order {
         let rows = groups.remove(&columns).unwrap_or_default();
-        statements.extend(dialect.insert(&InsertBatch {
+        statements.extend(dialect.insert(InsertBatch {
             table,
             columns: columns.iter().map(|&c| &meta.columns[c]).collect(),
             rows,

@@ -18,7 +18,7 @@
 
 use strata_core::ColumnType;
 use strata_core::Value;
-use strata_core::dialect::{DeleteBatch, Dialect, InsertBatch, UpdateBatch};
+use strata_core::dialect::{DeleteBatch, Dialect, InsertBatch, UpdateBatch, owned_chunks};
 use strata_core::driver::{Param, Statement, StatementKind};
 use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
@@ -50,7 +50,7 @@ const OLD_VERSION: &str = "__strata_version";
 ///     primary_key: true, generated: Generated::Identity, unique: false, index: false,
 ///     version: false, enum_values: None, renamed_from: None,
 /// };
-/// let statements = PgDialect::new().delete(&DeleteBatch {
+/// let statements = PgDialect::new().delete(DeleteBatch {
 ///     table: TableName { schema: Some("blog"), name: "post" },
 ///     pk: &id,
 ///     keys: vec![Value::I32(1), Value::I32(2)],
@@ -136,82 +136,100 @@ impl Dialect for PgDialect {
         self.batch_rows
     }
 
-    fn insert(&self, batch: &InsertBatch<'_>) -> Vec<Statement> {
-        let returns: Vec<ColumnType> = batch.returning.iter().map(|c| c.ty).collect();
-        let per = self.batch_rows(batch.columns.len()).max(1);
-        batch
-            .rows
-            .chunks(per)
+    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement> {
+        let InsertBatch { table, columns, rows, returning } = batch;
+        let returns: Vec<ColumnType> = returning.iter().map(|c| c.ty).collect();
+        let per = self.batch_rows(columns.len()).max(1);
+        owned_chunks(rows, per)
+            .into_iter()
             .map(|chunk| {
                 let mut w = SqlWriter::new(self);
-                w.push("INSERT INTO ").table(batch.table);
-                if batch.columns.is_empty() {
+                w.push("INSERT INTO ").table(table);
+                if columns.is_empty() {
                     // Every column takes its default: one row per number of the series.
                     let rows = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
                     w.push(" SELECT FROM generate_series(1, ").value(Value::I64(rows));
                     w.push("::int8)");
                 } else {
-                    w.push(" (")
-                        .columns(batch.columns.iter().copied())
-                        .push(") SELECT * FROM UNNEST(");
-                    for (i, column) in batch.columns.iter().enumerate() {
+                    // Rows to columns, moving each value into its column's array.
+                    let mut arrays: Vec<Vec<Value>> =
+                        columns.iter().map(|_| Vec::with_capacity(chunk.len())).collect();
+                    for row in chunk {
+                        for (array, value) in arrays.iter_mut().zip(row) {
+                            array.push(value);
+                        }
+                    }
+                    w.push(" (").columns(columns.iter().copied()).push(") SELECT * FROM UNNEST(");
+                    for (i, (column, values)) in columns.iter().zip(arrays).enumerate() {
                         comma(&mut w, i);
-                        array(&mut w, column.ty, chunk.iter().map(|row| row[i].clone()).collect());
+                        array(&mut w, column.ty, values);
                     }
                     w.push(")");
                 }
-                if !batch.returning.is_empty() {
-                    w.push(" RETURNING ").columns(batch.returning.iter().copied());
+                if !returning.is_empty() {
+                    w.push(" RETURNING ").columns(returning.iter().copied());
                 }
                 w.finish(StatementKind::Insert, returns.clone())
             })
             .collect()
     }
 
-    fn update(&self, batch: &UpdateBatch<'_>) -> Vec<Statement> {
-        if batch.set.is_empty() && batch.version.is_none() {
+    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement> {
+        let UpdateBatch { table, pk, set, version, rows } = batch;
+        if set.is_empty() && version.is_none() {
             return Vec::new();
         }
-        let arrays = 1 + batch.set.len() + usize::from(batch.version.is_some());
+        let arrays = 1 + set.len() + usize::from(version.is_some());
         let per = self.batch_rows(arrays).max(1);
-        let pk = batch.pk;
-        batch
-            .rows
-            .chunks(per)
+        owned_chunks(rows, per)
+            .into_iter()
             .map(|chunk| {
+                let n = chunk.len();
+                let mut keys = Vec::with_capacity(n);
+                let mut columns: Vec<Vec<Value>> =
+                    set.iter().map(|_| Vec::with_capacity(n)).collect();
+                let mut old_versions = Vec::with_capacity(if version.is_some() { n } else { 0 });
+                for row in chunk {
+                    keys.push(row.key);
+                    for (column, value) in columns.iter_mut().zip(row.values) {
+                        column.push(value);
+                    }
+                    if version.is_some() {
+                        old_versions.push(row.version.unwrap_or(Value::Null));
+                    }
+                }
                 let mut w = SqlWriter::new(self);
-                w.push("UPDATE ").table(batch.table).push(" AS ").push(TARGET).push(" SET ");
-                for (i, column) in batch.set.iter().enumerate() {
+                w.push("UPDATE ").table(table).push(" AS ").push(TARGET).push(" SET ");
+                for (i, column) in set.iter().enumerate() {
                     comma(&mut w, i);
                     w.ident(column.name).push(" = ").push(ROWS).push(".").ident(column.name);
                 }
-                if let Some(version) = batch.version {
-                    comma(&mut w, batch.set.len());
+                if let Some(version) = version {
+                    comma(&mut w, set.len());
                     w.ident(version.name).push(" = ").push(TARGET).push(".").ident(version.name);
                     w.push(" + 1");
                 }
                 w.push(" FROM UNNEST(");
-                array(&mut w, pk.ty, chunk.iter().map(|r| r.key.clone()).collect());
-                for (i, column) in batch.set.iter().enumerate() {
+                array(&mut w, pk.ty, keys);
+                for (column, values) in set.iter().zip(columns) {
                     w.push(", ");
-                    array(&mut w, column.ty, chunk.iter().map(|r| r.values[i].clone()).collect());
+                    array(&mut w, column.ty, values);
                 }
-                if let Some(version) = batch.version {
+                if let Some(version) = version {
                     w.push(", ");
-                    let old = chunk.iter().map(|r| r.version.clone().unwrap_or(Value::Null));
-                    array(&mut w, version.ty, old.collect());
+                    array(&mut w, version.ty, old_versions);
                 }
                 w.push(") AS ").push(ROWS).push("(").ident(pk.name);
-                for column in &batch.set {
+                for column in &set {
                     w.push(", ").ident(column.name);
                 }
-                if batch.version.is_some() {
+                if version.is_some() {
                     w.push(", ").ident(OLD_VERSION);
                 }
                 w.push(") WHERE ");
                 qualified(&mut w, TARGET, pk).push(" = ");
                 qualified(&mut w, ROWS, pk);
-                let returns = match batch.version {
+                let returns = match version {
                     Some(version) => {
                         w.push(" AND ");
                         qualified(&mut w, TARGET, version).push(" = ").push(ROWS).push(".");
@@ -226,16 +244,16 @@ impl Dialect for PgDialect {
             .collect()
     }
 
-    fn delete(&self, batch: &DeleteBatch<'_>) -> Vec<Statement> {
+    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement> {
+        let DeleteBatch { table, pk, keys } = batch;
         let per = self.batch_rows(1).max(1);
-        batch
-            .keys
-            .chunks(per)
+        owned_chunks(keys, per)
+            .into_iter()
             .map(|keys| {
                 let mut w = SqlWriter::new(self);
-                w.push("DELETE FROM ").table(batch.table).push(" WHERE ").ident(batch.pk.name);
+                w.push("DELETE FROM ").table(table).push(" WHERE ").ident(pk.name);
                 w.push(" = ANY(");
-                array(&mut w, batch.pk.ty, keys.to_vec());
+                array(&mut w, pk.ty, keys);
                 w.push(")");
                 w.finish(StatementKind::Delete, Vec::new())
             })
@@ -294,7 +312,7 @@ mod tests {
             rows: vec![vec![text("a"), Value::I64(1)], vec![text("b"), Value::Null]],
             returning: vec![&id],
         };
-        let statements = PgDialect::new().insert(&batch);
+        let statements = PgDialect::new().insert(batch);
         assert_eq!(statements.len(), 1);
         let s = &statements[0];
         assert_eq!(
@@ -335,7 +353,7 @@ mod tests {
             rows: vec![vec![Value::Null; columns.len()]],
             returning: vec![],
         };
-        let s = &PgDialect::new().insert(&batch)[0];
+        let s = &PgDialect::new().insert(batch)[0];
         assert_eq!(
             s.sql,
             "INSERT INTO \"post\" (\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\") \
@@ -354,7 +372,7 @@ mod tests {
             rows: vec![vec![]; 3],
             returning: vec![&id],
         };
-        let s = &PgDialect::new().insert(&batch)[0];
+        let s = &PgDialect::new().insert(batch)[0];
         assert_eq!(
             s.sql,
             r#"INSERT INTO "post" SELECT FROM generate_series(1, $1::int8) RETURNING "id""#
@@ -372,7 +390,7 @@ mod tests {
             rows: (0..25).map(|i| vec![text(&i.to_string())]).collect(),
             returning: vec![&id],
         };
-        let statements = dialect.insert(&insert);
+        let statements = dialect.insert(insert);
         let sizes: Vec<usize> = statements
             .iter()
             .map(|s| match &s.params[0] {
@@ -396,11 +414,11 @@ mod tests {
                 .map(|i| UpdateRow { key: Value::I32(i), values: vec![text("x")], version: None })
                 .collect(),
         };
-        assert_eq!(dialect.update(&update).len(), 3);
+        assert_eq!(dialect.update(update).len(), 3);
         let delete = DeleteBatch { table: POST, pk: &id, keys: (0..25).map(Value::I32).collect() };
-        assert_eq!(dialect.delete(&delete).len(), 3);
+        assert_eq!(dialect.delete(delete).len(), 3);
         let exact = DeleteBatch { table: POST, pk: &id, keys: (0..20).map(Value::I32).collect() };
-        assert_eq!(dialect.delete(&exact).len(), 2);
+        assert_eq!(dialect.delete(exact).len(), 2);
     }
 
     #[test]
@@ -409,11 +427,11 @@ mod tests {
         let d = PgDialect::new();
         let insert =
             InsertBatch { table: POST, columns: vec![&title], rows: vec![], returning: vec![] };
-        assert!(d.insert(&insert).is_empty());
+        assert!(d.insert(insert).is_empty());
         let update =
             UpdateBatch { table: POST, pk: &id, set: vec![&title], version: None, rows: vec![] };
-        assert!(d.update(&update).is_empty());
-        assert!(d.delete(&DeleteBatch { table: POST, pk: &id, keys: vec![] }).is_empty());
+        assert!(d.update(update).is_empty());
+        assert!(d.delete(DeleteBatch { table: POST, pk: &id, keys: vec![] }).is_empty());
         let nothing_to_set = UpdateBatch {
             table: POST,
             pk: &id,
@@ -421,7 +439,7 @@ mod tests {
             version: None,
             rows: vec![UpdateRow { key: Value::I32(1), values: vec![], version: None }],
         };
-        assert!(d.update(&nothing_to_set).is_empty());
+        assert!(d.update(nothing_to_set).is_empty());
     }
 
     #[test]
@@ -449,7 +467,7 @@ mod tests {
                 },
             ],
         };
-        let statements = PgDialect::new().update(&batch);
+        let statements = PgDialect::new().update(batch);
         assert_eq!(statements.len(), 1);
         let s = &statements[0];
         assert_eq!(
@@ -483,7 +501,7 @@ mod tests {
             version: Some(&version),
             rows: vec![UpdateRow { key, values: vec![text("t")], version: Some(Value::I32(3)) }],
         };
-        let s = &PgDialect::new().update(&batch)[0];
+        let s = &PgDialect::new().update(batch)[0];
         assert_eq!(
             s.sql,
             r#"UPDATE "blog"."post" AS t0 SET "title" = u."title", "version" = t0."version" + 1 FROM UNNEST($1::uuid[], $2::text[], $3::int4[]) AS u("id", "title", "__strata_version") WHERE t0."id" = u."id" AND t0."version" = u."__strata_version" RETURNING t0."id""#
@@ -502,7 +520,7 @@ mod tests {
             version: Some(&version),
             rows: vec![UpdateRow { key: Value::I64(1), values: vec![], version: None }],
         };
-        let s = &PgDialect::new().update(&batch)[0];
+        let s = &PgDialect::new().update(batch)[0];
         assert_eq!(
             s.sql,
             r#"UPDATE "post" AS t0 SET "version" = t0."version" + 1 FROM UNNEST($1::int8[], $2::int4[]) AS u("id", "__strata_version") WHERE t0."id" = u."id" AND t0."version" = u."__strata_version" RETURNING t0."id""#
@@ -514,7 +532,7 @@ mod tests {
     fn delete_binds_the_keys_as_one_array() {
         let id = column("id", ColumnType::I32);
         let batch = DeleteBatch { table: POST, pk: &id, keys: vec![Value::I32(4), Value::I32(5)] };
-        let s = &PgDialect::new().delete(&batch)[0];
+        let s = &PgDialect::new().delete(batch)[0];
         assert_eq!(s.sql, r#"DELETE FROM "post" WHERE "id" = ANY($1::int4[])"#);
         assert_eq!(
             s.params,
@@ -536,7 +554,7 @@ mod tests {
             returning: vec![&id],
         };
         assert_eq!(
-            d.insert(&insert)[0].sql,
+            d.insert(insert)[0].sql,
             r#"INSERT INTO "my""schema"."po""st" ("ti""tle") SELECT * FROM UNNEST($1::text[]) RETURNING "i""d""#
         );
         let update = UpdateBatch {
@@ -547,12 +565,12 @@ mod tests {
             rows: vec![UpdateRow { key: Value::I32(1), values: vec![text("x")], version: None }],
         };
         assert_eq!(
-            d.update(&update)[0].sql,
+            d.update(update)[0].sql,
             r#"UPDATE "my""schema"."po""st" AS t0 SET "ti""tle" = u."ti""tle" FROM UNNEST($1::int4[], $2::text[]) AS u("i""d", "ti""tle") WHERE t0."i""d" = u."i""d""#
         );
         let delete = DeleteBatch { table, pk: &id, keys: vec![Value::I32(1)] };
         assert_eq!(
-            d.delete(&delete)[0].sql,
+            d.delete(delete)[0].sql,
             r#"DELETE FROM "my""schema"."po""st" WHERE "i""d" = ANY($1::int4[])"#
         );
     }

@@ -19,7 +19,7 @@
 //! `lower(col) LIKE lower(?)`, which folds ASCII letters only (SQLite's `lower()` without ICU).
 
 use strata_core::Value;
-use strata_core::dialect::{DeleteBatch, Dialect, InsertBatch, UpdateBatch};
+use strata_core::dialect::{DeleteBatch, Dialect, InsertBatch, UpdateBatch, owned_chunks};
 use strata_core::driver::{Statement, StatementKind};
 use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
@@ -73,7 +73,7 @@ pub fn declared_type(ty: ColumnType) -> String {
 ///     primary_key: true, generated: Generated::Identity, unique: false, index: false,
 ///     version: false, enum_values: None, renamed_from: None,
 /// };
-/// let statements = SqliteDialect::new().delete(&DeleteBatch {
+/// let statements = SqliteDialect::new().delete(DeleteBatch {
 ///     table: TableName { schema: None, name: "post" },
 ///     pk: &id,
 ///     keys: vec![Value::I32(1), Value::I32(2)],
@@ -147,7 +147,7 @@ impl Dialect for SqliteDialect {
         (self.max_params / columns.max(1)).max(1)
     }
 
-    fn insert(&self, batch: &InsertBatch<'_>) -> Vec<Statement> {
+    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement> {
         let returns: Vec<ColumnType> = batch.returning.iter().map(|c| c.ty).collect();
         let finish = |mut w: SqlWriter<'_>| {
             if !batch.returning.is_empty() {
@@ -168,32 +168,30 @@ impl Dialect for SqliteDialect {
                 .collect();
         }
         let per = self.batch_rows(batch.columns.len());
-        batch
-            .rows
-            .chunks(per)
+        owned_chunks(batch.rows, per)
+            .into_iter()
             .map(|chunk| {
                 let mut w = SqlWriter::new(self);
                 w.push("INSERT INTO ").table(batch.table).push(" (");
                 w.columns(batch.columns.iter().copied()).push(") VALUES ");
-                for (i, row) in chunk.iter().enumerate() {
+                for (i, row) in chunk.into_iter().enumerate() {
                     comma(&mut w, i);
-                    tuple(&mut w, row.iter().cloned());
+                    tuple(&mut w, row);
                 }
                 finish(w)
             })
             .collect()
     }
 
-    fn update(&self, batch: &UpdateBatch<'_>) -> Vec<Statement> {
+    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement> {
         if batch.set.is_empty() && batch.version.is_none() {
             return Vec::new();
         }
         let per_row = 1 + batch.set.len() + usize::from(batch.version.is_some());
         let per = self.batch_rows(per_row);
         let pk = batch.pk;
-        batch
-            .rows
-            .chunks(per)
+        owned_chunks(batch.rows, per)
+            .into_iter()
             .map(|chunk| {
                 let mut w = SqlWriter::new(self);
                 w.push("UPDATE ").table(batch.table).push(" AS ").push(TARGET).push(" SET ");
@@ -210,12 +208,10 @@ impl Dialect for SqliteDialect {
                     w.push(" + 1");
                 }
                 w.push(" FROM (VALUES ");
-                for (i, row) in chunk.iter().enumerate() {
+                for (i, row) in chunk.into_iter().enumerate() {
                     comma(&mut w, i);
-                    let old = batch.version.map(|_| row.version.clone().unwrap_or(Value::Null));
-                    let values = std::iter::once(row.key.clone())
-                        .chain(row.values.iter().cloned())
-                        .chain(old);
+                    let old = batch.version.map(|_| row.version.unwrap_or(Value::Null));
+                    let values = std::iter::once(row.key).chain(row.values).chain(old);
                     tuple(&mut w, values);
                 }
                 w.push(") AS ").push(ROWS).push(" WHERE ");
@@ -236,16 +232,15 @@ impl Dialect for SqliteDialect {
             .collect()
     }
 
-    fn delete(&self, batch: &DeleteBatch<'_>) -> Vec<Statement> {
+    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement> {
         let per = self.batch_rows(1);
-        batch
-            .keys
-            .chunks(per)
+        owned_chunks(batch.keys, per)
+            .into_iter()
             .map(|keys| {
                 let mut w = SqlWriter::new(self);
                 w.push("DELETE FROM ").table(batch.table).push(" WHERE ").ident(batch.pk.name);
                 w.push(" IN ");
-                tuple(&mut w, keys.iter().cloned());
+                tuple(&mut w, keys);
                 w.finish(StatementKind::Delete, Vec::new())
             })
             .collect()
@@ -305,7 +300,7 @@ mod tests {
             rows: vec![vec![text("a"), Value::I64(1)], vec![text("b"), Value::Null]],
             returning: vec![&id],
         };
-        let statements = SqliteDialect::new().insert(&batch);
+        let statements = SqliteDialect::new().insert(batch);
         assert_eq!(statements.len(), 1);
         let s = &statements[0];
         assert_eq!(
@@ -326,7 +321,7 @@ mod tests {
             rows: vec![vec![]; 3],
             returning: vec![&id],
         };
-        let statements = SqliteDialect::new().insert(&batch);
+        let statements = SqliteDialect::new().insert(batch);
         assert_eq!(statements.len(), 3);
         assert_eq!(statements[0].sql, r#"INSERT INTO "post" DEFAULT VALUES RETURNING "id""#);
         assert!(statements[0].params.is_empty());
@@ -341,7 +336,7 @@ mod tests {
             rows: vec![vec![text("a")]],
             returning: vec![],
         };
-        let s = &SqliteDialect::new().insert(&batch)[0];
+        let s = &SqliteDialect::new().insert(batch)[0];
         assert_eq!(s.sql, r#"INSERT INTO "blog"."post" ("title") VALUES (?1)"#);
     }
 
@@ -366,7 +361,7 @@ mod tests {
                 },
             ],
         };
-        let statements = SqliteDialect::new().update(&batch);
+        let statements = SqliteDialect::new().update(batch);
         assert_eq!(statements.len(), 1);
         let s = &statements[0];
         assert_eq!(
@@ -398,7 +393,7 @@ mod tests {
                 version: Some(Value::I32(3)),
             }],
         };
-        let s = &SqliteDialect::new().update(&batch)[0];
+        let s = &SqliteDialect::new().update(batch)[0];
         assert_eq!(
             s.sql,
             r#"UPDATE "post" AS t0 SET "title" = u.column2, "version" = t0."version" + 1 FROM (VALUES (?1, ?2, ?3)) AS u WHERE t0."id" = u.column1 AND t0."version" = u.column3 RETURNING "id""#
@@ -417,7 +412,7 @@ mod tests {
             version: None,
             rows: vec![UpdateRow { key: Value::I32(1), values: vec![], version: None }],
         };
-        assert!(SqliteDialect::new().update(&batch).is_empty());
+        assert!(SqliteDialect::new().update(batch).is_empty());
     }
 
     #[test]
@@ -434,7 +429,7 @@ mod tests {
             rows: (0..12).map(|i| vec![Value::I32(i), text("t")]).collect(),
             returning: vec![],
         };
-        let sizes: Vec<usize> = dialect.insert(&insert).iter().map(|s| s.params.len()).collect();
+        let sizes: Vec<usize> = dialect.insert(insert).iter().map(|s| s.params.len()).collect();
         assert_eq!(sizes, vec![10, 10, 4]);
 
         let update = UpdateBatch {
@@ -446,11 +441,11 @@ mod tests {
                 .map(|i| UpdateRow { key: Value::I32(i), values: vec![text("x")], version: None })
                 .collect(),
         };
-        let sizes: Vec<usize> = dialect.update(&update).iter().map(|s| s.params.len()).collect();
+        let sizes: Vec<usize> = dialect.update(update).iter().map(|s| s.params.len()).collect();
         assert_eq!(sizes, vec![10, 10, 4]);
 
         let delete = DeleteBatch { table: POST, pk: &id, keys: (0..25).map(Value::I32).collect() };
-        let statements = dialect.delete(&delete);
+        let statements = dialect.delete(delete);
         assert_eq!(statements.len(), 3);
         assert_eq!(values(&statements[2]), (20..25).map(Value::I32).collect::<Vec<_>>());
         assert!(statements[2].sql.ends_with(r#""id" IN (?1, ?2, ?3, ?4, ?5)"#));

@@ -117,7 +117,7 @@ async fn multi_row_inserts_return_generated_keys_in_row_order() {
     conn.batch_execute("INSERT INTO post (id, title) VALUES (100, 'seed')").await.unwrap();
     let (id, title) = (column("id", ColumnType::I32), column("title", ColumnType::Text));
     let rows: Vec<Vec<Value>> = (0..5000).map(|i| vec![Value::Text(format!("t{i}"))]).collect();
-    let statements = driver.dialect().insert(&InsertBatch {
+    let statements = driver.dialect().insert(InsertBatch {
         table: TableName { schema: None, name: "post" },
         columns: vec![&title],
         rows,
@@ -151,7 +151,7 @@ async fn a_versioned_update_returns_only_the_rows_whose_version_matched() {
         values: vec![Value::Text(t.into())],
         version: Some(Value::I32(v)),
     };
-    let statements = driver.dialect().update(&UpdateBatch {
+    let statements = driver.dialect().update(UpdateBatch {
         table: TableName { schema: None, name: "post" },
         pk: &id,
         set: vec![&title],

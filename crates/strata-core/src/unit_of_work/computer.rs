@@ -154,10 +154,11 @@ pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
         }
         groups[*last].push(cs);
     }
+    // Keys are unique within a table, so an unstable sort gives the same order, faster.
     for g in &mut updates {
-        g.sort_by(|a, b| a.key.cmp(&b.key));
+        g.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     }
-    deletes.sort_by(|a, b| a.key.cmp(&b.key));
+    deletes.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     (inserts, updates, deletes)
 }
 

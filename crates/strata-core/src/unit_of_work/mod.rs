@@ -29,7 +29,7 @@ use std::collections::{HashMap, HashSet};
 /// All tables of one EntityManager.
 #[derive(Default)]
 pub(crate) struct UnitOfWork {
-    tables: HashMap<TypeId, Box<dyn AnyTable>>,
+    tables: HashMap<TypeId, Box<dyn AnyTable>, crate::identity_map::FastHash>,
     /// Tables in first-use order: the stable base of the commit order.
     order: Vec<TypeId>,
 }
@@ -50,15 +50,14 @@ impl UnitOfWork {
 
     pub(crate) fn table_mut<T: Entity>(&mut self) -> &mut Table<T> {
         let id = TypeId::of::<T>();
-        if !self.tables.contains_key(&id) {
-            self.order.push(id);
-        }
-        self.tables
-            .entry(id)
-            .or_insert_with(|| Box::new(Table::<T>::default()))
-            .as_any_mut()
-            .downcast_mut()
-            .expect("a table is stored under its own TypeId")
+        let table = match self.tables.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.order.push(id);
+                e.insert(Box::new(Table::<T>::default()))
+            }
+        };
+        table.as_any_mut().downcast_mut().expect("a table is stored under its own TypeId")
     }
 
     pub(crate) fn clear(&mut self) {
@@ -132,6 +131,8 @@ pub(crate) struct UpdateGroup {
     pub(crate) columns: Vec<usize>,
     pub(crate) rows: Vec<crate::dialect::UpdateRow>,
     pub(crate) versioned: bool,
+    /// The keys of a versioned group's rows, kept when the rows move into the statements.
+    pub(crate) keys: Vec<Value>,
 }
 
 struct TypedPlan<T: Entity> {
@@ -192,7 +193,7 @@ impl<T: Entity> Table<T> {
                         }
                     })
                     .collect();
-                UpdateGroup { columns, rows, versioned: version.is_some() }
+                UpdateGroup { columns, rows, versioned: version.is_some(), keys: Vec::new() }
             })
             .collect();
         let delete_keys = deletes

@@ -47,7 +47,7 @@ pub(crate) fn render(
                 rows: std::mem::take(&mut group.rows),
                 returning: group.returning.iter().map(|&c| &meta.columns[c]).collect(),
             };
-            push(dialect.insert(&batch), Role::Insert { table: t, group: g });
+            push(dialect.insert(batch), Role::Insert { table: t, group: g });
         }
     }
     for (t, (_, tp)) in plan.tables.iter_mut().enumerate() {
@@ -63,15 +63,21 @@ pub(crate) fn render(
                 } else {
                     None
                 },
-                // Rows stay in the plan: a version conflict names their keys.
-                rows: group.rows.clone(),
+                rows: {
+                    let rows = std::mem::take(&mut group.rows);
+                    // A version conflict names the keys of the rows not updated.
+                    if group.versioned {
+                        group.keys = rows.iter().map(|r| r.key.clone()).collect();
+                    }
+                    rows
+                },
             };
             let role = if group.versioned {
                 Role::VersionedUpdate { table: t, group: g }
             } else {
                 Role::Other
             };
-            push(dialect.update(&batch), role);
+            push(dialect.update(batch), role);
         }
     }
     for (_, tp) in plan.tables.iter_mut().rev() {
@@ -84,7 +90,7 @@ pub(crate) fn render(
             pk: meta.pk(),
             keys: std::mem::take(&mut tp.deletes),
         };
-        push(dialect.delete(&batch), Role::Other);
+        push(dialect.delete(batch), Role::Other);
     }
     RenderedPlan { statements, roles }
 }
@@ -139,12 +145,13 @@ pub(crate) async fn execute(
                 continue;
             }
             let got = &updated_keys[t][g];
-            let stale: Vec<String> = group
-                .rows
-                .iter()
-                .filter(|r| !got.contains(&r.key))
-                .map(|r| display_value(&r.key))
-                .collect();
+            // RETURNING gives back only keys of this group, each once: every row was updated
+            // when the counts match. Only a conflict pays for finding the stale keys.
+            if got.len() == group.keys.len() {
+                continue;
+            }
+            let stale: Vec<String> =
+                group.keys.iter().filter(|k| !got.contains(k)).map(display_value).collect();
             if !stale.is_empty() {
                 return Err(Error::new(
                     ErrorKind::OptimisticLock,
