@@ -14,6 +14,7 @@
 use crate::driver::{Connection, Statement};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
+use crate::identity_map::Tracked;
 use crate::managed::Managed;
 use crate::orm::Orm;
 use crate::query::{CmpOp, Expr, Filter, FindOptions};
@@ -145,11 +146,20 @@ impl EntityManager {
                 .cloned()
                 .ok_or_else(|| Error::invalid_value("a row without its primary key"))
                 .and_then(<T::Key as FieldType>::from_value)?;
-            if let Some(t) = table.managed.get(&key) {
-                out.push(t.handle.clone());
-                continue;
+            // One probe per row; a row of an instance already managed is not even decoded.
+            match table.managed.entry(key) {
+                std::collections::hash_map::Entry::Occupied(t) => out.push(t.get().handle.clone()),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let entity = T::from_values(row)?;
+                    let handle = Managed::new(entity.clone());
+                    slot.insert(Tracked {
+                        handle: handle.clone(),
+                        snapshot: entity,
+                        removed: false,
+                    });
+                    out.push(handle);
+                }
             }
-            out.push(table.merge_loaded(T::from_values(row)?));
         }
         Ok(out)
     }

@@ -84,6 +84,8 @@ impl<T: Entity> Table<T> {
     }
 
     /// Registers an instance loaded from the database, or returns the one already managed.
+    /// (`EntityManager::hydrate` does the same inline, without decoding known rows.)
+    #[cfg(test)]
     pub(crate) fn merge_loaded(&mut self, entity: T) -> Managed<T> {
         match self.managed.entry(entity.key()) {
             std::collections::hash_map::Entry::Occupied(t) => t.get().handle.clone(),
