@@ -188,8 +188,28 @@ impl PgConnection {
     async fn execute(&self, statement: &Statement) -> Result<Outcome> {
         let client = self.client();
         let prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
-        run_prepared(client, &prepared, statement).await
+        match run_prepared(client, &prepared, statement).await {
+            Err(e) if is_stale_plan(&e) => {
+                // A migration changed a table under a cached statement: prepare it again.
+                // Outside a transaction the retry is safe; inside, the transaction is already
+                // aborted, and the caller's retry will prepare afresh.
+                client.statement_cache.remove(&statement.sql, &[]);
+                if self.tx != Tx::None {
+                    return Err(e);
+                }
+                let prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
+                run_prepared(client, &prepared, statement).await
+            }
+            other => other,
+        }
     }
+}
+
+/// PostgreSQL refuses a prepared statement whose result columns changed since it was prepared
+/// (`ALTER TABLE … ALTER COLUMN … TYPE` by a migration): `cached plan must not change result
+/// type` (SQLSTATE 0A000).
+fn is_stale_plan(e: &Error) -> bool {
+    e.code() == Some("0A000") && e.message().contains("cached plan must not change result type")
 }
 
 async fn run_prepared(
@@ -237,6 +257,11 @@ impl Connection for PgConnection {
         let results =
             join_all(statements.iter().zip(&prepared).map(|(s, p)| run_prepared(client, p, s)))
                 .await;
+        if results.iter().any(|r| r.as_ref().is_err_and(is_stale_plan)) {
+            for s in statements {
+                client.statement_cache.remove(&s.sql, &[]);
+            }
+        }
         results.into_iter().collect()
     }
 

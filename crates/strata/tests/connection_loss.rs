@@ -139,3 +139,55 @@ async fn a_deadlock_is_a_serialization_failure_and_the_other_transaction_commits
         .collect();
     assert_eq!(titles, [winner, winner], "the winner's two updates, none of the loser's");
 }
+
+/// A migration that changes a column's type under a statement the pool has prepared: the next
+/// query prepares it again instead of failing with "cached plan must not change result type".
+#[tokio::test]
+async fn a_column_type_changed_under_a_cached_statement_is_prepared_again() {
+    let db = TestDb::new().await;
+    let admin = db.client().await;
+    admin
+        .batch_execute(
+            r#"CREATE TABLE "post_entity" ("id" serial PRIMARY KEY,
+                 "title" varchar(100) NOT NULL, "content" varchar(255) NOT NULL);
+               INSERT INTO "post_entity" ("title", "content") VALUES ('a', 'x');"#,
+        )
+        .await
+        .expect("DDL applies");
+    // One connection, so the second query surely meets the statement the first one cached.
+    let orm = Strata::connect(db.config().pool_size(1)).await.expect("connects");
+    let first = orm.em().find_all::<PostEntity>(FindOptions::new()).await.expect("first read");
+    assert_eq!(first.len(), 1);
+
+    admin
+        .batch_execute(r#"ALTER TABLE "post_entity" ALTER COLUMN "title" TYPE text"#)
+        .await
+        .expect("the migration applies");
+    let again = orm.em().find_all::<PostEntity>(FindOptions::new()).await.expect("prepared again");
+    assert_eq!(again[0].read().title, "a");
+
+    // Inside a transaction the statement cannot be retried, but the next transaction works.
+    admin
+        .batch_execute(r#"ALTER TABLE "post_entity" ALTER COLUMN "title" TYPE varchar(200)"#)
+        .await
+        .expect("the second migration applies");
+    let em = orm.em();
+    let in_tx = em
+        .transactional(|tx| async move {
+            tx.find_all::<PostEntity>(FindOptions::new()).await.map(|rows| rows.len())
+        })
+        .await;
+    let next = match in_tx {
+        Ok(n) => n,
+        Err(e) => {
+            assert_eq!(e.code(), Some("0A000"), "{e}");
+            orm.em()
+                .transactional(|tx| async move {
+                    tx.find_all::<PostEntity>(FindOptions::new()).await.map(|rows| rows.len())
+                })
+                .await
+                .expect("the next transaction prepares afresh")
+        }
+    };
+    assert_eq!(next, 1);
+}
