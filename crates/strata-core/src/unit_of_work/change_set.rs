@@ -10,8 +10,6 @@ pub(crate) enum ChangeKind {
     Insert,
     /// UPDATE the changed columns of a managed entity.
     Update,
-    /// DELETE a removed entity.
-    Delete,
 }
 
 /// One entity's pending change, computed against its snapshot.

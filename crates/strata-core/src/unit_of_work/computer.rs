@@ -9,13 +9,21 @@ use crate::metadata::{EntityMeta, Generated};
 use crate::value::{FieldType, Value};
 use std::collections::HashMap;
 
+/// What one table's flush does: insert and update change sets, and the keys to delete.
+pub(crate) struct Computed<T: Entity> {
+    pub(crate) sets: Vec<ChangeSet<T>>,
+    /// Deletes need only their keys: kept apart, they cost no change set each.
+    pub(crate) deletes: Vec<T::Key>,
+}
+
 /// The change sets of one table. Runs the `on_create`/`on_update` hooks and assigns generated
 /// UUID keys and initial versions on the live instances (they are pending changes either way).
-pub(crate) fn compute<T: Entity>(table: &Table<T>) -> Result<Vec<ChangeSet<T>>> {
+pub(crate) fn compute<T: Entity>(table: &Table<T>) -> Result<Computed<T>> {
     let meta = T::meta();
     let pk = meta.primary_key;
     let version = meta.version_column();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(table.new.len());
+    let mut deletes = Vec::new();
 
     for handle in &table.new {
         let mut entity = handle.write();
@@ -46,13 +54,7 @@ pub(crate) fn compute<T: Entity>(table: &Table<T>) -> Result<Vec<ChangeSet<T>>> 
     let mut changed = Vec::new();
     for (key, tracked) in &table.managed {
         if tracked.removed {
-            out.push(ChangeSet {
-                kind: ChangeKind::Delete,
-                handle: Some(tracked.handle.clone()),
-                key: Some(key.clone()),
-                state: None,
-                columns: Vec::new(),
-            });
+            deletes.push(key.clone());
             continue;
         }
         changed.clear();
@@ -88,16 +90,12 @@ pub(crate) fn compute<T: Entity>(table: &Table<T>) -> Result<Vec<ChangeSet<T>>> 
 
     for key in &table.removed_keys {
         if !table.managed.contains_key(key) {
-            out.push(ChangeSet {
-                kind: ChangeKind::Delete,
-                handle: None,
-                key: Some(key.clone()),
-                state: None,
-                columns: Vec::new(),
-            });
+            deletes.push(key.clone());
         }
     }
-    Ok(out)
+    // Sorted, so concurrent flushes lock rows in the same order (keys are unique).
+    deletes.sort_unstable();
+    Ok(Computed { sets: out, deletes })
 }
 
 /// The columns an INSERT writes: all but an unset identity key, and NULLs of columns with a
@@ -121,15 +119,14 @@ pub(crate) fn returning_columns(meta: &EntityMeta, inserted: &[usize]) -> Vec<us
     (0..meta.columns.len()).filter(|i| !inserted.contains(i)).collect()
 }
 
-/// Insert groups, update groups, and deletes.
-pub(crate) type Grouped<T> = (Vec<Vec<ChangeSet<T>>>, Vec<Vec<ChangeSet<T>>>, Vec<ChangeSet<T>>);
+/// Insert groups and update groups.
+pub(crate) type Grouped<T> = (Vec<Vec<ChangeSet<T>>>, Vec<Vec<ChangeSet<T>>>);
 
 /// Groups change sets of one kind by column set, keeping first-seen order. Updates are sorted
 /// by key inside each group, so concurrent flushes lock rows in the same order.
 pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
     let mut inserts: Vec<Vec<ChangeSet<T>>> = Vec::new();
     let mut updates: Vec<Vec<ChangeSet<T>>> = Vec::new();
-    let mut deletes = Vec::new();
     let mut insert_idx: HashMap<Vec<usize>, usize> = HashMap::new();
     let mut update_idx: HashMap<Vec<usize>, usize> = HashMap::new();
     // The group of the previous change set of each kind: consecutive change sets usually
@@ -137,10 +134,6 @@ pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
     let (mut last_insert, mut last_update) = (usize::MAX, usize::MAX);
     for cs in sets {
         let (groups, idx, last) = match cs.kind {
-            ChangeKind::Delete => {
-                deletes.push(cs);
-                continue;
-            }
             ChangeKind::Insert => (&mut inserts, &mut insert_idx, &mut last_insert),
             ChangeKind::Update => (&mut updates, &mut update_idx, &mut last_update),
         };
@@ -158,8 +151,7 @@ pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
     for g in &mut updates {
         g.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     }
-    deletes.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    (inserts, updates, deletes)
+    (inserts, updates)
 }
 
 #[cfg(test)]
@@ -276,7 +268,8 @@ mod tests {
         let mut t = Table::<Item>::default();
         let h = loaded(&mut t, item(1, "a", None));
         h.write().name = "a".into();
-        assert!(compute(&t).unwrap().is_empty());
+        let computed = compute(&t).unwrap();
+        assert!(computed.sets.is_empty() && computed.deletes.is_empty());
     }
 
     #[test]
@@ -284,7 +277,7 @@ mod tests {
         let mut t = Table::<Item>::default();
         let h = loaded(&mut t, item(1, "a", None));
         h.write().note = Some("x".into());
-        let sets = compute(&t).unwrap();
+        let sets = compute(&t).unwrap().sets;
         assert_eq!(sets.len(), 1);
         assert_eq!(sets[0].kind, ChangeKind::Update);
         assert_eq!(sets[0].columns, vec![2]);
@@ -297,14 +290,14 @@ mod tests {
         t.add_new(Managed::new(item(0, "a", None)));
         t.add_new(Managed::new(item(0, "b", Some("note"))));
         t.add_new(Managed::new(item(7, "c", Some("note"))));
-        let sets = compute(&t).unwrap();
+        let sets = compute(&t).unwrap().sets;
         let cols: Vec<_> = sets.iter().map(|s| s.columns.clone()).collect();
         assert_eq!(cols, vec![vec![1], vec![1, 2], vec![0, 1, 2]]);
         assert!(sets.iter().all(|s| s.kind == ChangeKind::Insert));
         assert_eq!(returning_columns(&META, &[1]), vec![0, 2]);
-        let (inserts, updates, deletes) = group(sets);
+        let (inserts, updates) = group(sets);
         assert_eq!(inserts.len(), 3, "three column sets, three groups");
-        assert!(updates.is_empty() && deletes.is_empty());
+        assert!(updates.is_empty());
     }
 
     #[test]
@@ -312,11 +305,11 @@ mod tests {
         let mut t = Table::<Item>::default();
         loaded(&mut t, item(2, "a", None));
         t.managed.get_mut(&2).unwrap().removed = true;
+        t.removed_keys.push(1);
         t.removed_keys.push(9);
-        let sets = compute(&t).unwrap();
-        let mut keys: Vec<_> = sets.iter().map(|s| (s.kind, s.key)).collect();
-        keys.sort();
-        assert_eq!(keys, vec![(ChangeKind::Delete, Some(2)), (ChangeKind::Delete, Some(9))]);
+        let computed = compute(&t).unwrap();
+        assert!(computed.sets.is_empty(), "deletes make no change sets");
+        assert_eq!(computed.deletes, vec![1, 2, 9], "every key once, sorted");
     }
 
     #[test]
@@ -330,7 +323,7 @@ mod tests {
                 h.write().name = format!("n{id}");
             }
         }
-        let (_, updates, _) = group(compute(&t).unwrap());
+        let (_, updates) = group(compute(&t).unwrap().sets);
         let shape: Vec<(Vec<usize>, Vec<Option<i32>>)> = updates
             .iter()
             .map(|g| (g[0].columns.clone(), g.iter().map(|c| c.key).collect()))

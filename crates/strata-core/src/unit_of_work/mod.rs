@@ -138,7 +138,7 @@ pub(crate) struct UpdateGroup {
 struct TypedPlan<T: Entity> {
     inserts: Vec<Vec<ChangeSet<T>>>,
     updates: Vec<Vec<ChangeSet<T>>>,
-    deletes: Vec<ChangeSet<T>>,
+    deletes: Vec<T::Key>,
 }
 
 /// The flush steps every table performs, type-erased.
@@ -153,13 +153,13 @@ pub(crate) trait TableFlush {
 
 impl<T: Entity> Table<T> {
     fn plan_typed(&self) -> Result<Option<TablePlan>> {
-        let sets = computer::compute(self)?;
-        if sets.is_empty() {
+        let computer::Computed { sets, deletes } = computer::compute(self)?;
+        if sets.is_empty() && deletes.is_empty() {
             return Ok(None);
         }
         let meta = T::meta();
         let version = meta.version_column();
-        let (inserts, updates, deletes) = computer::group(sets);
+        let (inserts, updates) = computer::group(sets);
         let insert_groups = inserts
             .iter()
             .map(|g| {
@@ -196,10 +196,7 @@ impl<T: Entity> Table<T> {
                 UpdateGroup { columns, rows, versioned: version.is_some(), keys: Vec::new() }
             })
             .collect();
-        let delete_keys = deletes
-            .iter()
-            .map(|cs| cs.key.as_ref().expect("deletes carry their key").to_value())
-            .collect();
+        let delete_keys = deletes.iter().map(FieldType::to_value).collect();
         Ok(Some(TablePlan {
             meta,
             inserts: insert_groups,
@@ -261,8 +258,7 @@ impl<T: Entity> Table<T> {
         if typed.deletes.len() > 64 {
             self.managed.retain(|_, t| !t.removed);
         } else {
-            for cs in typed.deletes {
-                let key = cs.key.expect("deletes carry their key");
+            for key in typed.deletes {
                 self.managed.remove(&key);
             }
         }
