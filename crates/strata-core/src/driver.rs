@@ -98,6 +98,22 @@ pub trait Connection: Send {
         Ok(out)
     }
 
+    /// Runs a query and hands each returned row to `row` as soon as it is decoded, instead of
+    /// collecting them first: loading many rows then touches each row's memory while it is
+    /// still in the CPU cache. Returns the number of rows. Drivers that stream rows override
+    /// it; the default collects with [`Connection::run`].
+    async fn run_each(
+        &mut self,
+        statement: &Statement,
+        row: &mut (dyn FnMut(Vec<Value>) -> Result<()> + Send),
+    ) -> Result<u64> {
+        let out = self.run(statement).await?;
+        for r in out.rows {
+            row(r)?;
+        }
+        Ok(out.rows_affected)
+    }
+
     /// Runs SQL text without parameters (possibly several statements): DDL, migrations.
     async fn batch_execute(&mut self, sql: &str) -> Result<()>;
 

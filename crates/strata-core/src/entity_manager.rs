@@ -14,7 +14,6 @@
 use crate::driver::{Connection, Statement};
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::identity_map::Tracked;
 use crate::managed::Managed;
 use crate::orm::Orm;
 use crate::query::{CmpOp, Expr, Filter, FindOptions};
@@ -133,45 +132,23 @@ impl EntityManager {
         )
     }
 
-    /// Turns rows into managed instances, reusing the instances already in the identity map.
-    fn hydrate<T: Entity>(&self, rows: Vec<Vec<Value>>) -> Result<Vec<Managed<T>>> {
-        let pk = T::meta().primary_key;
-        let mut uow = self.inner.uow.lock();
-        let table = uow.table_mut::<T>();
-        table.managed.reserve(rows.len());
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let key = row
-                .get(pk)
-                .cloned()
-                .ok_or_else(|| Error::invalid_value("a row without its primary key"))
-                .and_then(<T::Key as FieldType>::from_value)?;
-            // One probe per row; a row of an instance already managed is not even decoded.
-            match table.managed.entry(key) {
-                std::collections::hash_map::Entry::Occupied(t) => out.push(t.get().handle.clone()),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    let entity = T::from_values(row)?;
-                    let handle = Managed::new(entity.clone());
-                    slot.insert(Tracked {
-                        handle: handle.clone(),
-                        snapshot: entity,
-                        removed: false,
-                    });
-                    out.push(handle);
-                }
-            }
-        }
-        Ok(out)
-    }
-
     async fn query<T: Entity>(
         &self,
         filter: Option<&Expr>,
         options: &FindOptions<T>,
     ) -> Result<Vec<Managed<T>>> {
         let stmt = self.select_statement::<T>(filter, options);
-        let rows = self.session().await?.run(&stmt).await?.rows;
-        self.hydrate(rows)
+        let mut out = Vec::new();
+        let mut session = self.session().await?;
+        // Each row becomes (or finds) its managed instance as soon as the driver decoded it.
+        session
+            .run_each(&stmt, &mut |row| {
+                let handle = self.inner.uow.lock().table_mut::<T>().hydrate_row(row)?;
+                out.push(handle);
+                Ok(())
+            })
+            .await?;
+        Ok(out)
     }
 
     fn cached<T: Entity>(&self, key: &T::Key) -> Option<Managed<T>> {

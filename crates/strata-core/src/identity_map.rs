@@ -6,7 +6,9 @@
 //! entities costs no dynamic dispatch per entity.
 
 use crate::entity::Entity;
+use crate::error::{Error, Result};
 use crate::managed::Managed;
+use crate::value::{FieldType, Value};
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 
@@ -83,8 +85,28 @@ impl<T: Entity> Table<T> {
         std::mem::take(&mut self.new)
     }
 
+    /// The managed instance for a row loaded from the database: the one already in the map
+    /// (the row is then not even decoded, and unflushed changes are kept), or a new one.
+    pub(crate) fn hydrate_row(&mut self, row: Vec<Value>) -> Result<Managed<T>> {
+        let pk = T::meta().primary_key;
+        let key = row
+            .get(pk)
+            .cloned()
+            .ok_or_else(|| Error::invalid_value("a row without its primary key"))
+            .and_then(<T::Key as FieldType>::from_value)?;
+        // One probe per row.
+        Ok(match self.managed.entry(key) {
+            std::collections::hash_map::Entry::Occupied(t) => t.get().handle.clone(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let entity = T::from_values(row)?;
+                let handle = Managed::new(entity.clone());
+                slot.insert(Tracked { handle: handle.clone(), snapshot: entity, removed: false });
+                handle
+            }
+        })
+    }
+
     /// Registers an instance loaded from the database, or returns the one already managed.
-    /// (`EntityManager::hydrate` does the same inline, without decoding known rows.)
     #[cfg(test)]
     pub(crate) fn merge_loaded(&mut self, entity: T) -> Managed<T> {
         match self.managed.entry(entity.key()) {

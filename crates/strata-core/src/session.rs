@@ -54,6 +54,17 @@ impl<'a> Session<'a> {
         Ok(out)
     }
 
+    pub(crate) async fn run_each(
+        &mut self,
+        s: &Statement,
+        row: &mut (dyn FnMut(Vec<crate::value::Value>) -> Result<()> + Send),
+    ) -> Result<u64> {
+        let start = Instant::now();
+        let rows = self.conn().run_each(s, row).await?;
+        self.log.record(&s.sql, s.kind, params_len(s), rows, start.elapsed());
+        Ok(rows)
+    }
+
     pub(crate) async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
         let start = Instant::now();
         let out = self.conn().run_all(statements).await?;

@@ -34,12 +34,13 @@ pub use dialect::{DEFAULT_BATCH_ROWS, PgDialect};
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use futures_util::TryStreamExt;
 use futures_util::future::join_all;
 use std::str::FromStr;
 use std::sync::Arc;
 use strata_core::dialect::Dialect;
 use strata_core::driver::{Connection, Driver, Outcome, Statement};
-use strata_core::{Error, ErrorKind, Result, StrataConfig};
+use strata_core::{Error, ErrorKind, Result, StrataConfig, Value};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
@@ -245,6 +246,46 @@ impl Connection for PgConnection {
             return out;
         }
         self.execute(statement).await
+    }
+
+    async fn run_each(
+        &mut self,
+        statement: &Statement,
+        row: &mut (dyn FnMut(Vec<Value>) -> Result<()> + Send),
+    ) -> Result<u64> {
+        if self.tx == Tx::Pending {
+            // The transaction's first statement: BEGIN travels with it through `run`.
+            let out = self.run(statement).await?;
+            for r in out.rows {
+                row(r)?;
+            }
+            return Ok(out.rows_affected);
+        }
+        let client = self.client();
+        let mut prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
+        let mut stale_retry = self.tx == Tx::None;
+        loop {
+            let decoders = decode::decoders(prepared.columns())?;
+            let params: Vec<PgParam<'_>> = statement.params.iter().map(PgParam).collect();
+            let refs = params.iter().map(|p| p as &(dyn ToSql + Sync));
+            let stream = match client.query_raw(&prepared, refs).await.map_err(error::map) {
+                Err(e) if stale_retry && is_stale_plan(&e) => {
+                    // See `execute`: prepare again once, outside a transaction.
+                    client.statement_cache.remove(&statement.sql, &[]);
+                    prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
+                    stale_retry = false;
+                    continue;
+                }
+                other => other?,
+            };
+            let mut stream = std::pin::pin!(stream);
+            let mut rows = 0u64;
+            while let Some(r) = stream.try_next().await.map_err(error::map)? {
+                row(decode::decode_row(&r, &decoders)?)?;
+                rows += 1;
+            }
+            return Ok(rows);
+        }
     }
 
     async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
