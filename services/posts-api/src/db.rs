@@ -45,17 +45,22 @@ pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
 }
 
 /// Remembers whether the migrations ran, and lets one request at a time run them.
+///
+/// A database that cannot be reached is retried by the next request; a migration that failed
+/// is not: it would fail the same way, so every request answers 500 quickly (the log says why)
+/// until the migration or the database is fixed and the service restarted.
 #[derive(Debug, Default)]
 pub(crate) struct SchemaGate {
     ready: AtomicBool,
     lock: tokio::sync::Mutex<()>,
+    failed: std::sync::OnceLock<(strata::ErrorKind, String)>,
 }
 
 impl SchemaGate {
     /// A gate that never migrates: the schema is managed outside the service
     /// (`MIGRATE_ON_START=false`, then `posts-api migration:up`).
     pub(crate) fn disabled() -> Self {
-        Self { ready: AtomicBool::new(true), lock: tokio::sync::Mutex::new(()) }
+        Self { ready: AtomicBool::new(true), ..Self::default() }
     }
 
     pub(crate) async fn ensure(&self, orm: &Orm) -> strata::Result<()> {
@@ -66,7 +71,16 @@ impl SchemaGate {
         if self.ready.load(Ordering::Acquire) {
             return Ok(());
         }
-        migrate(orm).await?;
+        if let Some((kind, message)) = self.failed.get() {
+            return Err(strata::Error::new(kind.clone(), message.clone()));
+        }
+        if let Err(e) = migrate(orm).await {
+            if !e.is_connection() {
+                tracing::error!(error = %e, "the migrations failed; fix them and restart");
+                let _ = self.failed.set((e.kind().clone(), e.message().to_owned()));
+            }
+            return Err(e);
+        }
         self.ready.store(true, Ordering::Release);
         tracing::info!("schema up to date");
         Ok(())

@@ -82,10 +82,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("MIGRATE_ON_START=false: not applying migrations");
         state = state.without_migrations();
     }
-    if let Err(e) = state.ensure_schema().await {
+    if let Err(e) = state.ensure_schema().await
+        && e.is_connection()
+    {
         tracing::warn!(
             error = %e,
-            "the schema is not ready; requests answer 503 until the database is reachable"
+            "the database is unreachable; requests answer 503 until it is, then it is migrated"
         );
     }
     let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));

@@ -344,6 +344,31 @@ async fn with_migrate_on_start_false_the_schema_waits_for_migration_up() {
     assert!(log.contains("MIGRATE_ON_START=false"), "{log}");
 }
 
+/// A migration that fails at start-up (here: the table exists, made by hand) is logged with
+/// the migration and its statement; requests answer the NestJS 500 body without detail, and
+/// the failing migration is not retried on every request.
+#[tokio::test]
+async fn a_failing_migration_at_start_up_is_logged_and_requests_answer_500() {
+    let db = TestDb::new().await;
+    db.client()
+        .await
+        .batch_execute(r#"CREATE TABLE "post_entity" ("id" serial PRIMARY KEY)"#)
+        .await
+        .expect("a conflicting table");
+    let dir = WorkDir::new("failing-migration");
+    let service = Service::start(dir.path(), &[("DATABASE_URL", db.url())]);
+    for _ in 0..3 {
+        let (status, body) = get(&service, "/posts").await;
+        assert_eq!(status, 500, "{body}");
+        assert_eq!(body, r#"{"statusCode":500,"message":"Internal server error"}"#);
+    }
+    let (status, log) = service.stop();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(log.contains("the migrations failed"), "{log}");
+    assert!(log.contains(MIGRATION) && log.contains("already exists"), "{log}");
+    assert_eq!(log.matches("the migrations failed").count(), 1, "tried once: {log}");
+}
+
 #[tokio::test]
 async fn with_an_unreachable_postgres_the_service_starts_and_answers_503() {
     let dir = WorkDir::new("unreachable");
