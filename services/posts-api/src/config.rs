@@ -31,7 +31,7 @@ const POSTGRES_VARIABLES: [&str; 6] = [
     "POSTGRES_DB",
 ];
 
-/// The SQLite file used when no database is configured.
+/// The HTTP port unless `PORT` says otherwise.
 pub const DEFAULT_PORT: u16 = 3000;
 
 /// The SQLite file used when no PostgreSQL is configured.
@@ -50,6 +50,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Whether the service applies its pending migrations at start-up.
     pub migrate_on_start: bool,
+    /// The ORM's configuration for the chosen database: its URL, and `STRATA_POOL_SIZE` and
+    /// `STRATA_LOG_SQL` (on both databases) and `STRATA_SCHEMA` (PostgreSQL only).
+    pub strata: StrataConfig,
 }
 
 /// Which database stores the posts.
@@ -70,6 +73,7 @@ impl Config {
             log_filter: "info".to_owned(),
             request_timeout: crate::AppState::DEFAULT_REQUEST_TIMEOUT,
             migrate_on_start: true,
+            strata: DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)).strata_config(),
         }
     }
 }
@@ -200,9 +204,27 @@ impl Config {
             }
         };
 
-        match database {
-            Some(database) if problems.is_empty() => {
-                Ok(Self { port, database, log_filter, request_timeout, migrate_on_start })
+        let strata = match &database {
+            Some(DatabaseChoice::Postgres(config)) => Some(config.clone()),
+            Some(choice @ DatabaseChoice::Sqlite(_)) => {
+                // The same STRATA_* settings as on PostgreSQL, for the SQLite URL.
+                let url = choice.strata_config().connection_url();
+                let lookup = |k: &str| if k == "DATABASE_URL" { Some(url.clone()) } else { get(k) };
+                match StrataConfig::from_lookup(lookup) {
+                    // SQLite has no schemas: the tables live in the file.
+                    Ok(config) => Some(StrataConfig { default_schema: None, ..config }),
+                    Err(e) => {
+                        problems.extend(e.message().lines().map(str::to_owned));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+
+        match (database, strata) {
+            (Some(database), Some(strata)) if problems.is_empty() => {
+                Ok(Self { port, database, log_filter, request_timeout, migrate_on_start, strata })
             }
             _ => Err(ConfigError { problems }),
         }
@@ -235,6 +257,19 @@ mod tests {
         assert!(load(&[("MIGRATE_ON_START", "TRUE")]).unwrap().migrate_on_start);
         let e = load(&[("MIGRATE_ON_START", "sometimes")]).unwrap_err();
         assert_eq!(e.problems, ["MIGRATE_ON_START must be true or false, got \"sometimes\""]);
+    }
+
+    #[test]
+    fn strata_settings_apply_to_sqlite_too_except_the_schema() {
+        let c =
+            load(&[("STRATA_POOL_SIZE", "3"), ("STRATA_LOG_SQL", "true"), ("STRATA_SCHEMA", "x")])
+                .unwrap();
+        assert_eq!(c.strata.connection_url(), "sqlite://./data/posts.sqlite");
+        assert_eq!((c.strata.pool_size, c.strata.log_sql), (3, true));
+        assert_eq!(c.strata.default_schema, None, "SQLite has no schemas");
+        let e = load(&[("STRATA_POOL_SIZE", "0")]).unwrap_err();
+        assert_eq!(e.problems.len(), 1, "{:?}", e.problems);
+        assert!(e.problems[0].contains("STRATA_POOL_SIZE"), "{:?}", e.problems);
     }
 
     #[test]

@@ -66,7 +66,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
             Strata::with_driver(Arc::new(driver), pg.clone())
         }
         DatabaseChoice::Sqlite(path) => {
-            let sqlite = config.database.strata_config();
+            let sqlite = config.strata.clone();
             let orm = Strata::connect(sqlite)
                 .await
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
@@ -116,7 +116,7 @@ fn print_usage() {
 
 /// Runs a Strata command (`migration:up`, …) against the service's database and entities.
 async fn command(config: &Config) -> ExitCode {
-    let strata_config = config.database.strata_config();
+    let strata_config = config.strata.clone();
     let (migrations, dir) = match &config.database {
         DatabaseChoice::Postgres(_) => (db::POSTGRES_MIGRATIONS, "migrations/postgres"),
         DatabaseChoice::Sqlite(_) => (db::SQLITE_MIGRATIONS, "migrations/sqlite"),

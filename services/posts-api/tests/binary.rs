@@ -483,6 +483,29 @@ async fn migration_create_up_create_again_and_down_follow_the_article() {
     assert!(!exists, "migration:down removed the table");
 }
 
+/// On SQLite `database:create` only opens (creates) the file, and `migration:create` refuses
+/// to diff against a database that lacks written migrations: the new migration would repeat
+/// them.
+#[tokio::test]
+async fn migration_create_waits_for_pending_migrations_and_database_create_on_sqlite_is_the_file() {
+    let dir = WorkDir::new("cli-sqlite-create");
+    let cli = |args: &[&str]| run(dir.path(), &[], args);
+    let created = cli(&["database:create"]);
+    assert_eq!(created.code, Some(0), "{created}");
+    assert!(created.stdout.contains("SQLite"), "{created}");
+    assert!(dir.path().join("data/posts.sqlite").exists(), "the file is created");
+    assert!(!dir.path().join("postgres").exists(), "no file named after a PostgreSQL database");
+
+    let create = cli(&["migration:create", "--dump"]);
+    assert_eq!(create.code, Some(1), "{create}");
+    assert!(create.stderr.contains("run `migration:up` first"), "{create}");
+    assert!(create.stderr.contains(MIGRATION), "names the pending migration: {create}");
+    assert_eq!(cli(&["migration:up"]).code, Some(0));
+    let again = cli(&["migration:create", "--dump"]);
+    assert_eq!(again.code, Some(0), "{again}");
+    assert!(again.stdout.contains("No changes required, schema is up-to-date"), "{again}");
+}
+
 #[tokio::test]
 async fn the_migration_commands_use_the_default_sqlite_file_when_nothing_is_configured() {
     let dir = WorkDir::new("cli-sqlite");

@@ -47,6 +47,20 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &CreateArgs) -> Result<u8> {
                 ),
             )
         })?;
+        // The database must already have every written migration: otherwise the diff would
+        // repeat what a pending migration does.
+        let (migrator, _) = ctx.migrator(&orm, Some(&dir));
+        let pending = migrator.pending().await?;
+        if !pending.is_empty() {
+            let ids: Vec<&str> = pending.iter().map(|m| m.id.as_str()).collect();
+            return Err(Error::usage(format!(
+                "{} migration(s) in {} are not applied to the database yet ({}): run \
+                 `migration:up` first, so that the new migration starts where they end",
+                pending.len(),
+                dir.display(),
+                ids.join(", ")
+            )));
+        }
         (ctx.introspect(&orm).await?, format!("the database {}", ctx.config.redacted_url()))
     };
     let changes = diff(&from, &target);

@@ -4,11 +4,20 @@ use super::Ctx;
 use crate::connect::{connect, maintenance};
 use strata_core::driver::{Param, Statement, StatementKind};
 use strata_core::{ColumnType, Error, Result, Value};
-use strata_migrate::schema::quote_ident;
+use strata_migrate::schema::{Backend, quote_ident};
 
 /// `database:create`: creates the configured database unless it exists, connecting to the
 /// server's `postgres` database to do so.
 pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<u8> {
+    if ctx.backend()? == Backend::Sqlite {
+        // Opening a SQLite database creates its file (and directory): nothing to do here.
+        let orm = ctx.orm().await?;
+        ctx.console.out(format!(
+            "{} is ready (SQLite creates the file when it is first opened)",
+            orm.driver().describe()
+        ));
+        return Ok(0);
+    }
     let (name, maint) = maintenance(ctx.config)?;
     let orm = connect(&maint).await.map_err(|e| {
         Error::new(

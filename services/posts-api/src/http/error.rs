@@ -114,6 +114,16 @@ impl IntoResponse for ApiError {
 impl From<strata::Error> for ApiError {
     fn from(e: strata::Error) -> Self {
         match e.kind() {
+            // A refused login or a missing database will not fix itself: say what to change.
+            ErrorKind::Connection if matches!(e.code(), Some("28000" | "28P01" | "3D000")) => {
+                tracing::error!(
+                    error = %e,
+                    "the database refused the connection: check DATABASE_URL or POSTGRES_USER, \
+                     POSTGRES_PASSWORD and POSTGRES_DB (posts-api database:create creates a \
+                     missing database)"
+                );
+                Self::Unavailable
+            }
             ErrorKind::Connection => {
                 tracing::warn!(error = %e, "the database is unavailable");
                 Self::Unavailable
