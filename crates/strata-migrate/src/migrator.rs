@@ -413,12 +413,13 @@ impl Migrator {
         conn: &mut dyn Connection,
         create: bool,
     ) -> Result<Vec<Record>> {
-        if create {
+        let exists =
+            flavor.tracking_table_exists(conn, self.schema.as_deref(), TRACKING_TABLE).await?;
+        if create && !exists {
+            // Checked first: `CREATE … IF NOT EXISTS` of an existing table makes PostgreSQL
+            // send a notice that lands in the application's log on every start.
             self.ensure_table(flavor, conn).await?;
-        } else if !flavor
-            .tracking_table_exists(conn, self.schema.as_deref(), TRACKING_TABLE)
-            .await?
-        {
+        } else if !create && !exists {
             return Ok(Vec::new());
         }
         let out = conn

@@ -318,6 +318,14 @@ async fn with_database_url_the_service_migrates_postgres_and_serves() {
     assert!(status.success(), "{status}:\n{log}");
     assert!(log.contains("using PostgreSQL"), "{log}");
     assert!(!dir.path().join("data").exists(), "no SQLite file when PostgreSQL is configured");
+
+    // A second start finds nothing to do and logs no database notices.
+    let service = Service::start(dir.path(), &[("DATABASE_URL", db.url())]);
+    assert_eq!(get(&service, "/posts/1").await.0, 200);
+    let (status, log) = service.stop();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(!log.contains("migration applied"), "{log}");
+    assert!(!log.contains("NOTICE"), "no notice from an existing tracking table: {log}");
 }
 
 /// With `MIGRATE_ON_START=false` the service leaves the schema alone until an operator runs
