@@ -44,6 +44,17 @@ pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
     Ok(applied)
 }
 
+/// The ids of the service's migrations not applied to the database yet.
+///
+/// # Errors
+///
+/// Any error of the migrator reading its tracking table.
+pub async fn pending(orm: &Orm) -> strata::Result<Vec<String>> {
+    let (migrations, _) = migrations_for(orm);
+    let pending = Migrator::new(orm, MigrationSource::Embedded(migrations)).pending().await?;
+    Ok(pending.into_iter().map(|m| m.id).collect())
+}
+
 /// Remembers whether the migrations ran, and lets one request at a time run them.
 ///
 /// A database that cannot be reached is retried by the next request; a migration that failed

@@ -343,10 +343,14 @@ async fn with_migrate_on_start_false_the_schema_waits_for_migration_up() {
     let (status, body) = get(&service, "/posts").await;
     assert_eq!(status, 500, "no table yet: {body}");
     assert_eq!(body, r#"{"statusCode":500,"message":"Internal server error"}"#);
+    let (status, body) = get(&service, "/health").await;
+    assert_eq!(status, 503, "not ready while migrations are pending: {body}");
+    assert!(body.contains(MIGRATION) && body.contains("migration:up"), "{body}");
 
     let up = run(dir.path(), &vars, &["migration:up"]);
     assert_eq!(up.code, Some(0), "{up}");
     assert_eq!(get(&service, "/posts").await, (200, "[]".to_owned()));
+    assert_eq!(get(&service, "/health").await.0, 200);
     let (status, log) = service.stop();
     assert!(status.success(), "{status}:\n{log}");
     assert!(log.contains("MIGRATE_ON_START=false"), "{log}");

@@ -7,7 +7,7 @@
 //! | `POST /posts` | 201, the created post |
 //! | `PATCH /posts/:id` | 200, the whole post after the change |
 //! | `DELETE /posts/:id` | 200, empty body |
-//! | `GET /health` | 200 `{"status":"ok","database":"up"}`, or 503 when the database is down |
+//! | `GET /health` | 200 `{"status":"ok","database":"up"}`, or 503 when the database is down or has pending migrations |
 
 use axum::Router;
 use axum::extract::State;
@@ -77,6 +77,21 @@ fn existing(id: PostId) -> Result<i32, ApiError> {
 
 async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     state.orm().ping().await?;
+    // Up but not migrated (MIGRATE_ON_START=false before `migration:up`): not ready either.
+    let pending = crate::db::pending(state.orm()).await?;
+    if !pending.is_empty() {
+        let message = format!(
+            "{} migration(s) pending ({}): run `posts-api migration:up`",
+            pending.len(),
+            pending.join(", ")
+        );
+        let body = serde_json::json!({
+            "statusCode": 503,
+            "message": message,
+            "error": "Service Unavailable",
+        });
+        return Ok(json_response(StatusCode::SERVICE_UNAVAILABLE, &body));
+    }
     Ok(json_response(StatusCode::OK, &Health { status: "ok", database: "up" }))
 }
 
