@@ -6,16 +6,22 @@
 //! it embeds) and hands its arguments over when the first one is a Strata command:
 //!
 //! ```no_run
-//! # use strata_core::metadata::EntityMeta;
-//! # fn post_meta() -> &'static EntityMeta { unimplemented!() }
+//! # #[derive(strata::Entity, Clone)]
+//! # struct PostEntity {
+//! #     #[strata(primary_key)]
+//! #     id: i32,
+//! #     title: String,
+//! # }
 //! # async fn serve() {}
+//! use strata::Entity;
+//!
 //! static MIGRATIONS: &[strata_migrate::EmbeddedMigration] = &[];
 //! // In an application: strata_migrate::embed_migrations!("migrations")
 //!
 //! #[tokio::main]
 //! async fn main() -> std::process::ExitCode {
 //!     if strata_cli::is_command_line(std::env::args()) {
-//!         let project = strata_cli::Project::new(&[post_meta()])
+//!         let project = strata_cli::Project::new(&[PostEntity::meta()])
 //!             .migrations_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
 //!             .embedded_migrations(MIGRATIONS);
 //!         return strata_cli::main(&project).await;
