@@ -105,19 +105,6 @@ impl<T: Entity> Table<T> {
             }
         })
     }
-
-    /// Registers an instance loaded from the database, or returns the one already managed.
-    #[cfg(test)]
-    pub(crate) fn merge_loaded(&mut self, entity: T) -> Managed<T> {
-        match self.managed.entry(entity.key()) {
-            std::collections::hash_map::Entry::Occupied(t) => t.get().handle.clone(),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                let handle = Managed::new(entity.clone());
-                slot.insert(Tracked { handle: handle.clone(), snapshot: entity, removed: false });
-                handle
-            }
-        }
-    }
 }
 
 /// A type-erased [`Table<T>`].

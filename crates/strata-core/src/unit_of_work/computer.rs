@@ -259,14 +259,16 @@ mod tests {
         Item { id, name: name.into(), note: note.map(Into::into) }
     }
 
-    fn loaded(table: &mut Table<Item>, e: Item) -> Managed<Item> {
-        table.merge_loaded(e)
+    /// Loads `e` the way a query does: its row goes through `Table::hydrate_row`.
+    fn loaded(table: &mut Table<Item>, e: &Item) -> Managed<Item> {
+        let row = (0..META.columns.len()).map(|c| e.column_value(c)).collect();
+        table.hydrate_row(row).unwrap()
     }
 
     #[test]
     fn unchanged_entities_produce_no_change_sets() {
         let mut t = Table::<Item>::default();
-        let h = loaded(&mut t, item(1, "a", None));
+        let h = loaded(&mut t, &item(1, "a", None));
         h.write().name = "a".into();
         let computed = compute(&t).unwrap();
         assert!(computed.sets.is_empty() && computed.deletes.is_empty());
@@ -275,7 +277,7 @@ mod tests {
     #[test]
     fn a_change_lists_exactly_the_changed_columns() {
         let mut t = Table::<Item>::default();
-        let h = loaded(&mut t, item(1, "a", None));
+        let h = loaded(&mut t, &item(1, "a", None));
         h.write().note = Some("x".into());
         let sets = compute(&t).unwrap().sets;
         assert_eq!(sets.len(), 1);
@@ -303,7 +305,7 @@ mod tests {
     #[test]
     fn removed_and_removed_by_key_entities_are_deleted() {
         let mut t = Table::<Item>::default();
-        loaded(&mut t, item(2, "a", None));
+        loaded(&mut t, &item(2, "a", None));
         t.managed.get_mut(&2).unwrap().removed = true;
         t.removed_keys.push(1);
         t.removed_keys.push(9);
@@ -316,7 +318,7 @@ mod tests {
     fn updates_group_by_column_set_and_sort_by_key() {
         let mut t = Table::<Item>::default();
         for id in [5, 3, 4, 1] {
-            let h = loaded(&mut t, item(id, "a", None));
+            let h = loaded(&mut t, &item(id, "a", None));
             if id == 4 {
                 h.write().note = Some("n".into());
             } else {
@@ -339,7 +341,7 @@ mod tests {
     #[test]
     fn changing_a_managed_key_is_an_error() {
         let mut t = Table::<Item>::default();
-        let h = loaded(&mut t, item(1, "a", None));
+        let h = loaded(&mut t, &item(1, "a", None));
         h.write().id = 2;
         let err = compute(&t).err().expect("a key change is refused");
         assert_eq!(err.kind(), &crate::ErrorKind::Usage);
