@@ -177,7 +177,7 @@ impl PgConnection {
         self.client.as_ref().expect("the client is present until drop")
     }
 
-    /// Sends a pending `BEGIN` (pipelined with `then` when given).
+    /// Sends a pending `BEGIN` on its own.
     async fn open(&mut self) -> Result<()> {
         if self.tx == Tx::Pending {
             self.client().batch_execute("BEGIN").await.map_err(error::map)?;
@@ -190,19 +190,24 @@ impl PgConnection {
         let client = self.client();
         let prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
         match run_prepared(client, &prepared, statement).await {
-            Err(e) if is_stale_plan(&e) => {
-                // A migration changed a table under a cached statement: prepare it again.
-                // Outside a transaction the retry is safe; inside, the transaction is already
-                // aborted, and the caller's retry will prepare afresh.
-                client.statement_cache.remove(&statement.sql, &[]);
-                if self.tx != Tx::None {
-                    return Err(e);
-                }
+            Err(e) if self.forget_if_stale(&e, &statement.sql) => {
                 let prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
                 run_prepared(client, &prepared, statement).await
             }
             other => other,
         }
+    }
+
+    /// After `e`, drops `sql` from the statement cache when PostgreSQL called its plan stale (a
+    /// migration changed a table under it), so the next use prepares it again. True when the
+    /// statement may be retried at once: outside a transaction. Inside one, the transaction is
+    /// already aborted, and the caller's retry of the transaction prepares afresh.
+    fn forget_if_stale(&self, e: &Error, sql: &str) -> bool {
+        if !is_stale_plan(e) {
+            return false;
+        }
+        self.client().statement_cache.remove(sql, &[]);
+        self.tx == Tx::None
     }
 }
 
@@ -263,17 +268,15 @@ impl Connection for PgConnection {
         }
         let client = self.client();
         let mut prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
-        let mut stale_retry = self.tx == Tx::None;
+        let mut retried = false;
         loop {
             let decoders = decode::decoders(prepared.columns())?;
             let params: Vec<PgParam<'_>> = statement.params.iter().map(PgParam).collect();
             let refs = params.iter().map(|p| p as &(dyn ToSql + Sync));
             let stream = match client.query_raw(&prepared, refs).await.map_err(error::map) {
-                Err(e) if stale_retry && is_stale_plan(&e) => {
-                    // See `execute`: prepare again once, outside a transaction.
-                    client.statement_cache.remove(&statement.sql, &[]);
+                Err(e) if self.forget_if_stale(&e, &statement.sql) && !retried => {
                     prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
-                    stale_retry = false;
+                    retried = true;
                     continue;
                 }
                 other => other?,
@@ -298,9 +301,10 @@ impl Connection for PgConnection {
         let results =
             join_all(statements.iter().zip(&prepared).map(|(s, p)| run_prepared(client, p, s)))
                 .await;
-        if results.iter().any(|r| r.as_ref().is_err_and(is_stale_plan)) {
-            for s in statements {
-                client.statement_cache.remove(&s.sql, &[]);
+        for (s, r) in statements.iter().zip(&results) {
+            if let Err(e) = r {
+                // Inside the flush's transaction: no retry here, only a fresh plan next time.
+                self.forget_if_stale(e, &s.sql);
             }
         }
         results.into_iter().collect()

@@ -166,28 +166,20 @@ async fn a_column_type_changed_under_a_cached_statement_is_prepared_again() {
     let again = orm.em().find_all::<PostEntity>(FindOptions::new()).await.expect("prepared again");
     assert_eq!(again[0].read().title, "a");
 
-    // Inside a transaction the statement cannot be retried, but the next transaction works.
+    // Inside a transaction the statement cannot be retried (the transaction is aborted), but
+    // the stale plan is forgotten, so the next transaction works.
     admin
         .batch_execute(r#"ALTER TABLE "post_entity" ALTER COLUMN "title" TYPE varchar(200)"#)
         .await
         .expect("the second migration applies");
-    let em = orm.em();
-    let in_tx = em
-        .transactional(|tx| async move {
-            tx.find_all::<PostEntity>(FindOptions::new()).await.map(|rows| rows.len())
-        })
-        .await;
-    let next = match in_tx {
-        Ok(n) => n,
-        Err(e) => {
-            assert_eq!(e.code(), Some("0A000"), "{e}");
-            orm.em()
-                .transactional(|tx| async move {
-                    tx.find_all::<PostEntity>(FindOptions::new()).await.map(|rows| rows.len())
-                })
-                .await
-                .expect("the next transaction prepares afresh")
-        }
+    let count_in_tx = || async {
+        orm.em()
+            .transactional(|tx| async move {
+                tx.find_all::<PostEntity>(FindOptions::new()).await.map(|rows| rows.len())
+            })
+            .await
     };
-    assert_eq!(next, 1);
+    let err = count_in_tx().await.expect_err("the stale plan fails its transaction");
+    assert_eq!(err.code(), Some("0A000"), "{err}");
+    assert_eq!(count_in_tx().await.expect("the next transaction prepares afresh"), 1);
 }
