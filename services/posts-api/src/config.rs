@@ -79,6 +79,14 @@ impl Config {
 }
 
 impl DatabaseChoice {
+    /// The name of the Strata dialect of this database (`Dialect::name`).
+    pub fn dialect(&self) -> &'static str {
+        match self {
+            DatabaseChoice::Postgres(_) => "postgres",
+            DatabaseChoice::Sqlite(_) => "sqlite",
+        }
+    }
+
     /// The Strata configuration that connects to this database.
     pub fn strata_config(&self) -> StrataConfig {
         match self {
@@ -240,6 +248,21 @@ mod tests {
         let map: HashMap<String, String> =
             vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn each_choice_names_the_dialect_of_its_driver() {
+        use strata::dialect::Dialect;
+        let pg = DatabaseChoice::Postgres(StrataConfig::from_url("postgres://x@h/d"));
+        assert_eq!(pg.dialect(), strata::postgres::PgDialect::new().name());
+        let sqlite = DatabaseChoice::Sqlite(PathBuf::from("x.sqlite"));
+        assert_eq!(sqlite.dialect(), strata::sqlite::SqliteDialect::new().name());
+        let (migrations, dir) = crate::db::migrations_for(sqlite.dialect());
+        assert!(std::ptr::eq(migrations, crate::db::SQLITE_MIGRATIONS) && dir.ends_with("sqlite"));
+        let (migrations, dir) = crate::db::migrations_for(pg.dialect());
+        assert!(
+            std::ptr::eq(migrations, crate::db::POSTGRES_MIGRATIONS) && dir.ends_with("postgres")
+        );
     }
 
     #[test]

@@ -20,10 +20,10 @@ pub static POSTGRES_MIGRATIONS: &[EmbeddedMigration] =
 pub static SQLITE_MIGRATIONS: &[EmbeddedMigration] =
     strata_migrate::embed_migrations!("migrations/sqlite");
 
-/// The migrations for the database `orm` is connected to, and their directory in the source
-/// tree (relative to the crate).
-pub fn migrations_for(orm: &Orm) -> (&'static [EmbeddedMigration], &'static str) {
-    match orm.dialect().name() {
+/// The migrations for a database of `dialect` (`"postgres"` or `"sqlite"`, as
+/// `Dialect::name` says), and their directory in the source tree (relative to the crate).
+pub fn migrations_for(dialect: &str) -> (&'static [EmbeddedMigration], &'static str) {
+    match dialect {
         "sqlite" => (SQLITE_MIGRATIONS, "migrations/sqlite"),
         _ => (POSTGRES_MIGRATIONS, "migrations/postgres"),
     }
@@ -36,7 +36,7 @@ pub fn migrations_for(orm: &Orm) -> (&'static [EmbeddedMigration], &'static str)
 /// Any error of the migrator: the database is unreachable ([`strata::ErrorKind::Connection`]),
 /// a migration fails (named with its statement), or an applied migration was changed.
 pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
-    let (migrations, _) = migrations_for(orm);
+    let (migrations, _) = migrations_for(orm.dialect().name());
     let applied = Migrator::new(orm, MigrationSource::Embedded(migrations)).up(None).await?;
     for id in &applied {
         tracing::info!(migration = %id, "migration applied");
@@ -50,7 +50,7 @@ pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
 ///
 /// Any error of the migrator reading its tracking table.
 pub async fn pending(orm: &Orm) -> strata::Result<Vec<String>> {
-    let (migrations, _) = migrations_for(orm);
+    let (migrations, _) = migrations_for(orm.dialect().name());
     let pending = Migrator::new(orm, MigrationSource::Embedded(migrations)).pending().await?;
     Ok(pending.into_iter().map(|m| m.id).collect())
 }

@@ -117,10 +117,7 @@ fn print_usage() {
 /// Runs a Strata command (`migration:up`, …) against the service's database and entities.
 async fn command(config: &Config) -> ExitCode {
     let strata_config = config.strata.clone();
-    let (migrations, dir) = match &config.database {
-        DatabaseChoice::Postgres(_) => (db::POSTGRES_MIGRATIONS, "migrations/postgres"),
-        DatabaseChoice::Sqlite(_) => (db::SQLITE_MIGRATIONS, "migrations/sqlite"),
-    };
+    let (migrations, dir) = db::migrations_for(config.database.dialect());
     // The source tree's directory when it exists (new files are seen without a rebuild),
     // else the migrations compiled into this binary.
     let project = strata_cli::Project::new(&[PostEntity::meta()])
