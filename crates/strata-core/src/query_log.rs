@@ -106,3 +106,58 @@ impl QueryLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::Arc;
+
+    /// Collects what a `tracing` subscriber writes.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// What `log` writes through `tracing` for one statement.
+    fn logged(log: &QueryLog) -> String {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber =
+            tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        tracing::subscriber::with_default(subscriber, || {
+            log.record("SELECT 1 WHERE $1", StatementKind::Select, 1, 3, Duration::from_micros(42));
+        });
+        let bytes = buffer.0.lock().clone();
+        String::from_utf8(bytes).expect("the log is text")
+    }
+
+    #[test]
+    fn statements_are_logged_through_tracing_only_when_configured() {
+        let on = logged(&QueryLog::new(true));
+        for part in ["strata::sql", "SELECT 1 WHERE $1", "params=1", "rows=3", "duration_us=42"] {
+            assert!(on.contains(part), "{part:?} in {on:?}");
+        }
+        assert_eq!(logged(&QueryLog::new(false)), "", "off unless configured");
+    }
+
+    #[test]
+    fn every_statement_is_counted_and_captured_only_while_capturing() {
+        let log = QueryLog::new(false);
+        log.record("SELECT 1", StatementKind::Select, 0, 1, Duration::ZERO);
+        log.start_capture();
+        log.record("DELETE", StatementKind::Delete, 1, 2, Duration::ZERO);
+        let captured = log.take();
+        assert_eq!(log.total(), 2);
+        assert_eq!(captured.len(), 1);
+        assert_eq!((captured[0].sql.as_str(), captured[0].rows), ("DELETE", 2));
+    }
+}
