@@ -16,7 +16,7 @@
 //! Every invalid variable is reported, one line each, before start-up stops.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use strata::StrataConfig;
@@ -58,8 +58,9 @@ pub struct Config {
 /// Which database stores the posts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseChoice {
-    /// PostgreSQL: `DATABASE_URL` or one of the `POSTGRES_*` variables is set.
-    Postgres(StrataConfig),
+    /// PostgreSQL: `DATABASE_URL` or one of the `POSTGRES_*` variables is set (the connection
+    /// is [`Config::strata`]).
+    Postgres,
     /// SQLite: nothing points at PostgreSQL; the file's path (`SQLITE_PATH` or a `sqlite:` URL).
     Sqlite(PathBuf),
 }
@@ -73,7 +74,7 @@ impl Config {
             log_filter: "info".to_owned(),
             request_timeout: crate::AppState::DEFAULT_REQUEST_TIMEOUT,
             migrate_on_start: true,
-            strata: DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)).strata_config(),
+            strata: StrataConfig::from_url(sqlite_url(Path::new(DEFAULT_SQLITE_PATH))),
         }
     }
 }
@@ -82,20 +83,15 @@ impl DatabaseChoice {
     /// The name of the Strata dialect of this database (`Dialect::name`).
     pub fn dialect(&self) -> &'static str {
         match self {
-            DatabaseChoice::Postgres(_) => "postgres",
+            DatabaseChoice::Postgres => "postgres",
             DatabaseChoice::Sqlite(_) => "sqlite",
         }
     }
+}
 
-    /// The Strata configuration that connects to this database.
-    pub fn strata_config(&self) -> StrataConfig {
-        match self {
-            DatabaseChoice::Postgres(config) => config.clone(),
-            DatabaseChoice::Sqlite(path) => {
-                StrataConfig::from_url(format!("sqlite://{}", path.display()))
-            }
-        }
-    }
+/// The `sqlite:` URL of a database file.
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
 }
 
 /// An invalid configuration: one problem per line.
@@ -185,6 +181,7 @@ impl Config {
             (None, None) => "info".to_owned(),
         };
 
+        let mut postgres = None;
         let database = match get("DATABASE_URL") {
             Some(url) if url.starts_with("sqlite:") => {
                 let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
@@ -199,7 +196,10 @@ impl Config {
             }
             _ if POSTGRES_VARIABLES.iter().any(|k| get(k).is_some()) => {
                 match StrataConfig::from_lookup(get) {
-                    Ok(config) => Some(DatabaseChoice::Postgres(config)),
+                    Ok(config) => {
+                        postgres = Some(config);
+                        Some(DatabaseChoice::Postgres)
+                    }
                     Err(e) => {
                         problems.extend(e.message().lines().map(str::to_owned));
                         None
@@ -213,10 +213,10 @@ impl Config {
         };
 
         let strata = match &database {
-            Some(DatabaseChoice::Postgres(config)) => Some(config.clone()),
-            Some(choice @ DatabaseChoice::Sqlite(_)) => {
+            Some(DatabaseChoice::Postgres) => postgres,
+            Some(DatabaseChoice::Sqlite(path)) => {
                 // The same STRATA_* settings as on PostgreSQL, for the SQLite URL.
-                let url = choice.strata_config().connection_url();
+                let url = sqlite_url(path);
                 let lookup = |k: &str| if k == "DATABASE_URL" { Some(url.clone()) } else { get(k) };
                 match StrataConfig::from_lookup(lookup) {
                     // SQLite has no schemas: the tables live in the file.
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn each_choice_names_the_dialect_of_its_driver() {
         use strata::dialect::Dialect;
-        let pg = DatabaseChoice::Postgres(StrataConfig::from_url("postgres://x@h/d"));
+        let pg = DatabaseChoice::Postgres;
         assert_eq!(pg.dialect(), strata::postgres::PgDialect::new().name());
         let sqlite = DatabaseChoice::Sqlite(PathBuf::from("x.sqlite"));
         assert_eq!(sqlite.dialect(), strata::sqlite::SqliteDialect::new().name());
@@ -267,10 +267,11 @@ mod tests {
 
     #[test]
     fn the_sqlite_choice_connects_with_a_sqlite_url() {
-        let relative = DatabaseChoice::Sqlite(PathBuf::from("./data/posts.sqlite"));
-        assert_eq!(relative.strata_config().connection_url(), "sqlite://./data/posts.sqlite");
-        let absolute = DatabaseChoice::Sqlite(PathBuf::from("/var/lib/posts.sqlite"));
-        assert_eq!(absolute.strata_config().connection_url(), "sqlite:///var/lib/posts.sqlite");
+        let relative = load(&[("SQLITE_PATH", "./data/posts.sqlite")]).unwrap();
+        assert_eq!(relative.strata.connection_url(), "sqlite://./data/posts.sqlite");
+        let absolute = load(&[("SQLITE_PATH", "/var/lib/posts.sqlite")]).unwrap();
+        assert_eq!(absolute.strata.connection_url(), "sqlite:///var/lib/posts.sqlite");
+        assert_eq!(Config::for_help().strata.connection_url(), "sqlite://./data/posts.sqlite");
     }
 
     #[test]
@@ -320,7 +321,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.port, 8080);
-        let DatabaseChoice::Postgres(pg) = c.database else { panic!("expected PostgreSQL") };
+        assert_eq!(c.database, DatabaseChoice::Postgres);
+        let pg = &c.strata;
         assert_eq!(pg.redacted_url(), "postgres://admin:***@db:5433/nestjs");
         assert_eq!(pg.default_schema.as_deref(), Some("blog"));
     }
@@ -328,7 +330,8 @@ mod tests {
     #[test]
     fn database_url_chooses_the_driver_by_scheme() {
         let c = load(&[("DATABASE_URL", "postgresql://u:p@h/d")]).unwrap();
-        assert!(matches!(c.database, DatabaseChoice::Postgres(_)));
+        assert_eq!(c.database, DatabaseChoice::Postgres);
+        assert_eq!(c.strata.connection_url(), "postgresql://u:p@h/d");
         let c = load(&[("DATABASE_URL", "sqlite://data/x.sqlite")]).unwrap();
         assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from("data/x.sqlite")));
     }

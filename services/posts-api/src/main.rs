@@ -59,15 +59,15 @@ async fn main() -> ExitCode {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     let orm = match &config.database {
-        DatabaseChoice::Postgres(pg) => {
+        DatabaseChoice::Postgres => {
+            let pg = &config.strata;
             // Lazy: the service starts (and answers 503) while the database is down.
             let driver = PgDriver::lazy(pg).context("cannot set up the PostgreSQL pool")?;
             tracing::info!(database = %pg.redacted_url(), "using PostgreSQL");
             Strata::with_driver(Arc::new(driver), pg.clone())
         }
         DatabaseChoice::Sqlite(path) => {
-            let sqlite = config.strata.clone();
-            let orm = Strata::connect(sqlite)
+            let orm = Strata::connect(config.strata.clone())
                 .await
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
             tracing::info!(
@@ -116,7 +116,6 @@ fn print_usage() {
 
 /// Runs a Strata command (`migration:up`, …) against the service's database and entities.
 async fn command(config: &Config) -> ExitCode {
-    let strata_config = config.strata.clone();
     let (migrations, dir) = db::migrations_for(config.database.dialect());
     // The source tree's directory when it exists (new files are seen without a rebuild),
     // else the migrations compiled into this binary.
@@ -124,7 +123,7 @@ async fn command(config: &Config) -> ExitCode {
         .migrations_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
         .embedded_migrations(migrations);
     let console = strata_cli::Console::stdio();
-    ExitCode::from(strata_cli::run(&project, &strata_config, std::env::args_os(), &console).await)
+    ExitCode::from(strata_cli::run(&project, &config.strata, std::env::args_os(), &console).await)
 }
 
 /// Completes on Ctrl-C or SIGTERM.
