@@ -17,6 +17,11 @@ use std::path::{Path, PathBuf};
 use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
 
+// The id rule of `strata_migrate::files::check_id`, compiled here from the same file.
+#[path = "../../strata-migrate/src/migration_id.rs"]
+mod migration_id;
+use migration_id::check_id;
+
 /// The arguments: an optional crate path and a comma, then the directory.
 struct Args {
     krate: Option<TokenStream>,
@@ -131,28 +136,6 @@ fn scan(dir: &Path) -> Result<BTreeMap<String, Found>, String> {
         ));
     }
     Ok(found)
-}
-
-/// The same rule as `strata_migrate::files::check_id`: `<14 digits>_<name>`.
-fn check_id(id: &str) -> Result<(), String> {
-    let Some((stamp, name)) = id.split_once('_') else {
-        return Err(
-            "expected <YYYYMMDDHHMMSS>_<name>, for example 20261124120000_create_post_entity"
-                .to_owned(),
-        );
-    };
-    if stamp.len() != 14 || !stamp.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "the id must start with a 14-digit timestamp YYYYMMDDHHMMSS, found {stamp:?}"
-        ));
-    }
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return Err(format!(
-            "the name after the timestamp must be ASCII letters, digits, '_' or '-', found {name:?}"
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -128,21 +128,7 @@ pub fn checksum(sql: &str) -> String {
 /// Why an id is malformed, or `Ok` for `<14 digits>_<name>` with a name of ASCII letters,
 /// digits, `_` and `-`.
 pub fn check_id(id: &str) -> std::result::Result<(), String> {
-    let (stamp, name) = id.split_once('_').ok_or_else(|| {
-        "expected <YYYYMMDDHHMMSS>_<name>, for example 20261124120000_create_post_entity".to_owned()
-    })?;
-    if stamp.len() != 14 || !stamp.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "the id must start with a 14-digit timestamp YYYYMMDDHHMMSS, found {stamp:?}"
-        ));
-    }
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return Err(format!(
-            "the name after the timestamp must be ASCII letters, digits, '_' or '-', found {name:?}"
-        ));
-    }
-    Ok(())
+    crate::migration_id::check_id(id)
 }
 
 /// Which half of a migration a file holds.
