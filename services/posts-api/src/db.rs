@@ -65,13 +65,20 @@ pub(crate) struct SchemaGate {
     ready: AtomicBool,
     lock: tokio::sync::Mutex<()>,
     failed: std::sync::OnceLock<(strata::ErrorKind, String)>,
+    /// The schema is migrated outside the service: nothing to do here.
+    external: bool,
 }
 
 impl SchemaGate {
     /// A gate that never migrates: the schema is managed outside the service
     /// (`MIGRATE_ON_START=false`, then `posts-api migration:up`).
     pub(crate) fn disabled() -> Self {
-        Self { ready: AtomicBool::new(true), ..Self::default() }
+        Self { ready: AtomicBool::new(true), external: true, ..Self::default() }
+    }
+
+    /// True for a gate made by [`SchemaGate::disabled`].
+    pub(crate) fn is_external(&self) -> bool {
+        self.external
     }
 
     pub(crate) async fn ensure(&self, orm: &Orm) -> strata::Result<()> {

@@ -63,6 +63,11 @@ impl AppState {
         self.schema.ensure(&self.orm).await
     }
 
+    /// True when the service does not migrate its schema itself (`MIGRATE_ON_START=false`).
+    pub(crate) fn migrations_are_external(&self) -> bool {
+        self.schema.is_external()
+    }
+
     /// A `PostsService` over a fresh, request-scoped EntityManager.
     pub(crate) async fn posts(&self) -> Result<PostsService, ApiError> {
         self.ensure_schema().await?;

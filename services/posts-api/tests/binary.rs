@@ -374,6 +374,7 @@ async fn a_failing_migration_at_start_up_is_logged_and_requests_answer_500() {
         assert_eq!(status, 500, "{body}");
         assert_eq!(body, r#"{"statusCode":500,"message":"Internal server error"}"#);
     }
+    assert_eq!(get(&service, "/health").await.0, 500, "an unmigrated service is not healthy");
     let (status, log) = service.stop();
     assert!(status.success(), "{status}:\n{log}");
     assert!(log.contains("the migrations failed"), "{log}");
