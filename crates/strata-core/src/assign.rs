@@ -1,9 +1,11 @@
 //! `assign`: PATCH semantics for managed entities.
 //!
 //! Fields present in the patch are set; absent fields are untouched; an explicit `null` sets a
-//! nullable column to NULL (and is an error for a non-nullable one). JSON columns are replaced,
-//! or merged recursively with [`AssignOptions::merge_objects`] (MikroORM's `mergeObjects`).
-//! The primary key is never assigned. A patch that fails changes nothing.
+//! nullable column to NULL (`None`, JSON columns included) and is an error for a non-nullable
+//! one. JSON columns are replaced, or merged recursively with [`AssignOptions::merge_objects`]
+//! (MikroORM's `mergeObjects`). A key that names no field is an error (a typo would otherwise
+//! change nothing, silently), unless [`AssignOptions::ignore_unknown`] is set (MikroORM's
+//! `onlyProperties`). The primary key is never assigned. A patch that fails changes nothing.
 
 use crate::entity::Entity;
 use crate::entity_manager::EntityManager;
@@ -13,10 +15,40 @@ use crate::value::{ColumnType, Value};
 use serde::Serialize;
 
 /// Options of [`EntityManager::assign_with`].
+///
+/// ```
+/// # use strata_core::AssignOptions;
+/// let options = AssignOptions::new().merge_objects().ignore_unknown();
+/// assert!(options.merge_objects && options.ignore_unknown);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AssignOptions {
     /// Merge JSON objects into JSON columns recursively instead of replacing them.
     pub merge_objects: bool,
+    /// Skip keys that name no field instead of failing (for patches that legitimately carry
+    /// more than the entity, such as a request body whose extra fields a client may send).
+    pub ignore_unknown: bool,
+}
+
+impl AssignOptions {
+    /// The defaults: replace JSON values, refuse unknown keys.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Merge JSON objects recursively.
+    #[must_use]
+    pub fn merge_objects(mut self) -> Self {
+        self.merge_objects = true;
+        self
+    }
+
+    /// Skip unknown keys.
+    #[must_use]
+    pub fn ignore_unknown(mut self) -> Self {
+        self.ignore_unknown = true;
+        self
+    }
 }
 
 fn merge_json(target: &mut serde_json::Value, patch: &serde_json::Value) {
@@ -40,8 +72,9 @@ fn merge_json(target: &mut serde_json::Value, patch: &serde_json::Value) {
 impl EntityManager {
     /// Sets the fields present in `patch` (any `Serialize` value that serializes to a map,
     /// such as a DTO with `#[serde(skip_serializing_if = "Option::is_none")]` fields, or a
-    /// `serde_json::Value` object). Keys match field names or column names; unknown keys are
-    /// ignored. The next flush writes the columns that really changed.
+    /// `serde_json::Value` object). Keys match field names or column names; a key that matches
+    /// neither is an `InvalidValue` error naming it (see [`AssignOptions::ignore_unknown`]).
+    /// The next flush writes the columns that really changed.
     pub fn assign<T: Entity>(&self, entity: &Managed<T>, patch: impl Serialize) -> Result<()> {
         self.assign_with(entity, patch, AssignOptions::default())
     }
@@ -59,7 +92,23 @@ impl EntityManager {
             return Err(Error::usage("assign takes a patch that serializes to an object"));
         };
         let meta = T::meta();
-        let mut next = entity.get();
+        if !options.ignore_unknown {
+            let unknown: Vec<&str> = fields
+                .keys()
+                .filter(|k| meta.column_index(k).is_none())
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                return Err(Error::invalid_value(format!(
+                    "{} has no field {}; fix the name, or assign with \
+                     AssignOptions::ignore_unknown to skip unknown keys",
+                    meta.name,
+                    unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        let mut live = entity.write_for("assign to", None)?;
+        let mut next = live.clone();
         for (name, json) in &fields {
             let Some(idx) = meta.column_index(name) else { continue };
             let column = &meta.columns[idx];
@@ -83,7 +132,7 @@ impl EntityManager {
             };
             next.set_column(idx, value)?;
         }
-        *entity.write() = next;
+        *live = next;
         Ok(())
     }
 }

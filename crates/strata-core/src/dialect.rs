@@ -92,6 +92,13 @@ pub trait Dialect: Send + Sync + 'static {
     /// True when the database has `ILIKE`; otherwise `lower(col) LIKE lower(pattern)` is used.
     fn has_ilike(&self) -> bool;
 
+    /// What follows a LIKE pattern so that a backslash escapes `%`, `_` and itself, as it does
+    /// by default on PostgreSQL (`" ESCAPE '\'"` on SQLite). LIKE must also be
+    /// case-sensitive on every database.
+    fn like_escape(&self) -> &'static str {
+        ""
+    }
+
     /// The most rows one flush statement carries (the test suite asserts statement counts
     /// with it).
     fn batch_rows(&self, columns: usize) -> usize;

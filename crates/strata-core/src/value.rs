@@ -128,7 +128,9 @@ impl Value {
         let mismatch =
             || Error::invalid_value(format!("expected a value of type {ty:?}, got JSON {json}"));
         Ok(match (ty, json) {
-            (_, J::Null) if ty != ColumnType::Json => Value::Null,
+            // JSON null is SQL NULL for every column, JSON ones included: a JSON column that
+            // must hold the JSON value `null` is not nullable, and refuses NULL.
+            (_, J::Null) => Value::Null,
             (ColumnType::Json, j) => Value::Json(j.clone()),
             (ColumnType::Bool, J::Bool(b)) => Value::Bool(*b),
             (ColumnType::I16, J::Number(n)) => {
@@ -183,6 +185,14 @@ pub trait FieldType: Clone + Send + Sync + 'static {
 
     /// True when `self` and `other` would be stored as the same value. Used by dirty checking.
     fn same(&self, other: &Self) -> bool;
+
+    /// True when the field holds no value the application chose, so that an `on_create` hook
+    /// may fill it: `None` for an `Option`, and for the other types their zero value — `0`,
+    /// `0.0`, `false`, an empty string or byte array, the nil UUID, the Unix epoch (the
+    /// timestamp and date `Default`), JSON `null`. An enum is never unset.
+    fn is_unset_value(&self) -> bool {
+        false
+    }
 }
 
 fn wrong_type(expected: &str, got: &Value) -> Error {
@@ -190,7 +200,7 @@ fn wrong_type(expected: &str, got: &Value) -> Error {
 }
 
 macro_rules! field_type {
-    ($ty:ty, $col:expr, $variant:ident, $name:literal) => {
+    ($ty:ty, $col:expr, $variant:ident, $name:literal, $unset:expr) => {
         impl FieldType for $ty {
             const COLUMN_TYPE: ColumnType = $col;
             fn to_value(&self) -> Value {
@@ -205,17 +215,23 @@ macro_rules! field_type {
             fn same(&self, other: &Self) -> bool {
                 self == other
             }
+            fn is_unset_value(&self) -> bool {
+                let unset: fn(&$ty) -> bool = $unset;
+                unset(self)
+            }
         }
     };
 }
 
-field_type!(bool, ColumnType::Bool, Bool, "boolean");
-field_type!(String, ColumnType::Varchar(255), Text, "text");
-field_type!(Vec<u8>, ColumnType::Bytes, Bytes, "bytea");
-field_type!(Uuid, ColumnType::Uuid, Uuid, "uuid");
-field_type!(DateTime<Utc>, ColumnType::TimestampTz, TimestampTz, "timestamptz");
-field_type!(NaiveDate, ColumnType::Date, Date, "date");
-field_type!(serde_json::Value, ColumnType::Json, Json, "jsonb");
+field_type!(bool, ColumnType::Bool, Bool, "boolean", |b| !*b);
+field_type!(String, ColumnType::Varchar(255), Text, "text", String::is_empty);
+field_type!(Vec<u8>, ColumnType::Bytes, Bytes, "bytea", Vec::is_empty);
+field_type!(Uuid, ColumnType::Uuid, Uuid, "uuid", Uuid::is_nil);
+field_type!(DateTime<Utc>, ColumnType::TimestampTz, TimestampTz, "timestamptz", |t| {
+    *t == DateTime::<Utc>::UNIX_EPOCH
+});
+field_type!(NaiveDate, ColumnType::Date, Date, "date", |d| *d == NaiveDate::default());
+field_type!(serde_json::Value, ColumnType::Json, Json, "jsonb", serde_json::Value::is_null);
 
 macro_rules! int_field_type {
     ($ty:ty, $col:expr, $variant:ident, $name:literal) => {
@@ -233,6 +249,9 @@ macro_rules! int_field_type {
             }
             fn same(&self, other: &Self) -> bool {
                 self == other
+            }
+            fn is_unset_value(&self) -> bool {
+                *self == 0
             }
         }
     };
@@ -260,6 +279,9 @@ macro_rules! float_field_type {
             // Bitwise, so that NaN equals NaN and a NaN field is not dirty forever.
             fn same(&self, other: &Self) -> bool {
                 self.to_bits() == other.to_bits()
+            }
+            fn is_unset_value(&self) -> bool {
+                *self == 0.0
             }
         }
     };
@@ -291,6 +313,9 @@ impl<T: FieldType> FieldType for Option<T> {
             (None, None) => true,
             _ => false,
         }
+    }
+    fn is_unset_value(&self) -> bool {
+        self.is_none()
     }
 }
 
@@ -377,9 +402,10 @@ mod tests {
             Value::from_json(ColumnType::Text, &serde_json::Value::Null).unwrap(),
             Value::Null
         );
+        // JSON null is SQL NULL for a JSON column too (`None` for an `Option<Value>` field).
         assert_eq!(
             Value::from_json(ColumnType::Json, &serde_json::Value::Null).unwrap(),
-            Value::Json(serde_json::Value::Null)
+            Value::Null
         );
     }
 }

@@ -142,6 +142,11 @@ impl Dialect for SqliteDialect {
         false
     }
 
+    /// SQLite's LIKE has no escape character unless one is named.
+    fn like_escape(&self) -> &'static str {
+        " ESCAPE '\\'"
+    }
+
     /// Each row binds one parameter per column: as many rows as fit the parameter limit.
     fn batch_rows(&self, columns: usize) -> usize {
         (self.max_params / columns.max(1)).max(1)

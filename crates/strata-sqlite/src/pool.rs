@@ -194,7 +194,12 @@ fn connect(location: &Location) -> Result<rusqlite::Connection> {
         }
     }
     // NORMAL is safe in WAL mode: a power loss may lose the last commits, never consistency.
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").map_err(fail)?;
+    // LIKE is case-sensitive, as on PostgreSQL, so the same filter matches the same rows on
+    // both (`ilike` is rendered with lower() on both sides).
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA case_sensitive_like = ON;",
+    )
+    .map_err(fail)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }

@@ -198,15 +198,23 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
     }
 }
 
-/// `self.field = path();` for every column with an `on_update` hook (`on_update` true) or an
-/// `on_create` hook.
+/// `self.field = path();` for every column with an `on_update` hook (`on_update` true); for an
+/// `on_create` hook, only when the field is unset (`FieldType::is_unset_value`: `None`, zero,
+/// empty, the epoch), so a value the application set is kept, as in MikroORM.
 fn hooks(def: &EntityDef<'_>, on_update: bool) -> TokenStream {
     let assignments = def.columns.iter().filter_map(|c| {
         let path = if on_update { c.on_update.as_ref() } else { c.on_create.as_ref() }?;
         let ident = c.ident;
+        let ft = field_type(def, c);
         // Spanned at the attribute's string, so that a wrong path or return type is
         // reported there rather than at the derive.
-        Some(quote_spanned!(path.span()=> self.#ident = #path();))
+        Some(if on_update {
+            quote_spanned!(path.span()=> self.#ident = #path();)
+        } else {
+            quote_spanned!(path.span()=> if #ft::is_unset_value(&self.#ident) {
+                self.#ident = #path();
+            })
+        })
     });
     quote!(#(#assignments)*)
 }

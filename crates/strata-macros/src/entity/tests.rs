@@ -151,7 +151,9 @@ fn hooks_assign_the_result_of_the_named_function() {
     });
     assert_contains(
         &out,
-        "fn on_create (& mut self) { self . updated_at = chrono :: Utc :: now () ; }",
+        "fn on_create (& mut self) { if < chrono :: DateTime < chrono :: Utc > as :: strata :: \
+         __core :: value :: FieldType > :: is_unset_value (& self . updated_at) { self . \
+         updated_at = chrono :: Utc :: now () ; } }",
     );
     assert_contains(
         &out,

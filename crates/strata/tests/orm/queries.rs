@@ -109,7 +109,36 @@ async fn native_operations_bypass_the_unit_of_work(b: Backend) {
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 2);
 }
 
+async fn like_is_case_sensitive_and_honours_backslash_escapes_on_every_database(b: Backend) {
+    let (_db, orm) = setup(b, &[POST_DDL]).await;
+    let em = orm.em();
+    let titles =
+        ["Hello", "hello", "HELLO there", "100%", "100 percent", "a_b", "axb", r"back\slash"];
+    em.native_insert(titles.iter().map(|t| PostEntity::new(t, "x"))).await.unwrap();
+    let f = PostEntity::fields();
+    let cases: Vec<(&str, Filter<PostEntity>, Vec<&str>)> = vec![
+        ("like is case-sensitive", f.title.like("h%"), vec!["hello"]),
+        (
+            "not like",
+            f.title.not_like("%l%"),
+            vec!["HELLO there", "100%", "100 percent", "a_b", "axb"],
+        ),
+        ("ilike folds case", f.title.ilike("h%"), vec!["Hello", "hello", "HELLO there"]),
+        ("an escaped %", f.title.like(r"100\%"), vec!["100%"]),
+        ("an escaped _", f.title.like(r"a\_b"), vec!["a_b"]),
+        ("an unescaped _", f.title.like("a_b"), vec!["a_b", "axb"]),
+        ("an escaped backslash", f.title.like(r"back\\%"), vec![r"back\slash"]),
+        ("ilike with an escape", f.title.ilike(r"A\_%"), vec!["a_b"]),
+    ];
+    for (name, filter, expected) in cases {
+        let found = em.find(filter, FindOptions::new().order_by(f.id.asc())).await.unwrap();
+        let got: Vec<String> = found.iter().map(|p| p.read().title.clone()).collect();
+        assert_eq!(got, expected, "{name}");
+    }
+}
+
 conformance!(
+    like_is_case_sensitive_and_honours_backslash_escapes_on_every_database,
     every_filter_operator_selects_the_right_rows,
     order_limit_offset_count_and_find_and_count,
     filter_values_are_bound_never_executed,

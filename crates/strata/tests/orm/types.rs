@@ -90,7 +90,26 @@ async fn the_schema_option_puts_tables_in_the_named_schema(b: Backend) {
     assert_eq!(app.em().find_one_or_fail::<BlogPost>(1).await.unwrap().read().title, "in blog");
 }
 
+async fn on_create_fills_only_values_the_application_left_unset(b: Backend) {
+    let (_db, orm) = setup(b, &[ARTICLE_DDL]).await;
+    let em = orm.em();
+    let chosen = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    let before = chrono::Utc::now();
+    let explicit = em.create(Article { created_at: chosen, ..article("explicit") });
+    let unset = em.create(article("unset"));
+    em.flush().await.unwrap();
+    assert_eq!(explicit.read().created_at, chosen, "a value the application set is kept");
+    assert!(unset.read().created_at >= before, "the epoch counts as unset and is filled");
+    em.native_insert([Article { created_at: chosen, ..article("native") }]).await.unwrap();
+    let f = Article::fields();
+    let native = orm.em().find_one_by_or_fail(f.slug.eq("native")).await.unwrap();
+    assert_eq!(native.read().created_at, chosen, "native_insert keeps it too");
+    let reloaded = orm.em().find_one_by_or_fail(f.slug.eq("explicit")).await.unwrap();
+    assert_eq!(reloaded.read().created_at, chosen);
+}
+
 conformance!(
+    on_create_fills_only_values_the_application_left_unset,
     every_field_type_round_trips,
     enums_are_stored_as_snake_case_text,
     the_schema_option_puts_tables_in_the_named_schema,
