@@ -30,6 +30,10 @@ pub enum ErrorKind {
     /// An UPDATE or DELETE guarded by a version column found another version: someone else
     /// changed the row since it was loaded.
     OptimisticLock,
+    /// A flush's UPDATE or DELETE found no row for a managed or removed entity: another writer
+    /// deleted it since it was loaded (or the key never existed). Nothing of the flush was
+    /// written. A web service answers this as it answers a missing resource (404).
+    RowGone,
     /// The database could not be reached, or the connection was lost mid-operation.
     Connection,
     /// The configuration is invalid or incomplete.
@@ -135,6 +139,11 @@ impl Error {
     /// True for an optimistic-lock conflict.
     pub fn is_optimistic_lock(&self) -> bool {
         self.kind == ErrorKind::OptimisticLock
+    }
+
+    /// True when a flush found the row of an entity it had to update or delete gone.
+    pub fn is_row_gone(&self) -> bool {
+        self.kind == ErrorKind::RowGone
     }
 
     /// True when the database could not be reached or the connection was lost.

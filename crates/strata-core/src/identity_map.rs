@@ -11,6 +11,7 @@ use crate::managed::Managed;
 use crate::value::{FieldType, Value};
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// The hasher of the identity map: foldhash, seeded per process. Keys come from the database,
 /// and SipHash (the std default) dominated the cost of loading and flushing many rows.
@@ -19,15 +20,27 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 /// One managed instance and what the database holds for it.
 pub(crate) struct Tracked<T: Entity> {
     pub(crate) handle: Managed<T>,
-    /// The state at load or last flush: dirty checking compares against it.
-    pub(crate) snapshot: T,
+    /// The state at load or last flush: dirty checking compares against it. Shared, so that a
+    /// flush can compare outside the unit-of-work lock and a transaction can keep a copy of
+    /// the identity map without copying entities.
+    pub(crate) snapshot: Arc<T>,
     /// Scheduled for DELETE at the next flush.
     pub(crate) removed: bool,
 }
 
+impl<T: Entity> Tracked<T> {
+    pub(crate) fn new(handle: Managed<T>, snapshot: Arc<T>) -> Self {
+        Self { handle, snapshot, removed: false }
+    }
+}
+
 impl<T: Entity> Clone for Tracked<T> {
     fn clone(&self) -> Self {
-        Self { handle: self.handle.clone(), snapshot: self.snapshot.clone(), removed: self.removed }
+        Self {
+            handle: self.handle.clone(),
+            snapshot: Arc::clone(&self.snapshot),
+            removed: self.removed,
+        }
     }
 }
 
@@ -80,9 +93,13 @@ impl<T: Entity> Table<T> {
         }
     }
 
-    pub(crate) fn take_new(&mut self) -> Vec<Managed<T>> {
-        self.new_addrs.clear();
-        std::mem::take(&mut self.new)
+    /// Forgets the new instances in `flushed` (by address): they were inserted.
+    pub(crate) fn forget_flushed_new(&mut self, flushed: &HashSet<usize, FastHash>) {
+        if flushed.is_empty() {
+            return;
+        }
+        self.new.retain(|h| !flushed.contains(&h.addr()));
+        self.new_addrs.retain(|a| !flushed.contains(a));
     }
 
     /// The managed instance for a row loaded from the database: the one already in the map
@@ -100,7 +117,7 @@ impl<T: Entity> Table<T> {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 let entity = T::from_values(row)?;
                 let handle = Managed::new(entity.clone());
-                slot.insert(Tracked { handle: handle.clone(), snapshot: entity, removed: false });
+                slot.insert(Tracked::new(handle.clone(), Arc::new(entity)));
                 handle
             }
         })

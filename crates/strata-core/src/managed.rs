@@ -2,14 +2,28 @@
 //!
 //! Every lookup of the same row within one EntityManager returns a clone of the same handle
 //! (the identity map), so a change made through one is seen through all. The handle is an `Arc`
-//! around a lock: cheap to clone, `Send + Sync`, safe to hold across `.await`. Its guards are
-//! not `Send`, so the compiler stops a guard from being held across an `.await` in a spawned
-//! task: read or change the entity, drop the guard, then await.
+//! around a lock: cheap to clone, `Send + Sync`, safe to hold across `.await`.
+//!
+//! Prefer [`Managed::get`] (a copy) and [`Managed::update`] (a closure): they hold the lock
+//! only while they run. The guards of [`Managed::read`] and [`Managed::write`] are not `Send`,
+//! so the compiler stops a guard from being held across an `.await` in a spawned task; where
+//! one is held anyway (in `main` or a `#[tokio::test]`), the EntityManager's own operations
+//! never wait for it forever: they wait at most [`BORROW_WAIT`] and then fail with a usage
+//! error that names the entity, and `Debug` prints `<borrowed>` instead of waiting.
 
 use crate::entity::Entity;
+use crate::error::{Error, Result};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long an operation of the EntityManager (persist, remove, flush, refresh, assign) waits
+/// for an entity that is borrowed elsewhere before it fails with a usage error. Guards are
+/// meant to be short-lived; one still alive after this long is almost always held across an
+/// `.await` on the same thread, where waiting longer could never succeed.
+pub const BORROW_WAIT: Duration = Duration::from_millis(500);
 
 /// A shared, managed entity instance.
 ///
@@ -21,6 +35,46 @@ use std::sync::Arc;
 /// # }
 /// ```
 pub struct Managed<T>(Arc<RwLock<T>>);
+
+/// A read borrow of a managed entity, from [`Managed::read`]. Drop it before the next
+/// `.await`.
+pub struct ReadGuard<'a, T>(RwLockReadGuard<'a, T>);
+
+/// A write borrow of a managed entity, from [`Managed::write`]. Drop it before the next
+/// `.await`; the next flush writes whatever changed.
+pub struct WriteGuard<'a, T>(RwLockWriteGuard<'a, T>);
+
+impl<T> Deref for ReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Deref for WriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for WriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for ReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for WriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
 
 impl<T> Clone for Managed<T> {
     fn clone(&self) -> Self {
@@ -35,24 +89,25 @@ impl<T: Entity> Managed<T> {
         Self(Arc::new(RwLock::new(entity)))
     }
 
-    /// Borrows the entity for reading.
-    pub fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.0.read()
-    }
-
-    /// Borrows the entity for writing. The next flush writes whatever changed.
-    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.0.write()
-    }
-
     /// A copy of the entity's current state.
     pub fn get(&self) -> T {
         self.0.read().clone()
     }
 
-    /// Changes the entity through a closure and returns what it returns.
+    /// Changes the entity through a closure and returns what it returns. The next flush
+    /// writes whatever changed.
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         f(&mut self.0.write())
+    }
+
+    /// Borrows the entity for reading, waiting while it is borrowed for writing.
+    pub fn read(&self) -> ReadGuard<'_, T> {
+        ReadGuard(self.0.read())
+    }
+
+    /// Borrows the entity for writing, waiting while it is borrowed.
+    pub fn write(&self) -> WriteGuard<'_, T> {
+        WriteGuard(self.0.write())
     }
 
     /// The primary key.
@@ -68,11 +123,58 @@ impl<T: Entity> Managed<T> {
     pub(crate) fn addr(&self) -> usize {
         Arc::as_ptr(&self.0) as *const () as usize
     }
+
+    /// A read borrow without waiting, for work done while the unit of work is locked.
+    pub(crate) fn try_read_now(&self) -> Option<ReadGuard<'_, T>> {
+        self.0.try_read().map(ReadGuard)
+    }
+
+    /// A read borrow for an operation of the EntityManager (`"flush"`, `"persist"`, …) on the
+    /// entity with `key` (when known): waits at most [`BORROW_WAIT`].
+    pub(crate) fn read_for(
+        &self,
+        operation: &str,
+        key: Option<&T::Key>,
+    ) -> Result<ReadGuard<'_, T>> {
+        match self.0.try_read_for(BORROW_WAIT) {
+            Some(guard) => Ok(ReadGuard(guard)),
+            None => Err(borrowed::<T>(operation, key)),
+        }
+    }
+
+    /// A write borrow for an operation of the EntityManager: waits at most [`BORROW_WAIT`].
+    pub(crate) fn write_for(
+        &self,
+        operation: &str,
+        key: Option<&T::Key>,
+    ) -> Result<WriteGuard<'_, T>> {
+        match self.0.try_write_for(BORROW_WAIT) {
+            Some(guard) => Ok(WriteGuard(guard)),
+            None => Err(borrowed::<T>(operation, key)),
+        }
+    }
+}
+
+/// The usage error of an operation that found the entity borrowed for too long.
+pub(crate) fn borrowed<T: Entity>(operation: &str, key: Option<&T::Key>) -> Error {
+    let key = key.map(|k| format!(" {k}")).unwrap_or_default();
+    Error::usage(format!(
+        "cannot {operation} {}{key}: it is borrowed by a read() or write() guard that is still \
+         alive after {} ms (held across an .await?); drop the guard before calling the \
+         EntityManager, or use Managed::get / Managed::update",
+        T::meta().name,
+        BORROW_WAIT.as_millis()
+    ))
 }
 
 impl<T: Entity + fmt::Debug> fmt::Debug for Managed<T> {
+    /// The entity, or `Managed<Name>(<borrowed>)` while it is borrowed for writing: formatting
+    /// never waits (a `{:?}` while the same thread holds a write guard would wait forever).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0.read(), f)
+        match self.0.try_read() {
+            Some(entity) => fmt::Debug::fmt(&*entity, f),
+            None => write!(f, "Managed<{}>(<borrowed>)", T::meta().name),
+        }
     }
 }
 

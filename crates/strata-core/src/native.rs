@@ -92,8 +92,20 @@ pub(crate) async fn update<T: Entity>(
     if sets.is_empty() {
         return Ok(0);
     }
-    let stmt =
-        sql::update_where(em.orm().dialect(), em.table_name::<T>(), &sets, Some(filter.expr()));
+    // As a flush does, a native update moves the version on, so that an instance loaded before
+    // it fails its next flush instead of overwriting it (unless the caller sets the version).
+    let meta = T::meta();
+    let version = meta
+        .version_column()
+        .map(|v| meta.columns[v].name)
+        .filter(|name| !sets.iter().any(|(c, _)| c == name));
+    let stmt = sql::update_where(
+        em.orm().dialect(),
+        em.table_name::<T>(),
+        &sets,
+        version,
+        Some(filter.expr()),
+    );
     Ok(em.session().await?.run(&stmt).await?.rows_affected)
 }
 

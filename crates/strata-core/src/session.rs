@@ -37,6 +37,11 @@ impl<'a> Session<'a> {
         Self { slot, log }
     }
 
+    /// True when this is the connection of an open transaction.
+    pub(crate) fn is_transaction(&self) -> bool {
+        matches!(self.slot, Slot::Shared(_))
+    }
+
     fn conn(&mut self) -> &mut dyn Connection {
         match &mut self.slot {
             Slot::Owned(c) => c.as_mut(),

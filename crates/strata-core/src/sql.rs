@@ -104,6 +104,7 @@ impl<'d> SqlWriter<'d> {
                     self.ident(column).push(" ").push(not).push(op);
                     self.value(Value::Text(pattern.clone()));
                 }
+                self.push(self.dialect.like_escape());
             }
             Expr::IsNull { column, negated } => {
                 self.ident(column).push(if *negated { " IS NOT NULL" } else { " IS NULL" });
@@ -219,11 +220,17 @@ pub fn count(dialect: &dyn Dialect, table: TableName<'_>, filter: Option<&Expr>)
     w.finish(StatementKind::Select, vec![ColumnType::I64])
 }
 
-/// Renders `UPDATE table SET … WHERE …`.
+/// Renders `UPDATE table SET … WHERE …`; with `increment`, that column is also set to itself
+/// plus one (an entity's version column).
+///
+/// ```text
+/// UPDATE "article" SET "views" = $1, "version" = "version" + 1 WHERE "id" = $2
+/// ```
 pub fn update_where(
     dialect: &dyn Dialect,
     table: TableName<'_>,
     sets: &[(&str, Value)],
+    increment: Option<&str>,
     filter: Option<&Expr>,
 ) -> Statement {
     let mut w = SqlWriter::new(dialect);
@@ -233,6 +240,12 @@ pub fn update_where(
             w.push(", ");
         }
         w.ident(col).push(" = ").value(v.clone());
+    }
+    if let Some(col) = increment {
+        if !sets.is_empty() {
+            w.push(", ");
+        }
+        w.ident(col).push(" = ").ident(col).push(" + 1");
     }
     w.where_clause(filter);
     w.finish(StatementKind::Update, Vec::new())

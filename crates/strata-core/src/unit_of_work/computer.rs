@@ -1,13 +1,77 @@
 //! The change-set computer: compares each managed entity with its snapshot, and groups the
 //! resulting change sets into set-based batches by (operation, column set).
+//!
+//! It runs in two steps so that no entity is ever locked while the unit of work is:
+//! [`collect`] runs under the unit-of-work lock and only *tries* entity locks (an entity it
+//! cannot read at once is taken along as possibly changed); [`compute`] runs after that lock is
+//! released, waits (boundedly) for each entity it must read or change, runs the hooks and builds
+//! the change sets.
 
-use super::change_set::{ChangeKind, ChangeSet};
+use super::change_set::ChangeSet;
 use crate::entity::{Entity, Key};
 use crate::error::{Error, Result};
 use crate::identity_map::Table;
+use crate::managed::Managed;
 use crate::metadata::{EntityMeta, Generated};
 use crate::value::{FieldType, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What [`collect`] found in one table: the candidates of a flush.
+pub(crate) struct Collected<T: Entity> {
+    /// New instances, in persist order.
+    pub(crate) new: Vec<Managed<T>>,
+    /// Managed instances that changed, or that were borrowed and could not be compared yet,
+    /// with their key and snapshot.
+    pub(crate) candidates: Vec<(T::Key, Managed<T>, Arc<T>)>,
+    /// The keys to delete, sorted, each once.
+    pub(crate) deletes: Vec<T::Key>,
+    /// How many keys of `removed_keys` this flush covers (later ones arrived while it ran).
+    pub(crate) removed_keys: usize,
+}
+
+/// The candidates of one table's flush; `None` when the table has nothing to write. Never
+/// waits for an entity.
+pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Option<Collected<T>> {
+    let mut candidates = Vec::new();
+    let mut deletes = Vec::new();
+    let mut changed = Vec::new();
+    for (key, tracked) in &table.managed {
+        if tracked.removed {
+            deletes.push(key.clone());
+            continue;
+        }
+        let dirty = match tracked.handle.try_read_now() {
+            Some(entity) => {
+                changed.clear();
+                entity.changed_columns(&tracked.snapshot, &mut changed);
+                !changed.is_empty()
+            }
+            None => true,
+        };
+        if dirty {
+            candidates.push((key.clone(), tracked.handle.clone(), Arc::clone(&tracked.snapshot)));
+        }
+    }
+    for key in &table.removed_keys {
+        if !table.managed.contains_key(key) {
+            deletes.push(key.clone());
+        }
+    }
+    // Sorted, so concurrent flushes lock rows in the same order; each key once, so that the
+    // number of rows deleted tells whether every row still existed.
+    deletes.sort_unstable();
+    deletes.dedup();
+    if table.new.is_empty() && candidates.is_empty() && deletes.is_empty() {
+        return None;
+    }
+    Some(Collected {
+        new: table.new.clone(),
+        candidates,
+        deletes,
+        removed_keys: table.removed_keys.len(),
+    })
+}
 
 /// What one table's flush does: insert and update change sets, and the keys to delete.
 pub(crate) struct Computed<T: Entity> {
@@ -16,17 +80,17 @@ pub(crate) struct Computed<T: Entity> {
     pub(crate) deletes: Vec<T::Key>,
 }
 
-/// The change sets of one table. Runs the `on_create`/`on_update` hooks and assigns generated
-/// UUID keys and initial versions on the live instances (they are pending changes either way).
-pub(crate) fn compute<T: Entity>(table: &Table<T>) -> Result<Computed<T>> {
+/// The change sets of collected candidates. Runs the `on_create`/`on_update` hooks and assigns
+/// generated UUID keys and initial versions on the live instances (they are pending changes
+/// either way). Waits at most [`crate::managed::BORROW_WAIT`] for each borrowed entity.
+pub(crate) fn compute<T: Entity>(collected: Collected<T>) -> Result<Computed<T>> {
     let meta = T::meta();
     let pk = meta.primary_key;
     let version = meta.version_column();
-    let mut out = Vec::with_capacity(table.new.len());
-    let mut deletes = Vec::new();
+    let mut out = Vec::with_capacity(collected.new.len() + collected.candidates.len());
 
-    for handle in &table.new {
-        let mut entity = handle.write();
+    for handle in collected.new {
+        let mut entity = handle.write_for("flush the new", None)?;
         entity.on_create();
         let key = entity.key();
         if key.is_unset()
@@ -42,30 +106,20 @@ pub(crate) fn compute<T: Entity>(table: &Table<T>) -> Result<Computed<T>> {
         let state = entity.clone();
         drop(entity);
         let columns = insert_columns(meta, &state);
-        out.push(ChangeSet {
-            kind: ChangeKind::Insert,
-            handle: Some(handle.clone()),
-            key: None,
-            state: Some(state),
-            columns,
-        });
+        out.push(ChangeSet::Insert { handle, state, columns });
     }
 
     let mut changed = Vec::new();
-    for (key, tracked) in &table.managed {
-        if tracked.removed {
-            deletes.push(key.clone());
-            continue;
-        }
+    for (key, handle, snapshot) in collected.candidates {
+        let mut entity = handle.write_for("flush", Some(&key))?;
         changed.clear();
-        tracked.handle.read().changed_columns(&tracked.snapshot, &mut changed);
+        entity.changed_columns(&snapshot, &mut changed);
         if changed.is_empty() {
             continue;
         }
-        let mut entity = tracked.handle.write();
         entity.on_update();
         changed.clear();
-        entity.changed_columns(&tracked.snapshot, &mut changed);
+        entity.changed_columns(&snapshot, &mut changed);
         if changed.contains(&pk) {
             return Err(Error::usage(format!(
                 "the primary key of a managed {} changed from {key} to {}; keys cannot change: \
@@ -79,23 +133,12 @@ pub(crate) fn compute<T: Entity>(table: &Table<T>) -> Result<Computed<T>> {
         if changed.is_empty() {
             continue;
         }
-        out.push(ChangeSet {
-            kind: ChangeKind::Update,
-            handle: Some(tracked.handle.clone()),
-            key: Some(key.clone()),
-            state: Some(entity.clone()),
-            columns: changed.clone(),
-        });
+        let state = entity.clone();
+        drop(entity);
+        let old_version = version.map(|v| snapshot.column_value(v));
+        out.push(ChangeSet::Update { handle, key, state, columns: changed.clone(), old_version });
     }
-
-    for key in &table.removed_keys {
-        if !table.managed.contains_key(key) {
-            deletes.push(key.clone());
-        }
-    }
-    // Sorted, so concurrent flushes lock rows in the same order (keys are unique).
-    deletes.sort_unstable();
-    Ok(Computed { sets: out, deletes })
+    Ok(Computed { sets: out, deletes: collected.deletes })
 }
 
 /// The columns an INSERT writes: all but an unset identity key, and NULLs of columns with a
@@ -133,14 +176,15 @@ pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
     // write the same columns, and comparing two short slices is cheaper than hashing.
     let (mut last_insert, mut last_update) = (usize::MAX, usize::MAX);
     for cs in sets {
-        let (groups, idx, last) = match cs.kind {
-            ChangeKind::Insert => (&mut inserts, &mut insert_idx, &mut last_insert),
-            ChangeKind::Update => (&mut updates, &mut update_idx, &mut last_update),
+        let (groups, idx, last) = if cs.is_insert() {
+            (&mut inserts, &mut insert_idx, &mut last_insert)
+        } else {
+            (&mut updates, &mut update_idx, &mut last_update)
         };
-        let same_as_last = groups.get(*last).is_some_and(|g| g[0].columns == cs.columns);
+        let same_as_last = groups.get(*last).is_some_and(|g| g[0].columns() == cs.columns());
         if !same_as_last {
             let n = groups.len();
-            *last = *idx.entry(cs.columns.clone()).or_insert(n);
+            *last = *idx.entry(cs.columns().to_vec()).or_insert(n);
             if *last == n {
                 groups.push(Vec::new());
             }
@@ -149,7 +193,7 @@ pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
     }
     // Keys are unique within a table, so an unstable sort gives the same order, faster.
     for g in &mut updates {
-        g.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        g.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
     }
     (inserts, updates)
 }
@@ -265,13 +309,20 @@ mod tests {
         table.hydrate_row(row).unwrap()
     }
 
+    /// Both steps of a flush's computation, as a flush runs them.
+    fn computed(table: &Table<Item>) -> Result<Computed<Item>> {
+        match collect(table) {
+            Some(c) => compute(c),
+            None => Ok(Computed { sets: Vec::new(), deletes: Vec::new() }),
+        }
+    }
+
     #[test]
     fn unchanged_entities_produce_no_change_sets() {
         let mut t = Table::<Item>::default();
         let h = loaded(&mut t, &item(1, "a", None));
         h.write().name = "a".into();
-        let computed = compute(&t).unwrap();
-        assert!(computed.sets.is_empty() && computed.deletes.is_empty());
+        assert!(collect(&t).is_none(), "nothing to write: nothing collected");
     }
 
     #[test]
@@ -279,11 +330,22 @@ mod tests {
         let mut t = Table::<Item>::default();
         let h = loaded(&mut t, &item(1, "a", None));
         h.write().note = Some("x".into());
-        let sets = compute(&t).unwrap().sets;
+        let sets = computed(&t).unwrap().sets;
         assert_eq!(sets.len(), 1);
-        assert_eq!(sets[0].kind, ChangeKind::Update);
-        assert_eq!(sets[0].columns, vec![2]);
-        assert_eq!(sets[0].key, Some(1));
+        assert!(!sets[0].is_insert());
+        assert_eq!(sets[0].columns(), [2]);
+        assert_eq!(sets[0].key(), Some(&1));
+    }
+
+    #[test]
+    fn an_entity_borrowed_while_collecting_is_compared_afterwards() {
+        let mut t = Table::<Item>::default();
+        let h = loaded(&mut t, &item(1, "a", None));
+        let guard = h.write();
+        let collected = collect(&t).expect("a borrowed entity is a candidate");
+        assert_eq!(collected.candidates.len(), 1);
+        drop(guard);
+        assert!(compute(collected).unwrap().sets.is_empty(), "it did not change after all");
     }
 
     #[test]
@@ -292,10 +354,10 @@ mod tests {
         t.add_new(Managed::new(item(0, "a", None)));
         t.add_new(Managed::new(item(0, "b", Some("note"))));
         t.add_new(Managed::new(item(7, "c", Some("note"))));
-        let sets = compute(&t).unwrap().sets;
-        let cols: Vec<_> = sets.iter().map(|s| s.columns.clone()).collect();
+        let sets = computed(&t).unwrap().sets;
+        let cols: Vec<_> = sets.iter().map(|s| s.columns().to_vec()).collect();
         assert_eq!(cols, vec![vec![1], vec![1, 2], vec![0, 1, 2]]);
-        assert!(sets.iter().all(|s| s.kind == ChangeKind::Insert));
+        assert!(sets.iter().all(ChangeSet::is_insert));
         assert_eq!(returning_columns(&META, &[1]), vec![0, 2]);
         let (inserts, updates) = group(sets);
         assert_eq!(inserts.len(), 3, "three column sets, three groups");
@@ -303,13 +365,14 @@ mod tests {
     }
 
     #[test]
-    fn removed_and_removed_by_key_entities_are_deleted() {
+    fn removed_and_removed_by_key_entities_are_deleted_once_each() {
         let mut t = Table::<Item>::default();
         loaded(&mut t, &item(2, "a", None));
         t.managed.get_mut(&2).unwrap().removed = true;
-        t.removed_keys.push(1);
-        t.removed_keys.push(9);
-        let computed = compute(&t).unwrap();
+        t.removed_keys.extend([9, 1, 9, 2]);
+        let collected = collect(&t).unwrap();
+        assert_eq!(collected.removed_keys, 4);
+        let computed = compute(collected).unwrap();
         assert!(computed.sets.is_empty(), "deletes make no change sets");
         assert_eq!(computed.deletes, vec![1, 2, 9], "every key once, sorted");
     }
@@ -325,12 +388,11 @@ mod tests {
                 h.write().name = format!("n{id}");
             }
         }
-        let (_, updates) = group(compute(&t).unwrap().sets);
-        let shape: Vec<(Vec<usize>, Vec<Option<i32>>)> = updates
+        let (_, updates) = group(computed(&t).unwrap().sets);
+        let mut shape: Vec<(Vec<usize>, Vec<Option<i32>>)> = updates
             .iter()
-            .map(|g| (g[0].columns.clone(), g.iter().map(|c| c.key).collect()))
+            .map(|g| (g[0].columns().to_vec(), g.iter().map(|c| c.key().copied()).collect()))
             .collect();
-        let mut shape = shape;
         shape.sort();
         assert_eq!(
             shape,
@@ -343,7 +405,7 @@ mod tests {
         let mut t = Table::<Item>::default();
         let h = loaded(&mut t, &item(1, "a", None));
         h.write().id = 2;
-        let err = compute(&t).err().expect("a key change is refused");
+        let err = computed(&t).err().expect("a key change is refused");
         assert_eq!(err.kind(), &crate::ErrorKind::Usage);
         let _ = Tracked::<Item>::clone(&t.managed[&1]);
     }

@@ -8,8 +8,14 @@
 //! - `commit_order` orders tables by foreign-key dependency;
 //! - `persister` renders each group as set-based statements with the dialect and runs them
 //!   pipelined in one transaction;
-//! - on success `UnitOfWork::apply` writes generated keys back and re-snapshots; on failure
-//!   nothing here has changed, so the caller can fix and flush again.
+//! - on success `FlushPlan::write_back` writes generated keys into the live instances and
+//!   `UnitOfWork::apply` re-snapshots; on failure nothing here has changed, so the caller can
+//!   fix and flush again.
+//!
+//! No entity is locked while the unit of work is: collecting the candidates only *tries* entity
+//! locks; computing, writing back and undoing happen with the unit of work unlocked. A flush
+//! applies only what it wrote, so whatever is persisted, changed or removed while it runs stays
+//! pending for the next one.
 
 pub(crate) mod change_set;
 pub mod commit_order;
@@ -17,30 +23,44 @@ pub(crate) mod computer;
 pub(crate) mod persister;
 
 use crate::entity::Entity;
-use crate::error::Result;
-use crate::identity_map::{AnyTable, Table, Tracked};
+use crate::error::{Error, Result};
+use crate::identity_map::{AnyTable, FastHash, Table, Tracked};
 use crate::managed::Managed;
 use crate::metadata::EntityMeta;
 use crate::value::{FieldType, Value};
 use change_set::ChangeSet;
 use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// The rows one INSERT group returned: per row, the values of its returning columns.
+pub(crate) type ReturnedRows = Vec<Vec<Value>>;
+
+/// Puts a live instance back as it was before a flush inside a transaction that then rolled
+/// back (its generated key, its version).
+pub(crate) type Undo = Box<dyn FnOnce() + Send>;
 
 /// All tables of one EntityManager.
 #[derive(Default)]
 pub(crate) struct UnitOfWork {
-    tables: HashMap<TypeId, Box<dyn AnyTable>, crate::identity_map::FastHash>,
+    tables: HashMap<TypeId, Box<dyn AnyTable>, FastHash>,
     /// Tables in first-use order: the stable base of the commit order.
     order: Vec<TypeId>,
+    /// Changed by `clear` and by a transaction's rollback: a flush planned before applies
+    /// nothing to the identity map afterwards.
+    generation: u64,
+    /// While a transaction is open (`Some`), how to undo what its flushes did to live
+    /// instances, should it roll back.
+    journal: Option<Vec<Undo>>,
 }
 
-impl Clone for UnitOfWork {
-    fn clone(&self) -> Self {
-        Self {
-            tables: self.tables.iter().map(|(k, v)| (*k, v.clone_box())).collect(),
-            order: self.order.clone(),
-        }
-    }
+/// The identity map as a transaction found it, to return to when the transaction rolls back.
+/// Cheap: handles and snapshots are shared, not copied.
+pub(crate) struct Saved {
+    tables: HashMap<TypeId, Box<dyn AnyTable>, FastHash>,
+    order: Vec<TypeId>,
+    /// The length of the journal when the transaction started.
+    journal_mark: usize,
 }
 
 impl UnitOfWork {
@@ -63,6 +83,7 @@ impl UnitOfWork {
     pub(crate) fn clear(&mut self) {
         self.tables.clear();
         self.order.clear();
+        self.generation += 1;
     }
 
     /// Number of managed (loaded or flushed) instances.
@@ -70,12 +91,91 @@ impl UnitOfWork {
         self.tables.values().map(|t| t.managed_len()).sum()
     }
 
-    /// Computes the plan of the next flush; `None` when nothing changed.
-    pub(crate) fn plan(&self) -> Result<Option<FlushPlan>> {
+    /// A transaction starts: keeps what to return to on rollback, and starts journaling.
+    pub(crate) fn save(&mut self) -> Saved {
+        let journal = self.journal.get_or_insert_with(Vec::new);
+        Saved {
+            tables: self.tables.iter().map(|(k, v)| (*k, v.clone_box())).collect(),
+            order: self.order.clone(),
+            journal_mark: journal.len(),
+        }
+    }
+
+    /// A transaction committed (`outermost`: the whole transaction, not a savepoint): its
+    /// undo entries are no longer needed, or now belong to the enclosing transaction.
+    pub(crate) fn committed(&mut self, outermost: bool) {
+        if outermost {
+            self.journal = None;
+        }
+    }
+
+    /// A transaction rolled back: the identity map returns to `saved`, and the returned undo
+    /// entries (newest first) must run, outside the unit-of-work lock, to put live instances
+    /// back as they were.
+    pub(crate) fn rolled_back(&mut self, saved: Saved, outermost: bool) -> Vec<Undo> {
+        self.tables = saved.tables;
+        self.order = saved.order;
+        self.generation += 1;
+        let mut undo = match &mut self.journal {
+            Some(journal) if journal.len() > saved.journal_mark => {
+                journal.split_off(saved.journal_mark)
+            }
+            _ => Vec::new(),
+        };
+        if outermost {
+            self.journal = None;
+        }
+        undo.reverse();
+        undo
+    }
+
+    /// Step one of a flush, under the unit-of-work lock: what may need writing. `None` when
+    /// nothing changed. Never waits for an entity.
+    pub(crate) fn collect(&self) -> Option<Collected> {
+        let tables: Vec<(TypeId, Box<dyn PendingTable>)> = self
+            .order
+            .iter()
+            .filter_map(|id| self.tables[id].collect().map(|pending| (*id, pending)))
+            .collect();
+        if tables.is_empty() {
+            return None;
+        }
+        Some(Collected { generation: self.generation, tables })
+    }
+
+    /// The last step of a committed flush, under the unit-of-work lock: flushed instances
+    /// become managed with new snapshots, deleted rows are forgotten. Only what this flush
+    /// wrote changes: what was persisted, changed or removed while it ran stays pending.
+    pub(crate) fn apply(&mut self, plan: FlushPlan, undo: Vec<Undo>) {
+        if let Some(journal) = &mut self.journal {
+            journal.extend(undo);
+        }
+        if plan.generation != self.generation {
+            // Cleared (or rolled back) while the flush ran: nothing here to update.
+            return;
+        }
+        for (id, table_plan) in plan.tables {
+            if let Some(table) = self.tables.get_mut(&id) {
+                table.apply(table_plan.typed.into_any());
+            }
+        }
+    }
+}
+
+/// The candidates of a flush, collected under the unit-of-work lock.
+pub(crate) struct Collected {
+    generation: u64,
+    tables: Vec<(TypeId, Box<dyn PendingTable>)>,
+}
+
+impl Collected {
+    /// Step two, without the unit-of-work lock: change sets, grouped into batches, tables in
+    /// commit order. `None` when nothing really changed.
+    pub(crate) fn plan(self) -> Result<Option<FlushPlan>> {
         let mut tables = Vec::new();
-        for id in &self.order {
-            if let Some(plan) = self.tables[id].plan()? {
-                tables.push((*id, plan));
+        for (id, pending) in self.tables {
+            if let Some(plan) = pending.plan()? {
+                tables.push((id, plan));
             }
         }
         if tables.is_empty() {
@@ -86,27 +186,35 @@ impl UnitOfWork {
         let order = commit_order::commit_order(&names)?;
         let mut slots: Vec<Option<(TypeId, TablePlan)>> = tables.into_iter().map(Some).collect();
         let tables = order.into_iter().filter_map(|i| slots[i].take()).collect();
-        Ok(Some(FlushPlan { tables }))
-    }
-
-    /// Applies a flush that committed: keys written back, snapshots renewed, deletes forgotten.
-    pub(crate) fn apply(
-        &mut self,
-        plan: FlushPlan,
-        inserted: Vec<Vec<Vec<Vec<Value>>>>,
-    ) -> Result<()> {
-        for ((id, plan), inserted) in plan.tables.into_iter().zip(inserted) {
-            if let Some(table) = self.tables.get_mut(&id) {
-                table.apply(plan.typed, inserted)?;
-            }
-        }
-        Ok(())
+        Ok(Some(FlushPlan { generation: self.generation, tables }))
     }
 }
 
 /// What one flush writes, table by table in commit order.
 pub(crate) struct FlushPlan {
+    generation: u64,
     pub(crate) tables: Vec<(TypeId, TablePlan)>,
+}
+
+impl FlushPlan {
+    /// After the commit, without the unit-of-work lock: writes generated keys, defaults and
+    /// new versions into the live instances (`returned`: per table, per insert group). Inside
+    /// a transaction (`journal`), returns how to undo that. An instance still borrowed after
+    /// the wait is reported, but the rest is written all the same: the rows are committed.
+    pub(crate) fn write_back(
+        &mut self,
+        returned: Vec<Vec<ReturnedRows>>,
+        journal: bool,
+    ) -> (Vec<Undo>, Option<Error>) {
+        let mut undo = Vec::new();
+        let mut first_error = None;
+        for ((_, plan), returned) in self.tables.iter_mut().zip(returned) {
+            if let Err(e) = plan.typed.write_back(returned, journal.then_some(&mut undo)) {
+                first_error.get_or_insert(e);
+            }
+        }
+        (undo, first_error)
+    }
 }
 
 /// The batches of one table.
@@ -115,8 +223,12 @@ pub(crate) struct TablePlan {
     pub(crate) inserts: Vec<InsertGroup>,
     pub(crate) updates: Vec<UpdateGroup>,
     pub(crate) deletes: Vec<Value>,
-    /// The typed change sets (`TypedPlan<T>`), consumed by `apply`.
-    pub(crate) typed: Box<dyn Any + Send + Sync>,
+    /// The number of keys in `deletes` (kept when the keys move into a statement).
+    pub(crate) delete_count: usize,
+    /// The key of a lone delete, kept to name it should its row be gone.
+    pub(crate) lone_delete: Option<Value>,
+    /// The typed change sets (`TypedPlan<T>`), for writing back and applying.
+    typed: Box<dyn TypedWork>,
 }
 
 pub(crate) struct InsertGroup {
@@ -131,139 +243,216 @@ pub(crate) struct UpdateGroup {
     pub(crate) columns: Vec<usize>,
     pub(crate) rows: Vec<crate::dialect::UpdateRow>,
     pub(crate) versioned: bool,
-    /// The keys of a versioned group's rows, kept when the rows move into the statements.
+    /// Number of rows (kept when `rows` moves into a statement).
+    pub(crate) len: usize,
+    /// The keys of the group's rows, kept when the rows move into the statements, to name
+    /// the rows that were not updated.
     pub(crate) keys: Vec<Value>,
 }
 
+/// An updated instance, its key, the state written, and its version before.
+type Updated<T> = (Managed<T>, <T as Entity>::Key, T, Option<Value>);
+
+/// One table's typed change sets, from planning to applying.
 struct TypedPlan<T: Entity> {
-    inserts: Vec<Vec<ChangeSet<T>>>,
-    updates: Vec<Vec<ChangeSet<T>>>,
+    /// Per insert group: each new instance and the state it is inserted with.
+    inserts: Vec<Vec<(Managed<T>, T)>>,
+    /// The columns each insert group returns.
+    returning: Vec<Vec<usize>>,
+    updates: Vec<Updated<T>>,
     deletes: Vec<T::Key>,
+    /// How many of the table's removed-by-key entries this flush covers.
+    removed_keys: usize,
 }
 
-/// The flush steps every table performs, type-erased.
-pub(crate) trait TableFlush {
-    fn plan(&self) -> Result<Option<TablePlan>>;
-    fn apply(
+/// The steps of a flush on one table's typed change sets, type-erased.
+trait TypedWork: Send + Sync {
+    fn write_back(
         &mut self,
-        typed: Box<dyn Any + Send + Sync>,
-        inserted: Vec<Vec<Vec<Value>>>,
+        returned: Vec<ReturnedRows>,
+        undo: Option<&mut Vec<Undo>>,
     ) -> Result<()>;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }
 
-impl<T: Entity> Table<T> {
-    fn plan_typed(&self) -> Result<Option<TablePlan>> {
-        let computer::Computed { sets, deletes } = computer::compute(self)?;
+/// The flush steps every table performs under the unit-of-work lock, type-erased.
+pub(crate) trait TableFlush {
+    fn collect(&self) -> Option<Box<dyn PendingTable>>;
+    fn apply(&mut self, typed: Box<dyn Any>);
+}
+
+/// One table's candidates between collecting and planning, type-erased.
+pub(crate) trait PendingTable: Send {
+    fn plan(self: Box<Self>) -> Result<Option<TablePlan>>;
+}
+
+impl<T: Entity> PendingTable for computer::Collected<T> {
+    fn plan(self: Box<Self>) -> Result<Option<TablePlan>> {
+        let removed_keys = self.removed_keys;
+        let computer::Computed { sets, deletes } = computer::compute(*self)?;
         if sets.is_empty() && deletes.is_empty() {
             return Ok(None);
         }
         let meta = T::meta();
-        let version = meta.version_column();
+        let versioned = meta.version_column().is_some();
         let (inserts, updates) = computer::group(sets);
-        let insert_groups = inserts
-            .iter()
-            .map(|g| {
-                let columns = g[0].columns.clone();
-                let rows: Vec<Vec<Value>> = g
-                    .iter()
-                    .map(|cs| {
-                        let state = cs.state.as_ref().expect("inserts carry their state");
-                        columns.iter().map(|&c| state.column_value(c)).collect()
-                    })
-                    .collect();
-                let returning = computer::returning_columns(meta, &columns);
-                InsertGroup { columns, rows, returning, len: g.len() }
-            })
-            .collect();
-        let update_groups = updates
-            .iter()
-            .map(|g| {
-                let columns = g[0].columns.clone();
-                let rows = g
-                    .iter()
-                    .map(|cs| {
-                        let state = cs.state.as_ref().expect("updates carry their state");
-                        let key = cs.key.as_ref().expect("updates carry their key");
-                        let old_version =
-                            version.map(|v| self.managed[key].snapshot.column_value(v));
-                        crate::dialect::UpdateRow {
-                            key: key.to_value(),
-                            values: columns.iter().map(|&c| state.column_value(c)).collect(),
-                            version: old_version,
-                        }
-                    })
-                    .collect();
-                UpdateGroup { columns, rows, versioned: version.is_some(), keys: Vec::new() }
-            })
-            .collect();
-        let delete_keys = deletes.iter().map(FieldType::to_value).collect();
+        let mut insert_groups = Vec::with_capacity(inserts.len());
+        let mut typed_inserts = Vec::with_capacity(inserts.len());
+        let mut returning_of = Vec::with_capacity(inserts.len());
+        for group in inserts {
+            let columns = group[0].columns().to_vec();
+            let returning = computer::returning_columns(meta, &columns);
+            let len = group.len();
+            let mut rows = Vec::with_capacity(len);
+            let mut typed = Vec::with_capacity(len);
+            for cs in group {
+                if let ChangeSet::Insert { handle, state, .. } = cs {
+                    rows.push(columns.iter().map(|&c| state.column_value(c)).collect());
+                    typed.push((handle, state));
+                }
+            }
+            insert_groups.push(InsertGroup { columns, rows, returning: returning.clone(), len });
+            typed_inserts.push(typed);
+            returning_of.push(returning);
+        }
+        let mut update_groups = Vec::with_capacity(updates.len());
+        let mut typed_updates = Vec::new();
+        for group in updates {
+            let columns = group[0].columns().to_vec();
+            let len = group.len();
+            let mut rows = Vec::with_capacity(len);
+            for cs in group {
+                if let ChangeSet::Update { handle, key, state, old_version, .. } = cs {
+                    rows.push(crate::dialect::UpdateRow {
+                        key: key.to_value(),
+                        values: columns.iter().map(|&c| state.column_value(c)).collect(),
+                        version: old_version.clone(),
+                    });
+                    typed_updates.push((handle, key, state, old_version));
+                }
+            }
+            update_groups.push(UpdateGroup { columns, rows, versioned, len, keys: Vec::new() });
+        }
+        let delete_keys: Vec<Value> = deletes.iter().map(FieldType::to_value).collect();
         Ok(Some(TablePlan {
             meta,
             inserts: insert_groups,
             updates: update_groups,
+            delete_count: delete_keys.len(),
+            lone_delete: None,
             deletes: delete_keys,
-            typed: Box::new(TypedPlan { inserts, updates, deletes }),
+            typed: Box::new(TypedPlan {
+                inserts: typed_inserts,
+                returning: returning_of,
+                updates: typed_updates,
+                deletes,
+                removed_keys,
+            }),
         }))
     }
+}
 
-    fn apply_typed(&mut self, typed: TypedPlan<T>, inserted: Vec<Vec<Vec<Value>>>) -> Result<()> {
+impl<T: Entity> TypedWork for TypedPlan<T> {
+    fn write_back(
+        &mut self,
+        returned: Vec<ReturnedRows>,
+        mut undo: Option<&mut Vec<Undo>>,
+    ) -> Result<()> {
         let meta = T::meta();
-        let version = meta.version_column();
-        let inserted_rows: usize = typed.inserts.iter().map(Vec::len).sum();
-        self.managed.reserve(inserted_rows);
-        let mut flushed_new: HashSet<usize, crate::identity_map::FastHash> =
-            HashSet::with_capacity_and_hasher(inserted_rows, Default::default());
-        for (group, returned) in typed.inserts.into_iter().zip(inserted) {
-            let returning = computer::returning_columns(meta, &group[0].columns);
-            for (cs, row) in group.into_iter().zip(returned) {
-                let handle = cs.handle.expect("inserts carry their handle");
-                let mut state = cs.state.expect("inserts carry their state");
-                let mut live = handle.write();
-                for (&col, value) in returning.iter().zip(row) {
+        let mut first_error = None;
+        for ((group, rows), returning) in self.inserts.iter_mut().zip(returned).zip(&self.returning)
+        {
+            for ((handle, state), row) in group.iter_mut().zip(rows) {
+                for (&col, value) in returning.iter().zip(&row) {
                     state.set_column(col, value.clone())?;
-                    live.set_column(col, value)?;
                 }
-                drop(live);
-                flushed_new.insert(handle.addr());
-                let key = state.key();
-                self.managed.insert(key, Tracked { handle, snapshot: state, removed: false });
+                match handle.write_for("finish the flush of the new", None) {
+                    Ok(mut live) => {
+                        if let Some(undo) = undo.as_deref_mut() {
+                            let before: Vec<(usize, Value)> =
+                                returning.iter().map(|&c| (c, live.column_value(c))).collect();
+                            undo.push(restore_columns(handle.clone(), before));
+                        }
+                        for (&col, value) in returning.iter().zip(row) {
+                            live.set_column(col, value)?;
+                        }
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
             }
         }
-        if !flushed_new.is_empty() {
-            let remaining: Vec<Managed<T>> =
-                self.take_new().into_iter().filter(|h| !flushed_new.contains(&h.addr())).collect();
-            for h in remaining {
-                self.add_new(h);
-            }
-        }
-        for cs in typed.updates.into_iter().flatten() {
-            let key = cs.key.expect("updates carry their key");
-            let mut state = cs.state.expect("updates carry their state");
-            if let Some(v) = version
-                && let Some(old) =
-                    self.managed.get(&key).and_then(|t| t.snapshot.column_value(v).as_i64())
-            {
+        if let Some(v) = meta.version_column() {
+            for (handle, key, state, old) in &mut self.updates {
+                let Some(old) = old.as_ref().and_then(Value::as_i64) else { continue };
                 let next = bump(old, meta.columns[v].ty);
                 state.set_column(v, next.clone())?;
-                if let Some(h) = &cs.handle {
-                    h.write().set_column(v, next)?;
+                match handle.write_for("finish the flush of", Some(key)) {
+                    Ok(mut live) => {
+                        if let Some(undo) = undo.as_deref_mut() {
+                            undo.push(restore_columns(
+                                handle.clone(),
+                                vec![(v, live.column_value(v))],
+                            ));
+                        }
+                        live.set_column(v, next)?;
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
-            if let Some(t) = self.managed.get_mut(&key) {
-                t.snapshot = state;
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// An undo entry that sets `columns` of a live instance back to the values they had.
+fn restore_columns<T: Entity>(handle: Managed<T>, columns: Vec<(usize, Value)>) -> Undo {
+    Box::new(move || {
+        // A rollback cannot fail: an instance borrowed for longer than the wait keeps the
+        // values of the rolled-back flush, as any other in-memory change would.
+        if let Ok(mut live) = handle.write_for("undo a rolled-back flush of", None) {
+            for (col, value) in columns {
+                let _ = live.set_column(col, value);
             }
         }
-        // Every instance marked removed was deleted by this flush. Many deletions are one pass
-        // over the map in memory order, rather than one random probe per key.
-        if typed.deletes.len() > 64 {
-            self.managed.retain(|_, t| !t.removed);
-        } else {
-            for key in typed.deletes {
-                self.managed.remove(&key);
+    })
+}
+
+impl<T: Entity> Table<T> {
+    fn apply_typed(&mut self, typed: TypedPlan<T>) {
+        let inserted_rows: usize = typed.inserts.iter().map(Vec::len).sum();
+        self.managed.reserve(inserted_rows);
+        let mut flushed_new: HashSet<usize, FastHash> =
+            HashSet::with_capacity_and_hasher(inserted_rows, FastHash::default());
+        for (handle, state) in typed.inserts.into_iter().flatten() {
+            // An instance removed while its INSERT was under way is no longer new: its row
+            // exists now, so the removal becomes a DELETE at the next flush.
+            let removed_meanwhile = !self.is_new(&handle);
+            flushed_new.insert(handle.addr());
+            let mut tracked = Tracked::new(handle, Arc::new(state));
+            tracked.removed = removed_meanwhile;
+            self.managed.insert(tracked.snapshot.key(), tracked);
+        }
+        self.forget_flushed_new(&flushed_new);
+        for (handle, key, state, _) in typed.updates {
+            if let Some(t) = self.managed.get_mut(&key)
+                && Managed::ptr_eq(&t.handle, &handle)
+            {
+                t.snapshot = Arc::new(state);
             }
         }
-        self.removed_keys.clear();
-        Ok(())
+        for key in &typed.deletes {
+            self.managed.remove(key);
+        }
+        let covered = typed.removed_keys.min(self.removed_keys.len());
+        self.removed_keys.drain(..covered);
     }
 }
 
@@ -276,15 +465,11 @@ fn bump(old: i64, ty: crate::value::ColumnType) -> Value {
 }
 
 impl<T: Entity> TableFlush for Table<T> {
-    fn plan(&self) -> Result<Option<TablePlan>> {
-        self.plan_typed()
+    fn collect(&self) -> Option<Box<dyn PendingTable>> {
+        computer::collect(self).map(|c| Box::new(c) as Box<dyn PendingTable>)
     }
-    fn apply(
-        &mut self,
-        typed: Box<dyn Any + Send + Sync>,
-        inserted: Vec<Vec<Vec<Value>>>,
-    ) -> Result<()> {
+    fn apply(&mut self, typed: Box<dyn Any>) {
         let typed = typed.downcast::<TypedPlan<T>>().expect("a plan is applied to its own table");
-        self.apply_typed(*typed, inserted)
+        self.apply_typed(*typed);
     }
 }

@@ -35,6 +35,30 @@ macro_rules! conformance {
 }
 pub(crate) use conformance;
 
+/// [`conformance!`] for tests that are plain functions `fn name(b: Backend)`, which build their
+/// own runtimes (see [`within`]): tests of code that could block a thread.
+macro_rules! conformance_sync {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::common::Backend::Postgres);
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::common::Backend::Sqlite);
+                }
+            )*
+        }
+    };
+}
+pub(crate) use conformance_sync;
+
 /// What one backend does where databases legitimately differ.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Caps {
@@ -299,3 +323,78 @@ pub(crate) fn data_statements(log: &[LoggedStatement]) -> Vec<&LoggedStatement> 
 pub(crate) fn count(log: &[LoggedStatement], kind: StatementKind) -> usize {
     log.iter().filter(|s| s.kind == kind).count()
 }
+
+/// Holds the write lock of `table` on a connection of its own until the returned connection
+/// commits: writers of other connections wait meanwhile (PostgreSQL: a table lock; SQLite: the
+/// database's write lock, taken by `BEGIN IMMEDIATE`).
+pub(crate) async fn hold_write_lock(
+    db: &Db,
+    b: Backend,
+    table: &str,
+) -> Box<dyn strata::driver::Connection> {
+    let mut conn = db.raw.driver().acquire().await.expect("a connection for the lock");
+    conn.begin().await.unwrap();
+    let sql = match b {
+        Backend::Postgres => format!("LOCK TABLE \"{table}\" IN EXCLUSIVE MODE"),
+        Backend::Sqlite => format!("UPDATE \"{table}\" SET \"id\" = \"id\" WHERE 0"),
+    };
+    conn.run(&Statement::raw(sql, StatementKind::Other)).await.unwrap();
+    conn
+}
+
+/// Ends a [`hold_write_lock`]: commits and returns the connection to the pool.
+pub(crate) async fn release_write_lock(mut conn: Box<dyn strata::driver::Connection>) {
+    conn.commit().await.unwrap();
+}
+
+/// Runs the future that `work` makes on a thread and runtime of their own (two worker threads
+/// for spawned tasks) and waits at most `seconds`; `None` when it did not finish. The thread is
+/// abandoned, not joined, so a test whose code deadlocks fails instead of hanging the suite.
+/// The future need not be `Send`: it may hold an entity guard across an `.await`.
+pub(crate) fn within<W, F>(seconds: u64, work: W) -> Option<F::Output>
+where
+    W: FnOnce() -> F + Send + 'static,
+    F: std::future::Future,
+    F::Output: Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let _ = tx.send(rt.block_on(work()));
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(seconds)) {
+        Ok(out) => Some(out),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("the test's work panicked (its message is above)")
+        }
+    }
+}
+
+/// A JSON document with an optional part (`assign` of `null`).
+#[derive(Entity, Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Settings {
+    #[strata(primary_key)]
+    pub id: i32,
+    pub data: serde_json::Value,
+    pub extra: Option<serde_json::Value>,
+}
+
+pub(crate) const SETTINGS_DDL: Ddl = Ddl {
+    postgres: r#"
+    CREATE TABLE "settings" (
+        "id" serial PRIMARY KEY,
+        "data" jsonb NOT NULL,
+        "extra" jsonb
+    );"#,
+    sqlite: r#"
+    CREATE TABLE "settings" (
+        "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+        "data" TEXT NOT NULL,
+        "extra" TEXT
+    );"#,
+};

@@ -155,7 +155,105 @@ async fn an_unreachable_database_is_a_connection_error_without_the_password(b: B
     }
 }
 
+async fn a_delete_of_a_row_deleted_meanwhile_fails_with_row_gone(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
+    let em = orm.em();
+    em.native_insert([PostEntity::new("a", "x"), PostEntity::new("b", "x")]).await.unwrap();
+    let a = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
+    let b2 = em.find_one_or_fail::<PostEntity>(2).await.unwrap();
+    db.execute("DELETE FROM post_entity WHERE id = 1").await;
+    em.remove(&a).unwrap();
+    em.remove(&b2).unwrap();
+    let err = em.flush().await.unwrap_err();
+    assert!(err.is_row_gone(), "{err}");
+    assert!(err.message().contains("1 of the 2 PostEntity rows to delete"), "{}", err.message());
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 1, "nothing written");
+    assert_eq!(em.managed_count(), 2, "the EntityManager is as before the flush");
+
+    // One missing row is named; so is a key removed without loading it.
+    em.clear();
+    em.remove_by_key::<PostEntity>(7);
+    let err = em.flush().await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::RowGone);
+    assert!(err.message().contains("PostEntity with key 7 to delete"), "{}", err.message());
+}
+
+async fn an_update_of_a_row_deleted_meanwhile_fails_with_row_gone(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
+    let em = orm.em();
+    em.native_insert([PostEntity::new("a", "x")]).await.unwrap();
+    let a = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
+    orm.em().native_delete(PostEntity::fields().id.eq(1)).await.unwrap();
+    a.update(|p| p.title = "lost?".into());
+    let err = em.flush().await.unwrap_err();
+    assert!(err.is_row_gone(), "{err}");
+    assert!(err.message().contains("PostEntity with key 1 to update"), "{}", err.message());
+    assert_eq!(a.read().title, "lost?", "the change is still pending");
+    // Re-created meanwhile, the row can take the change again.
+    db.execute("INSERT INTO post_entity (id, title, content) VALUES (1, 'again', 'x')").await;
+    em.flush().await.unwrap();
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity WHERE title = 'lost?'").await, 1);
+}
+
+async fn twenty_concurrent_deletes_of_one_row_succeed_exactly_once(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
+    orm.em().native_insert([PostEntity::new("contested", "x")]).await.unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (orm, barrier) = (orm.clone(), barrier.clone());
+            tokio::spawn(async move {
+                let em = orm.em();
+                let found = em.find_one::<PostEntity>(1).await?;
+                barrier.wait().await;
+                match found {
+                    None => Ok::<_, Error>("not found"),
+                    Some(post) => match em.remove_and_flush(&post).await {
+                        Ok(()) => Ok("deleted"),
+                        Err(e) if e.is_row_gone() => Ok("gone"),
+                        Err(e) => Err(e),
+                    },
+                }
+            })
+        })
+        .collect();
+    let mut deleted = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap() == "deleted" {
+            deleted += 1;
+        }
+    }
+    assert_eq!(deleted, 1, "exactly one DELETE found the row");
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 0);
+}
+
+async fn native_update_moves_the_version_so_a_stale_flush_fails(b: Backend) {
+    let (db, orm) = setup(b, &[ARTICLE_DDL]).await;
+    let em = orm.em();
+    em.native_insert([article("a")]).await.unwrap();
+    let stale = em.find_one_or_fail::<Article>(1).await.unwrap();
+    assert_eq!(stale.read().version, 1);
+    let f = Article::fields();
+    orm.query_log().start_capture();
+    let n = orm.em().native_update(f.id.eq(1), [f.views.set(5)]).await.unwrap();
+    assert_eq!(n, 1);
+    let log = orm.query_log().take();
+    assert!(log[0].sql.contains(r#""version" = "version" + 1"#), "{}", log[0].sql);
+    assert_eq!(scalar_i64(&db, "SELECT version FROM article").await, 2);
+    stale.update(|a| a.views = 7);
+    let err = em.flush().await.unwrap_err();
+    assert!(err.is_optimistic_lock(), "{err}");
+    assert_eq!(scalar_i64(&db, "SELECT views FROM article").await, 5, "not overwritten");
+    // Setting the version explicitly is the caller's choice.
+    orm.em().native_update(f.id.eq(1), [f.version.set(9)]).await.unwrap();
+    assert_eq!(scalar_i64(&db, "SELECT version FROM article").await, 9);
+}
+
 conformance!(
+    a_delete_of_a_row_deleted_meanwhile_fails_with_row_gone,
+    an_update_of_a_row_deleted_meanwhile_fails_with_row_gone,
+    twenty_concurrent_deletes_of_one_row_succeed_exactly_once,
+    native_update_moves_the_version_so_a_stale_flush_fails,
     a_unique_violation_mid_flush_changes_nothing_and_a_retry_succeeds,
     an_optimistic_lock_conflict_between_two_entity_managers_is_detected,
     a_nul_byte_and_an_overlong_value_give_their_error_kinds,

@@ -12,6 +12,8 @@ mod common;
 mod failures;
 mod flush;
 mod identity_map;
+mod in_flight;
+mod locks;
 mod queries;
 mod transactions;
 mod types;

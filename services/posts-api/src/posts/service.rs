@@ -3,6 +3,9 @@
 //! Per call it sends: `get_all_posts` one SELECT; `get_post_by_id` one SELECT; `create_post`
 //! one INSERT in a transaction; `update_post` one SELECT and an UPDATE of only the changed
 //! columns (nothing when nothing changed); `delete_post` one SELECT and one DELETE.
+//!
+//! A post deleted by a concurrent request between the SELECT and the write is not found: the
+//! flush reports the row gone (`ErrorKind::RowGone`), and nothing is written.
 
 use strata::query::FindOptions;
 use strata::{Entity, EntityManager};
@@ -65,14 +68,19 @@ impl PostsService {
     ) -> Result<PostEntity, PostsError> {
         let existing = self.em.find_one::<PostEntity>(id).await?.ok_or(PostsError::NotFound(id))?;
         self.em.assign(&existing, &post)?;
-        self.em.flush().await?;
+        self.em.flush().await.map_err(|e| gone_is_not_found(e, id))?;
         Ok(existing.get())
     }
 
     /// Deletes the post with this id.
     pub async fn delete_post(&self, id: i32) -> Result<(), PostsError> {
         let existing = self.em.find_one::<PostEntity>(id).await?.ok_or(PostsError::NotFound(id))?;
-        self.em.remove_and_flush(&existing).await?;
+        self.em.remove_and_flush(&existing).await.map_err(|e| gone_is_not_found(e, id))?;
         Ok(())
     }
+}
+
+/// A row that a concurrent request deleted is a post that does not exist.
+fn gone_is_not_found(e: strata::Error, id: i32) -> PostsError {
+    if e.is_row_gone() { PostsError::NotFound(id) } else { PostsError::Database(e) }
 }

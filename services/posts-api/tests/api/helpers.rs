@@ -196,11 +196,22 @@ impl TestApp {
     /// connection makes reads wait too; on SQLite, a write transaction of another connection
     /// makes only writes wait (in WAL mode readers never wait for a writer).
     pub(crate) async fn lock_posts_table(&self) -> TableLock {
+        self.lock_posts(true).await
+    }
+
+    /// Makes writes to the posts table wait until the lock is released, while reads go on (on
+    /// both databases): requests that read a post and then write it all read it first.
+    pub(crate) async fn lock_posts_for_writes(&self) -> TableLock {
+        self.lock_posts(false).await
+    }
+
+    async fn lock_posts(&self, reads_too: bool) -> TableLock {
         match &self.db {
             Some(AnyTestDb::Postgres(db)) => {
                 let client = db.client().await;
+                let mode = if reads_too { "ACCESS EXCLUSIVE" } else { "EXCLUSIVE" };
                 client
-                    .batch_execute(r#"BEGIN; LOCK TABLE "post_entity" IN ACCESS EXCLUSIVE MODE"#)
+                    .batch_execute(&format!(r#"BEGIN; LOCK TABLE "post_entity" IN {mode} MODE"#))
                     .await
                     .expect("the posts table can be locked");
                 TableLock::Postgres(client)
@@ -234,6 +245,20 @@ pub(crate) enum TableLock {
 }
 
 impl TableLock {
+    /// Runs `sql` in the locking transaction, then commits it.
+    pub(crate) async fn commit_after(self, sql: &str) {
+        match self {
+            TableLock::Postgres(client) => {
+                client.batch_execute(sql).await.expect("the SQL runs under the lock");
+                client.batch_execute("COMMIT").await.expect("the lock is released");
+            }
+            TableLock::Sqlite(_orm, mut conn) => {
+                conn.batch_execute(sql).await.expect("the SQL runs under the lock");
+                conn.commit().await.expect("the lock is released");
+            }
+        }
+    }
+
     /// Rolls the locking transaction back.
     pub(crate) async fn release(self) {
         match self {

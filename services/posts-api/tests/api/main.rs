@@ -17,6 +17,7 @@ mod bodies;
 mod database;
 mod ids;
 mod posts;
+mod races;
 mod routing;
 mod statements;
 mod validation;
