@@ -1,15 +1,18 @@
 //! The identity map: per entity type, the managed instances by primary key, with the snapshot
-//! each was loaded or last flushed with, plus the new instances waiting for their INSERT.
+//! each was loaded or last flushed with, plus the new instances waiting for their INSERT and
+//! the keys removed without loading.
 //!
-//! Tables are stored type-erased ([`AnyTable`]) in the [`crate::unit_of_work::UnitOfWork`] but
-//! every loop over instances runs in the monomorphised [`Table<T>`], so a flush over 10,000
-//! entities costs no dynamic dispatch per entity.
+//! A [`Table<T>`] keeps its state private; the [`crate::unit_of_work`] is its only writer, through
+//! the methods below (track a new instance, schedule a removal, take a loaded row, record what
+//! a flush wrote). Every loop over instances runs in the monomorphised `Table<T>`, so a flush
+//! over 10,000 entities costs no dynamic dispatch per entity. This module knows nothing of the
+//! unit of work.
 
-use crate::entity::Entity;
+use crate::entity::{Entity, Key};
 use crate::error::{Error, Result};
 use crate::managed::Managed;
 use crate::value::{FieldType, Value};
-use std::any::Any;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -19,18 +22,30 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 
 /// One managed instance and what the database holds for it.
 pub(crate) struct Tracked<T: Entity> {
-    pub(crate) handle: Managed<T>,
+    handle: Managed<T>,
     /// The state at load or last flush: dirty checking compares against it. Shared, so that a
     /// flush can compare outside the unit-of-work lock and a transaction can keep a copy of
     /// the identity map without copying entities.
-    pub(crate) snapshot: Arc<T>,
+    snapshot: Arc<T>,
     /// Scheduled for DELETE at the next flush.
-    pub(crate) removed: bool,
+    removed: bool,
 }
 
 impl<T: Entity> Tracked<T> {
-    pub(crate) fn new(handle: Managed<T>, snapshot: Arc<T>) -> Self {
+    fn new(handle: Managed<T>, snapshot: Arc<T>) -> Self {
         Self { handle, snapshot, removed: false }
+    }
+
+    pub(crate) fn handle(&self) -> &Managed<T> {
+        &self.handle
+    }
+
+    pub(crate) fn snapshot(&self) -> &Arc<T> {
+        &self.snapshot
+    }
+
+    pub(crate) fn is_removed(&self) -> bool {
+        self.removed
     }
 }
 
@@ -46,12 +61,12 @@ impl<T: Entity> Clone for Tracked<T> {
 
 /// The instances of one entity type.
 pub(crate) struct Table<T: Entity> {
-    pub(crate) managed: HashMap<T::Key, Tracked<T>, FastHash>,
+    managed: HashMap<T::Key, Tracked<T>, FastHash>,
     /// New instances in persist order; inserted (and keyed) at the next flush.
-    pub(crate) new: Vec<Managed<T>>,
+    new: Vec<Managed<T>>,
     new_addrs: HashSet<usize, FastHash>,
-    /// Keys scheduled for DELETE without a loaded instance (`remove_by_key`).
-    pub(crate) removed_keys: Vec<T::Key>,
+    /// Keys scheduled for DELETE without a loaded instance (`remove_by_key`), in order.
+    removed_keys: Vec<T::Key>,
 }
 
 impl<T: Entity> Clone for Table<T> {
@@ -77,30 +92,106 @@ impl<T: Entity> Default for Table<T> {
 }
 
 impl<T: Entity> Table<T> {
+    // ---- lookups ----
+
+    /// The managed instance with `key`.
+    pub(crate) fn get(&self, key: &T::Key) -> Option<&Managed<T>> {
+        self.managed.get(key).map(|t| &t.handle)
+    }
+
+    /// Number of managed (loaded or flushed) instances.
+    pub(crate) fn len(&self) -> usize {
+        self.managed.len()
+    }
+
     pub(crate) fn is_new(&self, handle: &Managed<T>) -> bool {
         self.new_addrs.contains(&handle.addr())
     }
 
-    pub(crate) fn add_new(&mut self, handle: Managed<T>) {
+    /// The managed instances with their keys, for computing a flush.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&T::Key, &Tracked<T>)> {
+        self.managed.iter()
+    }
+
+    pub(crate) fn contains(&self, key: &T::Key) -> bool {
+        self.managed.contains_key(key)
+    }
+
+    /// The new instances, in persist order.
+    pub(crate) fn new_instances(&self) -> &[Managed<T>] {
+        &self.new
+    }
+
+    /// The keys removed without loading, in order (duplicates possible).
+    pub(crate) fn removed_keys(&self) -> &[T::Key] {
+        &self.removed_keys
+    }
+
+    // ---- what the application asks for ----
+
+    /// Tracks a new instance, to insert at the next flush (once, however often it is added).
+    pub(crate) fn track_new(&mut self, handle: Managed<T>) {
         if self.new_addrs.insert(handle.addr()) {
             self.new.push(handle);
         }
     }
 
-    pub(crate) fn forget_new(&mut self, handle: &Managed<T>) {
+    /// Forgets a new instance; false when it was not new.
+    pub(crate) fn forget_new(&mut self, handle: &Managed<T>) -> bool {
         if self.new_addrs.remove(&handle.addr()) {
             self.new.retain(|h| !Managed::ptr_eq(h, handle));
+            return true;
+        }
+        false
+    }
+
+    /// `persist` of an instance with `key`: a managed instance loses its pending removal; any
+    /// other becomes new, unless another instance has that key.
+    pub(crate) fn persist(&mut self, handle: &Managed<T>, key: &T::Key) -> Result<()> {
+        if let Some(t) = self.managed.get_mut(key) {
+            if Managed::ptr_eq(&t.handle, handle) {
+                t.removed = false;
+                return Ok(());
+            }
+            return Err(Error::usage(format!(
+                "another instance of {} with key {key} is already managed by this \
+                 EntityManager; change that instance (find_one returns it) instead",
+                T::meta().name
+            )));
+        }
+        self.track_new(handle.clone());
+        Ok(())
+    }
+
+    /// `remove` of an instance that is not new: a managed one is scheduled for DELETE, any
+    /// other by its key.
+    pub(crate) fn schedule_removal(&mut self, handle: &Managed<T>, key: T::Key) -> Result<()> {
+        if let Some(t) = self.managed.get_mut(&key)
+            && Managed::ptr_eq(&t.handle, handle)
+        {
+            t.removed = true;
+            return Ok(());
+        }
+        if key.is_unset() {
+            return Err(Error::usage(format!(
+                "this {} is not managed by this EntityManager and has no key; there is \
+                 nothing to remove",
+                T::meta().name
+            )));
+        }
+        self.removed_keys.push(key);
+        Ok(())
+    }
+
+    /// `remove_by_key`: the managed instance with `key` is scheduled for DELETE, else the key.
+    pub(crate) fn schedule_removal_by_key(&mut self, key: T::Key) {
+        match self.managed.get_mut(&key) {
+            Some(t) => t.removed = true,
+            None => self.removed_keys.push(key),
         }
     }
 
-    /// Forgets the new instances in `flushed` (by address): they were inserted.
-    pub(crate) fn forget_flushed_new(&mut self, flushed: &HashSet<usize, FastHash>) {
-        if flushed.is_empty() {
-            return;
-        }
-        self.new.retain(|h| !flushed.contains(&h.addr()));
-        self.new_addrs.retain(|a| !flushed.contains(a));
-    }
+    // ---- what the database says ----
 
     /// The managed instance for a row loaded from the database: the one already in the map
     /// (the row is then not even decoded, and unflushed changes are kept), or a new one.
@@ -113,8 +204,8 @@ impl<T: Entity> Table<T> {
             .and_then(<T::Key as FieldType>::from_value)?;
         // One probe per row.
         Ok(match self.managed.entry(key) {
-            std::collections::hash_map::Entry::Occupied(t) => t.get().handle.clone(),
-            std::collections::hash_map::Entry::Vacant(slot) => {
+            Entry::Occupied(t) => t.get().handle.clone(),
+            Entry::Vacant(slot) => {
                 let entity = T::from_values(row)?;
                 let handle = Managed::new(entity.clone());
                 slot.insert(Tracked::new(handle.clone(), Arc::new(entity)));
@@ -122,27 +213,70 @@ impl<T: Entity> Table<T> {
             }
         })
     }
-}
 
-/// A type-erased [`Table<T>`].
-pub(crate) trait AnyTable: crate::unit_of_work::TableFlush + Send + Sync {
-    fn as_any(&self) -> &dyn Any;
-    fn as_any_mut(&mut self) -> &mut dyn Any;
-    fn clone_box(&self) -> Box<dyn AnyTable>;
-    fn managed_len(&self) -> usize;
-}
+    /// `refresh` reloaded `handle` (already holding `fresh`): it is managed with that state.
+    pub(crate) fn refreshed(&mut self, handle: &Managed<T>, key: T::Key, fresh: T) {
+        match self.managed.get_mut(&key) {
+            Some(t) if Managed::ptr_eq(&t.handle, handle) => {
+                t.snapshot = Arc::new(fresh);
+                t.removed = false;
+            }
+            _ => {
+                self.managed.insert(key, Tracked::new(handle.clone(), Arc::new(fresh)));
+            }
+        }
+    }
 
-impl<T: Entity> AnyTable for Table<T> {
-    fn as_any(&self) -> &dyn Any {
-        self
+    /// `refresh` found the row of `handle` gone: it is no longer managed.
+    pub(crate) fn vanished(&mut self, handle: &Managed<T>, key: &T::Key) {
+        if self.managed.get(key).is_some_and(|t| Managed::ptr_eq(&t.handle, handle)) {
+            self.managed.remove(key);
+        }
     }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
+
+    // ---- what a committed flush wrote ----
+
+    /// Room for `n` more managed instances.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.managed.reserve(n);
     }
-    fn clone_box(&self) -> Box<dyn AnyTable> {
-        Box::new(self.clone())
+
+    /// A new instance was inserted with `state`: it is managed now. An instance removed while
+    /// its INSERT was under way is no longer new; its row exists now, so the removal becomes a
+    /// DELETE at the next flush.
+    pub(crate) fn inserted(&mut self, handle: Managed<T>, state: T) {
+        let removed_meanwhile = !self.is_new(&handle);
+        let key = state.key();
+        let mut tracked = Tracked::new(handle, Arc::new(state));
+        tracked.removed = removed_meanwhile;
+        self.managed.insert(key, tracked);
     }
-    fn managed_len(&self) -> usize {
-        self.managed.len()
+
+    /// Forgets the new instances in `flushed` (by address): they were inserted.
+    pub(crate) fn forget_flushed_new(&mut self, flushed: &HashSet<usize, FastHash>) {
+        if flushed.is_empty() {
+            return;
+        }
+        self.new.retain(|h| !flushed.contains(&h.addr()));
+        self.new_addrs.retain(|a| !flushed.contains(a));
+    }
+
+    /// A managed instance was updated to `state`, its new snapshot.
+    pub(crate) fn updated(&mut self, handle: &Managed<T>, key: &T::Key, state: T) {
+        if let Some(t) = self.managed.get_mut(key)
+            && Managed::ptr_eq(&t.handle, handle)
+        {
+            t.snapshot = Arc::new(state);
+        }
+    }
+
+    /// The rows of `keys` were deleted, covering the first `removed_keys` keys removed without
+    /// loading (later ones arrived while the flush ran, and stay pending).
+    pub(crate) fn deleted(&mut self, keys: &[T::Key], removed_keys: usize) {
+        for key in keys {
+            self.managed.remove(key);
+        }
+        let covered = removed_keys.min(self.removed_keys.len());
+        self.removed_keys.drain(..covered);
     }
 }

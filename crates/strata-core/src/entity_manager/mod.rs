@@ -19,8 +19,8 @@ mod flush;
 mod query;
 mod transaction;
 
-use crate::entity::{Entity, Key};
-use crate::error::{Error, Result};
+use crate::entity::Entity;
+use crate::error::Result;
 use crate::managed::Managed;
 use crate::orm::Orm;
 use crate::unit_of_work::UnitOfWork;
@@ -95,7 +95,7 @@ impl EntityManager {
     /// `em.create` does since v6). Returns the managed handle.
     pub fn create<T: Entity>(&self, entity: T) -> Managed<T> {
         let handle = Managed::new(entity);
-        self.inner.uow.lock().table_mut::<T>().add_new(handle.clone());
+        self.inner.uow.lock().create(handle.clone());
         handle
     }
 
@@ -104,63 +104,23 @@ impl EntityManager {
     pub fn persist<T: Entity>(&self, entity: &Managed<T>) -> Result<()> {
         // The key before the identity map: never both locks at once.
         let key = entity.read_for("persist", None)?.key();
-        let mut uow = self.inner.uow.lock();
-        let table = uow.table_mut::<T>();
-        if let Some(t) = table.managed.get_mut(&key) {
-            if Managed::ptr_eq(&t.handle, entity) {
-                t.removed = false;
-                return Ok(());
-            }
-            return Err(Error::usage(format!(
-                "another instance of {} with key {key} is already managed by this \
-                 EntityManager; change that instance (find_one returns it) instead",
-                T::meta().name
-            )));
-        }
-        table.add_new(entity.clone());
-        Ok(())
+        self.inner.uow.lock().persist(entity, &key)
     }
 
     /// Marks an entity for deletion at the next flush. Removing a new, never flushed entity
     /// just forgets it.
     pub fn remove<T: Entity>(&self, entity: &Managed<T>) -> Result<()> {
-        {
-            let mut uow = self.inner.uow.lock();
-            let table = uow.table_mut::<T>();
-            if table.is_new(entity) {
-                table.forget_new(entity);
-                return Ok(());
-            }
-        }
-        let key = entity.read_for("remove", None)?.key();
-        let mut uow = self.inner.uow.lock();
-        let table = uow.table_mut::<T>();
-        if let Some(t) = table.managed.get_mut(&key)
-            && Managed::ptr_eq(&t.handle, entity)
-        {
-            t.removed = true;
+        if self.inner.uow.lock().forget_new(entity) {
             return Ok(());
         }
-        if key.is_unset() {
-            return Err(Error::usage(format!(
-                "this {} is not managed by this EntityManager and has no key; there is \
-                 nothing to remove",
-                T::meta().name
-            )));
-        }
-        table.removed_keys.push(key);
-        Ok(())
+        let key = entity.read_for("remove", None)?.key();
+        self.inner.uow.lock().remove(entity, key)
     }
 
     /// Marks the row with primary key `key` for deletion at the next flush, without loading it.
     /// The flush fails with [`crate::ErrorKind::RowGone`] when no such row exists.
     pub fn remove_by_key<T: Entity>(&self, key: T::Key) {
-        let mut uow = self.inner.uow.lock();
-        let table = uow.table_mut::<T>();
-        match table.managed.get_mut(&key) {
-            Some(t) => t.removed = true,
-            None => table.removed_keys.push(key),
-        }
+        self.inner.uow.lock().remove_by_key::<T>(key);
     }
 
     /// A reference to the entity with key `key`: the managed instance if loaded, otherwise a

@@ -5,12 +5,10 @@ use super::EntityManager;
 use crate::driver::Statement;
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::identity_map::Tracked;
 use crate::managed::Managed;
 use crate::query::{CmpOp, Expr, Filter, FindOptions};
 use crate::sql;
 use crate::value::{FieldType, Value};
-use std::sync::Arc;
 
 impl EntityManager {
     pub(crate) fn select_statement<T: Entity>(
@@ -45,7 +43,7 @@ impl EntityManager {
         // Each row becomes (or finds) its managed instance as soon as the driver decoded it.
         session
             .run_each(&stmt, &mut |row| {
-                let handle = self.inner.uow.lock().table_mut::<T>().hydrate_row(row)?;
+                let handle = self.inner.uow.lock().hydrate::<T>(row)?;
                 out.push(handle);
                 Ok(())
             })
@@ -54,12 +52,7 @@ impl EntityManager {
     }
 
     pub(crate) fn cached<T: Entity>(&self, key: &T::Key) -> Option<Managed<T>> {
-        self.inner
-            .uow
-            .lock()
-            .table::<T>()
-            .and_then(|t| t.managed.get(key))
-            .map(|t| t.handle.clone())
+        self.inner.uow.lock().managed::<T>(key)
     }
 
     pub(crate) fn key_filter<T: Entity>(key: &T::Key) -> Expr {
@@ -133,7 +126,7 @@ impl EntityManager {
     /// Reloads an entity from the database into the same instance, discarding unflushed
     /// changes. Returns false (and forgets the instance) when the row no longer exists.
     pub async fn refresh<T: Entity>(&self, entity: &Managed<T>) -> Result<bool> {
-        if self.inner.uow.lock().table::<T>().is_some_and(|t| t.is_new(entity)) {
+        if self.inner.uow.lock().is_new(entity) {
             return Err(Error::usage(format!(
                 "this {} has not been flushed yet, so there is nothing to refresh from",
                 T::meta().name
@@ -144,27 +137,13 @@ impl EntityManager {
         let stmt = self.select_statement::<T>(Some(&filter), &FindOptions::new());
         let row = self.session().await?.run(&stmt).await?.rows.into_iter().next();
         let Some(row) = row else {
-            let mut uow = self.inner.uow.lock();
-            let table = uow.table_mut::<T>();
-            if table.managed.get(&key).is_some_and(|t| Managed::ptr_eq(&t.handle, entity)) {
-                table.managed.remove(&key);
-            }
+            self.inner.uow.lock().refreshed(entity, key, None);
             return Ok(false);
         };
         let fresh = T::from_values(row)?;
         // The instance first, then the identity map: never both locks at once.
         *entity.write_for("refresh", Some(&key))? = fresh.clone();
-        let mut uow = self.inner.uow.lock();
-        let table = uow.table_mut::<T>();
-        match table.managed.get_mut(&key) {
-            Some(t) if Managed::ptr_eq(&t.handle, entity) => {
-                t.snapshot = Arc::new(fresh);
-                t.removed = false;
-            }
-            _ => {
-                table.managed.insert(key, Tracked::new(entity.clone(), Arc::new(fresh)));
-            }
-        }
+        self.inner.uow.lock().refreshed(entity, key, Some(fresh));
         Ok(true)
     }
 }

@@ -11,8 +11,10 @@
 //!
 //! Every value ends up as a bound parameter; nothing a caller passes is spliced into SQL.
 
+mod expr;
 mod filter;
 mod options;
 
-pub use filter::{CmpOp, Col, Expr, Filter, Set, TextField};
+pub use expr::{CmpOp, Expr};
+pub use filter::{Col, Filter, Set, TextField};
 pub use options::{FindOptions, Order, OrderBy};

@@ -36,25 +36,29 @@ pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Option<Collected<T>> {
     let mut candidates = Vec::new();
     let mut deletes = Vec::new();
     let mut changed = Vec::new();
-    for (key, tracked) in &table.managed {
-        if tracked.removed {
+    for (key, tracked) in table.entries() {
+        if tracked.is_removed() {
             deletes.push(key.clone());
             continue;
         }
-        let dirty = match tracked.handle.try_read_now() {
+        let dirty = match tracked.handle().try_read_now() {
             Some(entity) => {
                 changed.clear();
-                entity.changed_columns(&tracked.snapshot, &mut changed);
+                entity.changed_columns(tracked.snapshot(), &mut changed);
                 !changed.is_empty()
             }
             None => true,
         };
         if dirty {
-            candidates.push((key.clone(), tracked.handle.clone(), Arc::clone(&tracked.snapshot)));
+            candidates.push((
+                key.clone(),
+                tracked.handle().clone(),
+                Arc::clone(tracked.snapshot()),
+            ));
         }
     }
-    for key in &table.removed_keys {
-        if !table.managed.contains_key(key) {
+    for key in table.removed_keys() {
+        if !table.contains(key) {
             deletes.push(key.clone());
         }
     }
@@ -62,14 +66,14 @@ pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Option<Collected<T>> {
     // number of rows deleted tells whether every row still existed.
     deletes.sort_unstable();
     deletes.dedup();
-    if table.new.is_empty() && candidates.is_empty() && deletes.is_empty() {
+    if table.new_instances().is_empty() && candidates.is_empty() && deletes.is_empty() {
         return None;
     }
     Some(Collected {
-        new: table.new.clone(),
+        new: table.new_instances().to_vec(),
         candidates,
         deletes,
-        removed_keys: table.removed_keys.len(),
+        removed_keys: table.removed_keys().len(),
     })
 }
 
@@ -201,7 +205,6 @@ pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity_map::Tracked;
     use crate::managed::Managed;
     use crate::metadata::ColumnMeta;
     use crate::value::ColumnType;
@@ -351,9 +354,9 @@ mod tests {
     #[test]
     fn new_entities_insert_without_unset_identity_keys_or_defaulted_nulls() {
         let mut t = Table::<Item>::default();
-        t.add_new(Managed::new(item(0, "a", None)));
-        t.add_new(Managed::new(item(0, "b", Some("note"))));
-        t.add_new(Managed::new(item(7, "c", Some("note"))));
+        t.track_new(Managed::new(item(0, "a", None)));
+        t.track_new(Managed::new(item(0, "b", Some("note"))));
+        t.track_new(Managed::new(item(7, "c", Some("note"))));
         let sets = computed(&t).unwrap().sets;
         let cols: Vec<_> = sets.iter().map(|s| s.columns().to_vec()).collect();
         assert_eq!(cols, vec![vec![1], vec![1, 2], vec![0, 1, 2]]);
@@ -368,10 +371,13 @@ mod tests {
     fn removed_and_removed_by_key_entities_are_deleted_once_each() {
         let mut t = Table::<Item>::default();
         loaded(&mut t, &item(2, "a", None));
-        t.managed.get_mut(&2).unwrap().removed = true;
-        t.removed_keys.extend([9, 1, 9, 2]);
+        let h = t.get(&2).unwrap().clone();
+        t.schedule_removal(&h, 2).unwrap();
+        for key in [9, 1, 9, 2] {
+            t.schedule_removal_by_key(key);
+        }
         let collected = collect(&t).unwrap();
-        assert_eq!(collected.removed_keys, 4);
+        assert_eq!(collected.removed_keys, 3, "2 is managed: marked, not listed");
         let computed = compute(collected).unwrap();
         assert!(computed.sets.is_empty(), "deletes make no change sets");
         assert_eq!(computed.deletes, vec![1, 2, 9], "every key once, sorted");
@@ -407,6 +413,5 @@ mod tests {
         h.write().id = 2;
         let err = computed(&t).err().expect("a key change is refused");
         assert_eq!(err.kind(), &crate::ErrorKind::Usage);
-        let _ = Tracked::<Item>::clone(&t.managed[&1]);
     }
 }

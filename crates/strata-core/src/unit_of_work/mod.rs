@@ -24,14 +24,13 @@ pub(crate) mod persister;
 
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use crate::identity_map::{AnyTable, FastHash, Table, Tracked};
+use crate::identity_map::{FastHash, Table};
 use crate::managed::Managed;
 use crate::metadata::EntityMeta;
 use crate::value::{FieldType, Value};
 use change_set::ChangeSet;
 use std::any::{Any, TypeId};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 /// The rows one INSERT group returned: per row, the values of its returning columns.
 pub(crate) type ReturnedRows = Vec<Vec<Value>>;
@@ -63,12 +62,93 @@ pub(crate) struct Saved {
     journal_mark: usize,
 }
 
+/// A type-erased [`Table<T>`], as the unit of work stores it.
+pub(crate) trait AnyTable: TableFlush + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn clone_box(&self) -> Box<dyn AnyTable>;
+    fn managed_len(&self) -> usize;
+}
+
+impl<T: Entity> AnyTable for Table<T> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn clone_box(&self) -> Box<dyn AnyTable> {
+        Box::new(self.clone())
+    }
+    fn managed_len(&self) -> usize {
+        self.len()
+    }
+}
+
+/// What the EntityManager asks of the unit of work. The EntityManager never touches the
+/// identity map directly; none of these lock an entity.
 impl UnitOfWork {
-    pub(crate) fn table<T: Entity>(&self) -> Option<&Table<T>> {
+    /// The managed instance of `T` with `key`.
+    pub(crate) fn managed<T: Entity>(&self, key: &T::Key) -> Option<Managed<T>> {
+        self.table::<T>().and_then(|t| t.get(key)).cloned()
+    }
+
+    /// True when `handle` waits for its INSERT.
+    pub(crate) fn is_new<T: Entity>(&self, handle: &Managed<T>) -> bool {
+        self.table::<T>().is_some_and(|t| t.is_new(handle))
+    }
+
+    /// `create`: a new instance, inserted at the next flush.
+    pub(crate) fn create<T: Entity>(&mut self, handle: Managed<T>) {
+        self.table_mut::<T>().track_new(handle);
+    }
+
+    /// `persist` of `handle`, whose key is `key`.
+    pub(crate) fn persist<T: Entity>(&mut self, handle: &Managed<T>, key: &T::Key) -> Result<()> {
+        self.table_mut::<T>().persist(handle, key)
+    }
+
+    /// `remove` of a new instance: forgotten, nothing to delete. False when it is not new.
+    pub(crate) fn forget_new<T: Entity>(&mut self, handle: &Managed<T>) -> bool {
+        self.table_mut::<T>().forget_new(handle)
+    }
+
+    /// `remove` of an instance that is not new, whose key is `key`.
+    pub(crate) fn remove<T: Entity>(&mut self, handle: &Managed<T>, key: T::Key) -> Result<()> {
+        self.table_mut::<T>().schedule_removal(handle, key)
+    }
+
+    /// `remove_by_key`.
+    pub(crate) fn remove_by_key<T: Entity>(&mut self, key: T::Key) {
+        self.table_mut::<T>().schedule_removal_by_key(key);
+    }
+
+    /// A row a query read: its managed instance.
+    pub(crate) fn hydrate<T: Entity>(&mut self, row: Vec<Value>) -> Result<Managed<T>> {
+        self.table_mut::<T>().hydrate_row(row)
+    }
+
+    /// `refresh` reloaded `handle` with `fresh` (`None`: the row is gone).
+    pub(crate) fn refreshed<T: Entity>(
+        &mut self,
+        handle: &Managed<T>,
+        key: T::Key,
+        fresh: Option<T>,
+    ) {
+        let table = self.table_mut::<T>();
+        match fresh {
+            Some(fresh) => table.refreshed(handle, key, fresh),
+            None => table.vanished(handle, &key),
+        }
+    }
+}
+
+impl UnitOfWork {
+    fn table<T: Entity>(&self) -> Option<&Table<T>> {
         self.tables.get(&TypeId::of::<T>()).and_then(|t| t.as_any().downcast_ref())
     }
 
-    pub(crate) fn table_mut<T: Entity>(&mut self) -> &mut Table<T> {
+    fn table_mut<T: Entity>(&mut self) -> &mut Table<T> {
         let id = TypeId::of::<T>();
         let table = match self.tables.entry(id) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -425,35 +505,21 @@ fn restore_columns<T: Entity>(handle: Managed<T>, columns: Vec<(usize, Value)>) 
     })
 }
 
-impl<T: Entity> Table<T> {
-    fn apply_typed(&mut self, typed: TypedPlan<T>) {
-        let inserted_rows: usize = typed.inserts.iter().map(Vec::len).sum();
-        self.managed.reserve(inserted_rows);
-        let mut flushed_new: HashSet<usize, FastHash> =
-            HashSet::with_capacity_and_hasher(inserted_rows, FastHash::default());
-        for (handle, state) in typed.inserts.into_iter().flatten() {
-            // An instance removed while its INSERT was under way is no longer new: its row
-            // exists now, so the removal becomes a DELETE at the next flush.
-            let removed_meanwhile = !self.is_new(&handle);
-            flushed_new.insert(handle.addr());
-            let mut tracked = Tracked::new(handle, Arc::new(state));
-            tracked.removed = removed_meanwhile;
-            self.managed.insert(tracked.snapshot.key(), tracked);
-        }
-        self.forget_flushed_new(&flushed_new);
-        for (handle, key, state, _) in typed.updates {
-            if let Some(t) = self.managed.get_mut(&key)
-                && Managed::ptr_eq(&t.handle, &handle)
-            {
-                t.snapshot = Arc::new(state);
-            }
-        }
-        for key in &typed.deletes {
-            self.managed.remove(key);
-        }
-        let covered = typed.removed_keys.min(self.removed_keys.len());
-        self.removed_keys.drain(..covered);
+/// Records on a table what a committed flush wrote to it.
+fn apply_typed<T: Entity>(table: &mut Table<T>, typed: TypedPlan<T>) {
+    let inserted_rows: usize = typed.inserts.iter().map(Vec::len).sum();
+    table.reserve(inserted_rows);
+    let mut flushed_new: HashSet<usize, FastHash> =
+        HashSet::with_capacity_and_hasher(inserted_rows, FastHash::default());
+    for (handle, state) in typed.inserts.into_iter().flatten() {
+        flushed_new.insert(handle.addr());
+        table.inserted(handle, state);
     }
+    table.forget_flushed_new(&flushed_new);
+    for (handle, key, state, _) in typed.updates {
+        table.updated(&handle, &key, state);
+    }
+    table.deleted(&typed.deletes, typed.removed_keys);
 }
 
 fn bump(old: i64, ty: crate::value::ColumnType) -> Value {
@@ -470,6 +536,6 @@ impl<T: Entity> TableFlush for Table<T> {
     }
     fn apply(&mut self, typed: Box<dyn Any>) {
         let typed = typed.downcast::<TypedPlan<T>>().expect("a plan is applied to its own table");
-        self.apply_typed(*typed);
+        apply_typed(self, *typed);
     }
 }
