@@ -1,12 +1,15 @@
 //! SQL dialects: how statements are rendered for one database.
 //!
-//! Most SQL is shared (see [`crate::sql`]); a dialect supplies the placeholders, identifier
-//! quoting, and the set-based write statements of a flush, which differ the most between
-//! databases (`UNNEST` arrays on PostgreSQL, multi-row `VALUES` on SQLite).
+//! All SQL is written once, in [`crate::sql`]; a dialect supplies only what differs between
+//! databases: placeholders, quoting, capabilities, and how a set of rows and a set of keys are
+//! bound (`UNNEST` arrays on PostgreSQL, multi-row `VALUES` on SQLite), with the chunking that
+//! follows from it. The statements of a flush are built from those parts by
+//! [`crate::sql::flush`].
 
-use crate::driver::Statement;
 use crate::metadata::ColumnMeta;
-use crate::value::Value;
+use crate::sql::SqlWriter;
+use crate::sql::flush::RowSetColumn;
+use crate::value::{ColumnType, Value};
 
 /// A possibly schema-qualified table name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,19 +102,50 @@ pub trait Dialect: Send + Sync + 'static {
         ""
     }
 
-    /// The most rows one flush statement carries (the test suite asserts statement counts
-    /// with it).
+    /// The most rows one statement carries when each row has `columns` values (the test suite
+    /// asserts statement counts with it). At least 1.
     fn batch_rows(&self, columns: usize) -> usize;
 
-    /// The INSERT statements for a batch, chunked by [`Dialect::batch_rows`]. The batch is
-    /// taken by value so its values move into the statements' parameters uncopied.
-    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement>;
+    /// Appends the rows of an INSERT after its column list, one value per column in each row:
+    /// ` SELECT * FROM UNNEST($1::text[], …)` or ` VALUES (?1, ?2), …`.
+    fn insert_rows(&self, w: &mut SqlWriter<'_>, columns: &[&ColumnMeta], rows: Vec<Vec<Value>>);
 
-    /// The UPDATE statements for a batch, chunked.
-    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement>;
+    /// Appends what makes an INSERT without columns insert `rows` rows of defaults:
+    /// ` SELECT FROM generate_series(1, $1::int8)` or ` DEFAULT VALUES` (one row).
+    fn default_rows(&self, w: &mut SqlWriter<'_>, rows: usize);
 
-    /// The DELETE statements for a batch, chunked.
-    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement>;
+    /// The most rows of defaults one INSERT inserts (see [`Dialect::default_rows`]).
+    fn default_rows_per_statement(&self) -> usize;
+
+    /// Appends a set of rows usable in `FROM`, named `alias`, with `columns` (each row has one
+    /// value per column): `UNNEST(…) AS u("id", "a")` or `(VALUES (?1, ?2), …) AS u`.
+    fn row_set(
+        &self,
+        w: &mut SqlWriter<'_>,
+        columns: &[RowSetColumn<'_>],
+        rows: Vec<Vec<Value>>,
+        alias: &str,
+    );
+
+    /// Appends a reference to the column at `index` of a row set named `alias`: `u."a"` or
+    /// `u.column2`.
+    fn row_set_column(
+        &self,
+        w: &mut SqlWriter<'_>,
+        alias: &str,
+        index: usize,
+        column: &RowSetColumn<'_>,
+    );
+
+    /// Appends the test that a column (written just before) is one of `keys`, all of type
+    /// `ty`: ` = ANY($1::int4[])` or ` IN (?1, ?2)`.
+    fn key_set(&self, w: &mut SqlWriter<'_>, ty: ColumnType, keys: Vec<Value>);
+
+    /// True when `RETURNING` of an `UPDATE … AS t0` names columns as `t0."id"` (PostgreSQL);
+    /// SQLite takes the bare column name.
+    fn qualifies_returning(&self) -> bool {
+        true
+    }
 }
 
 /// Splits `items` into owned chunks of at most `per` items (at least one per chunk), in order;

@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::metadata::Generated;
 use crate::query::{Filter, Set};
 use crate::sql;
+use crate::sql::FlushStatements;
 use std::collections::HashMap;
 
 pub(crate) async fn insert<T: Entity>(

@@ -1,9 +1,9 @@
 //! The PostgreSQL dialect: `$n` placeholders, `ILIKE`, and the set-based statements of a flush.
 //!
-//! A flush writes each group of rows with one statement per chunk of
-//! [`PgDialect::with_batch_rows`] rows, whatever the number of rows: every column travels as
-//! one array parameter, so the statement text (and its cached prepared statement) is the same
-//! for 3 rows and for 10,000.
+//! A flush (whose statement shapes live in [`strata_core::sql::flush`]) writes each group of
+//! rows with one statement per chunk of [`PgDialect::with_batch_rows`] rows, whatever the
+//! number of rows: every column travels as one array parameter, so the statement text (and its
+//! cached prepared statement) is the same for 3 rows and for 10,000.
 //!
 //! | batch  | statement                                                                         |
 //! | ------ | --------------------------------------------------------------------------------- |
@@ -18,29 +18,22 @@
 
 use strata_core::ColumnType;
 use strata_core::Value;
-use strata_core::dialect::{DeleteBatch, Dialect, InsertBatch, UpdateBatch, owned_chunks};
-use strata_core::driver::{Param, Statement, StatementKind};
+use strata_core::dialect::Dialect;
+use strata_core::driver::Param;
 use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
+use strata_core::sql::flush::RowSetColumn;
 
 /// Rows per flush statement unless [`PgDialect::with_batch_rows`] says otherwise.
 pub const DEFAULT_BATCH_ROWS: usize = 10_000;
-
-/// The alias of the updated table. Aliasing it always keeps `UPDATE … FROM UNNEST(…) AS u`
-/// valid for schema-qualified tables and for a table that happens to be named `u`.
-const TARGET: &str = "t0";
-/// The alias of the `UNNEST` rows of an UPDATE.
-const ROWS: &str = "u";
-/// The `UNNEST` column holding each row's old version; cannot clash with a column name the
-/// naming strategy produces.
-const OLD_VERSION: &str = "__strata_version";
 
 /// The SQL dialect of PostgreSQL.
 ///
 /// # Examples
 ///
 /// ```
-/// use strata_core::dialect::{DeleteBatch, Dialect, TableName};
+/// use strata_core::dialect::{DeleteBatch, TableName};
+/// use strata_core::sql::FlushStatements;
 /// use strata_core::metadata::{ColumnMeta, Generated};
 /// use strata_core::{ColumnType, Value};
 /// use strata_postgres::PgDialect;
@@ -109,10 +102,25 @@ fn array(w: &mut SqlWriter<'_>, ty: ColumnType, values: Vec<Value>) {
     w.param(Param::Array(ty, values)).push("::").push(array_type(ty));
 }
 
-/// Appends `, ` before every item but the first.
-fn comma(w: &mut SqlWriter<'_>, i: usize) {
-    if i > 0 {
-        w.push(", ");
+/// Moves the values of `rows` (each with one value per column) into one array per column.
+fn columns_of(rows: Vec<Vec<Value>>, columns: usize) -> Vec<Vec<Value>> {
+    let mut arrays: Vec<Vec<Value>> =
+        (0..columns).map(|_| Vec::with_capacity(rows.len())).collect();
+    for row in rows {
+        for (array, value) in arrays.iter_mut().zip(row) {
+            array.push(value);
+        }
+    }
+    arrays
+}
+
+/// Appends `$1::a[], $2::b[], …`, one array per column.
+fn arrays(w: &mut SqlWriter<'_>, columns: impl Iterator<Item = (ColumnType, Vec<Value>)>) {
+    for (i, (ty, values)) in columns.enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        array(w, ty, values);
     }
 }
 
@@ -136,145 +144,67 @@ impl Dialect for PgDialect {
         self.batch_rows
     }
 
-    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement> {
-        let InsertBatch { table, columns, rows, returning } = batch;
-        let returns: Vec<ColumnType> = returning.iter().map(|c| c.ty).collect();
-        let per = self.batch_rows(columns.len()).max(1);
-        owned_chunks(rows, per)
-            .into_iter()
-            .map(|chunk| {
-                let mut w = SqlWriter::new(self);
-                w.push("INSERT INTO ").table(table);
-                if columns.is_empty() {
-                    // Every column takes its default: one row per number of the series.
-                    let rows = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-                    w.push(" SELECT FROM generate_series(1, ").value(Value::I64(rows));
-                    w.push("::int8)");
-                } else {
-                    // Rows to columns, moving each value into its column's array.
-                    let mut arrays: Vec<Vec<Value>> =
-                        columns.iter().map(|_| Vec::with_capacity(chunk.len())).collect();
-                    for row in chunk {
-                        for (array, value) in arrays.iter_mut().zip(row) {
-                            array.push(value);
-                        }
-                    }
-                    w.push(" (").columns(columns.iter().copied()).push(") SELECT * FROM UNNEST(");
-                    for (i, (column, values)) in columns.iter().zip(arrays).enumerate() {
-                        comma(&mut w, i);
-                        array(&mut w, column.ty, values);
-                    }
-                    w.push(")");
-                }
-                if !returning.is_empty() {
-                    w.push(" RETURNING ").columns(returning.iter().copied());
-                }
-                w.finish(StatementKind::Insert, returns.clone())
-            })
-            .collect()
+    fn insert_rows(&self, w: &mut SqlWriter<'_>, columns: &[&ColumnMeta], rows: Vec<Vec<Value>>) {
+        w.push(" SELECT * FROM UNNEST(");
+        let values = columns_of(rows, columns.len());
+        arrays(w, columns.iter().map(|c| c.ty).zip(values));
+        w.push(")");
     }
 
-    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement> {
-        let UpdateBatch { table, pk, set, version, rows } = batch;
-        if set.is_empty() && version.is_none() {
-            return Vec::new();
+    /// One row per number of the series.
+    fn default_rows(&self, w: &mut SqlWriter<'_>, rows: usize) {
+        let rows = i64::try_from(rows).unwrap_or(i64::MAX);
+        w.push(" SELECT FROM generate_series(1, ").value(Value::I64(rows)).push("::int8)");
+    }
+
+    fn default_rows_per_statement(&self) -> usize {
+        self.batch_rows
+    }
+
+    fn row_set(
+        &self,
+        w: &mut SqlWriter<'_>,
+        columns: &[RowSetColumn<'_>],
+        rows: Vec<Vec<Value>>,
+        alias: &str,
+    ) {
+        w.push("UNNEST(");
+        let values = columns_of(rows, columns.len());
+        arrays(w, columns.iter().map(|c| c.ty).zip(values));
+        w.push(") AS ").push(alias).push("(");
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident(c.name);
         }
-        let arrays = 1 + set.len() + usize::from(version.is_some());
-        let per = self.batch_rows(arrays).max(1);
-        owned_chunks(rows, per)
-            .into_iter()
-            .map(|chunk| {
-                let n = chunk.len();
-                let mut keys = Vec::with_capacity(n);
-                let mut columns: Vec<Vec<Value>> =
-                    set.iter().map(|_| Vec::with_capacity(n)).collect();
-                let mut old_versions = Vec::with_capacity(if version.is_some() { n } else { 0 });
-                for row in chunk {
-                    keys.push(row.key);
-                    for (column, value) in columns.iter_mut().zip(row.values) {
-                        column.push(value);
-                    }
-                    if version.is_some() {
-                        old_versions.push(row.version.unwrap_or(Value::Null));
-                    }
-                }
-                let mut w = SqlWriter::new(self);
-                w.push("UPDATE ").table(table).push(" AS ").push(TARGET).push(" SET ");
-                for (i, column) in set.iter().enumerate() {
-                    comma(&mut w, i);
-                    w.ident(column.name).push(" = ").push(ROWS).push(".").ident(column.name);
-                }
-                if let Some(version) = version {
-                    comma(&mut w, set.len());
-                    w.ident(version.name).push(" = ").push(TARGET).push(".").ident(version.name);
-                    w.push(" + 1");
-                }
-                w.push(" FROM UNNEST(");
-                array(&mut w, pk.ty, keys);
-                for (column, values) in set.iter().zip(columns) {
-                    w.push(", ");
-                    array(&mut w, column.ty, values);
-                }
-                if let Some(version) = version {
-                    w.push(", ");
-                    array(&mut w, version.ty, old_versions);
-                }
-                w.push(") AS ").push(ROWS).push("(").ident(pk.name);
-                for column in &set {
-                    w.push(", ").ident(column.name);
-                }
-                if version.is_some() {
-                    w.push(", ").ident(OLD_VERSION);
-                }
-                w.push(") WHERE ");
-                qualified(&mut w, TARGET, pk).push(" = ");
-                qualified(&mut w, ROWS, pk);
-                let returns = match version {
-                    Some(version) => {
-                        w.push(" AND ");
-                        qualified(&mut w, TARGET, version).push(" = ").push(ROWS).push(".");
-                        w.ident(OLD_VERSION).push(" RETURNING ");
-                        qualified(&mut w, TARGET, pk);
-                        vec![pk.ty]
-                    }
-                    None => Vec::new(),
-                };
-                w.finish(StatementKind::Update, returns)
-            })
-            .collect()
+        w.push(")");
     }
 
-    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement> {
-        let DeleteBatch { table, pk, keys } = batch;
-        let per = self.batch_rows(1).max(1);
-        owned_chunks(keys, per)
-            .into_iter()
-            .map(|keys| {
-                let mut w = SqlWriter::new(self);
-                w.push("DELETE FROM ").table(table).push(" WHERE ").ident(pk.name);
-                w.push(" = ANY(");
-                array(&mut w, pk.ty, keys);
-                w.push(")");
-                w.finish(StatementKind::Delete, Vec::new())
-            })
-            .collect()
+    fn row_set_column(
+        &self,
+        w: &mut SqlWriter<'_>,
+        alias: &str,
+        _index: usize,
+        column: &RowSetColumn<'_>,
+    ) {
+        w.push(alias).push(".").ident(column.name);
     }
-}
 
-/// Appends `alias."column"`.
-fn qualified<'w, 'd>(
-    w: &'w mut SqlWriter<'d>,
-    alias: &str,
-    column: &ColumnMeta,
-) -> &'w mut SqlWriter<'d> {
-    w.push(alias).push(".").ident(column.name)
+    fn key_set(&self, w: &mut SqlWriter<'_>, ty: ColumnType, keys: Vec<Value>) {
+        w.push(" = ANY(");
+        array(w, ty, keys);
+        w.push(")");
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_core::dialect::{TableName, UpdateRow};
+    use strata_core::dialect::{DeleteBatch, InsertBatch, TableName, UpdateBatch, UpdateRow};
+    use strata_core::driver::StatementKind;
     use strata_core::metadata::Generated;
+    use strata_core::sql::FlushStatements;
 
     fn column(name: &'static str, ty: ColumnType) -> ColumnMeta {
         ColumnMeta {

@@ -1,8 +1,9 @@
 //! The SQLite dialect: `?n` placeholders, no `ILIKE`, and the multi-row statements of a flush.
 //!
-//! SQLite has no array parameters, so a flush binds every value on its own and chunks each
-//! group of rows so that one statement never carries more than [`MAX_PARAMS`] parameters
-//! (SQLite's `SQLITE_MAX_VARIABLE_NUMBER`, 32,766 since 3.32; the bundled SQLite is newer).
+//! SQLite has no array parameters, so a flush (whose statement shapes live in
+//! [`strata_core::sql::flush`]) binds every value on its own and chunks each group of rows so
+//! that one statement never carries more than [`MAX_PARAMS`] parameters (SQLite's
+//! `SQLITE_MAX_VARIABLE_NUMBER`, 32,766 since 3.32; the bundled SQLite is newer).
 //!
 //! | batch  | statement                                                                         |
 //! | ------ | --------------------------------------------------------------------------------- |
@@ -19,19 +20,14 @@
 //! `lower(col) LIKE lower(?)`, which folds ASCII letters only (SQLite's `lower()` without ICU).
 
 use strata_core::Value;
-use strata_core::dialect::{DeleteBatch, Dialect, InsertBatch, UpdateBatch, owned_chunks};
-use strata_core::driver::{Statement, StatementKind};
+use strata_core::dialect::Dialect;
 use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
+use strata_core::sql::flush::RowSetColumn;
 use strata_core::value::ColumnType;
 
 /// The most parameters one statement binds: SQLite's default `SQLITE_MAX_VARIABLE_NUMBER`.
 pub const MAX_PARAMS: usize = 32_766;
-
-/// The alias of the updated table.
-const TARGET: &str = "t0";
-/// The alias of the `VALUES` rows of an UPDATE.
-const ROWS: &str = "u";
 
 /// The declared SQLite type of a column of type `ty`, matching how [`crate`] stores its values:
 /// the declared type sets the column's affinity, and only INTEGER, REAL, TEXT and BLOB keep
@@ -63,7 +59,8 @@ pub fn declared_type(ty: ColumnType) -> String {
 /// # Examples
 ///
 /// ```
-/// use strata_core::dialect::{DeleteBatch, Dialect, TableName};
+/// use strata_core::dialect::{DeleteBatch, TableName};
+/// use strata_core::sql::FlushStatements;
 /// use strata_core::metadata::{ColumnMeta, Generated};
 /// use strata_core::{ColumnType, Value};
 /// use strata_sqlite::SqliteDialect;
@@ -123,9 +120,12 @@ fn tuple(w: &mut SqlWriter<'_>, values: impl IntoIterator<Item = Value>) {
     w.push(")");
 }
 
-/// Appends `alias."column"`.
-fn qualified(w: &mut SqlWriter<'_>, alias: &str, column: &ColumnMeta) {
-    w.push(alias).push(".").ident(column.name);
+/// Appends `(?a, ?b), (?c, ?d), …`, one tuple per row.
+fn tuples(w: &mut SqlWriter<'_>, rows: Vec<Vec<Value>>) {
+    for (i, row) in rows.into_iter().enumerate() {
+        comma(w, i);
+        tuple(w, row);
+    }
 }
 
 impl Dialect for SqliteDialect {
@@ -152,112 +152,63 @@ impl Dialect for SqliteDialect {
         (self.max_params / columns.max(1)).max(1)
     }
 
-    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement> {
-        let returns: Vec<ColumnType> = batch.returning.iter().map(|c| c.ty).collect();
-        let finish = |mut w: SqlWriter<'_>| {
-            if !batch.returning.is_empty() {
-                w.push(" RETURNING ").columns(batch.returning.iter().copied());
-            }
-            w.finish(StatementKind::Insert, returns.clone())
-        };
-        if batch.columns.is_empty() {
-            // Every column takes its default, and `DEFAULT VALUES` inserts exactly one row.
-            return batch
-                .rows
-                .iter()
-                .map(|_| {
-                    let mut w = SqlWriter::new(self);
-                    w.push("INSERT INTO ").table(batch.table).push(" DEFAULT VALUES");
-                    finish(w)
-                })
-                .collect();
-        }
-        let per = self.batch_rows(batch.columns.len());
-        owned_chunks(batch.rows, per)
-            .into_iter()
-            .map(|chunk| {
-                let mut w = SqlWriter::new(self);
-                w.push("INSERT INTO ").table(batch.table).push(" (");
-                w.columns(batch.columns.iter().copied()).push(") VALUES ");
-                for (i, row) in chunk.into_iter().enumerate() {
-                    comma(&mut w, i);
-                    tuple(&mut w, row);
-                }
-                finish(w)
-            })
-            .collect()
+    fn insert_rows(&self, w: &mut SqlWriter<'_>, _columns: &[&ColumnMeta], rows: Vec<Vec<Value>>) {
+        w.push(" VALUES ");
+        tuples(w, rows);
     }
 
-    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement> {
-        if batch.set.is_empty() && batch.version.is_none() {
-            return Vec::new();
-        }
-        let per_row = 1 + batch.set.len() + usize::from(batch.version.is_some());
-        let per = self.batch_rows(per_row);
-        let pk = batch.pk;
-        owned_chunks(batch.rows, per)
-            .into_iter()
-            .map(|chunk| {
-                let mut w = SqlWriter::new(self);
-                w.push("UPDATE ").table(batch.table).push(" AS ").push(TARGET).push(" SET ");
-                for (i, column) in batch.set.iter().enumerate() {
-                    comma(&mut w, i);
-                    // column1 is the key; the changed columns follow.
-                    w.ident(column.name).push(" = ").push(ROWS);
-                    w.push(&format!(".column{}", i + 2));
-                }
-                if let Some(version) = batch.version {
-                    comma(&mut w, batch.set.len());
-                    w.ident(version.name).push(" = ");
-                    qualified(&mut w, TARGET, version);
-                    w.push(" + 1");
-                }
-                w.push(" FROM (VALUES ");
-                for (i, row) in chunk.into_iter().enumerate() {
-                    comma(&mut w, i);
-                    let old = batch.version.map(|_| row.version.unwrap_or(Value::Null));
-                    let values = std::iter::once(row.key).chain(row.values).chain(old);
-                    tuple(&mut w, values);
-                }
-                w.push(") AS ").push(ROWS).push(" WHERE ");
-                qualified(&mut w, TARGET, pk);
-                w.push(" = ").push(ROWS).push(".column1");
-                let returns = match batch.version {
-                    Some(version) => {
-                        w.push(" AND ");
-                        qualified(&mut w, TARGET, version);
-                        w.push(&format!(" = {ROWS}.column{per_row} RETURNING "));
-                        w.ident(pk.name);
-                        vec![pk.ty]
-                    }
-                    None => Vec::new(),
-                };
-                w.finish(StatementKind::Update, returns)
-            })
-            .collect()
+    /// `DEFAULT VALUES` inserts exactly one row.
+    fn default_rows(&self, w: &mut SqlWriter<'_>, _rows: usize) {
+        w.push(" DEFAULT VALUES");
     }
 
-    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement> {
-        let per = self.batch_rows(1);
-        owned_chunks(batch.keys, per)
-            .into_iter()
-            .map(|keys| {
-                let mut w = SqlWriter::new(self);
-                w.push("DELETE FROM ").table(batch.table).push(" WHERE ").ident(batch.pk.name);
-                w.push(" IN ");
-                tuple(&mut w, keys);
-                w.finish(StatementKind::Delete, Vec::new())
-            })
-            .collect()
+    fn default_rows_per_statement(&self) -> usize {
+        1
+    }
+
+    /// SQLite names the columns of a `VALUES` list `column1`, `column2`, … itself (a subquery
+    /// takes no column aliases).
+    fn row_set(
+        &self,
+        w: &mut SqlWriter<'_>,
+        _columns: &[RowSetColumn<'_>],
+        rows: Vec<Vec<Value>>,
+        alias: &str,
+    ) {
+        w.push("(VALUES ");
+        tuples(w, rows);
+        w.push(") AS ").push(alias);
+    }
+
+    fn row_set_column(
+        &self,
+        w: &mut SqlWriter<'_>,
+        alias: &str,
+        index: usize,
+        _column: &RowSetColumn<'_>,
+    ) {
+        w.push(alias).push(&format!(".column{}", index + 1));
+    }
+
+    fn key_set(&self, w: &mut SqlWriter<'_>, _ty: ColumnType, keys: Vec<Value>) {
+        w.push(" IN ");
+        tuple(w, keys);
+    }
+
+    /// `RETURNING` of an `UPDATE … FROM` names the target table's columns bare.
+    fn qualifies_returning(&self) -> bool {
+        false
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_core::dialect::{TableName, UpdateRow};
+    use strata_core::dialect::{DeleteBatch, InsertBatch, TableName, UpdateBatch, UpdateRow};
     use strata_core::driver::Param;
+    use strata_core::driver::{Statement, StatementKind};
     use strata_core::metadata::Generated;
+    use strata_core::sql::FlushStatements;
 
     fn column(name: &'static str, ty: ColumnType) -> ColumnMeta {
         ColumnMeta {

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use strata_core::dialect::{InsertBatch, TableName, UpdateBatch, UpdateRow};
 use strata_core::driver::{Connection, Driver, Param, Statement, StatementKind};
 use strata_core::metadata::{ColumnMeta, Generated};
+use strata_core::sql::FlushStatements;
 use strata_core::{ColumnType, ErrorKind, StrataConfig, Value};
 use strata_sqlite::SqliteDriver;
 

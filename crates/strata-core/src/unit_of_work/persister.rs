@@ -7,6 +7,7 @@ use crate::dialect::{DeleteBatch, Dialect, InsertBatch, TableName, UpdateBatch};
 use crate::driver::Statement;
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::Session;
+use crate::sql::FlushStatements;
 use crate::value::Value;
 
 /// Which batch a statement belongs to.

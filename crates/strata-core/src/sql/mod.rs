@@ -1,7 +1,12 @@
-//! SQL shared by every dialect: SELECT, COUNT, filters, native UPDATE and DELETE.
+//! SQL shared by every dialect: SELECT, COUNT, filters, native UPDATE and DELETE, and (in
+//! [`flush`]) the set-based statements of a flush.
 //!
 //! [`SqlWriter`] accumulates SQL text and bound parameters; the dialect supplies placeholders and
 //! quoting. Values are always parameters; identifiers always come from entity metadata.
+
+pub mod flush;
+
+pub use flush::FlushStatements;
 
 use crate::dialect::{Dialect, TableName};
 use crate::driver::{Param, Statement, StatementKind};

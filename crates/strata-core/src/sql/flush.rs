@@ -1,0 +1,184 @@
+//! The set-based statements of a flush, written once for every database.
+//!
+//! The shapes are the same everywhere; only how a *set of rows* and a *set of keys* are bound
+//! differs, and that is what a [`Dialect`] supplies:
+//!
+//! ```text
+//! INSERT INTO t ("a", "b") <rows>                      RETURNING "id"
+//! UPDATE t AS t0 SET "a" = <u.a> FROM <row set> AS u WHERE t0."id" = <u.id>
+//!                [AND t0."version" = <u.old version> RETURNING "id"]
+//! DELETE FROM t WHERE "id" <key set>
+//! ```
+//!
+//! | part | PostgreSQL | SQLite |
+//! | --- | --- | --- |
+//! | rows | `SELECT * FROM UNNEST($1::text[], $2::int4[])` | `VALUES (?1, ?2), (?3, ?4)` |
+//! | row set | `UNNEST(…) AS u("id", "a")`, columns `u."a"` | `(VALUES …) AS u`, columns `u.column2` |
+//! | key set | `= ANY($1::int4[])` | `IN (?1, ?2)` |
+//! | chunks | 10,000 rows | 32,766 parameters |
+//!
+//! Each batch is split into statements of at most [`Dialect::batch_rows`] rows. Relations add
+//! pivot-table inserts and deletes and select-in loads that differ in exactly these ways, and
+//! build on the same parts.
+
+use super::SqlWriter;
+use crate::dialect::{DeleteBatch, Dialect, InsertBatch, UpdateBatch, owned_chunks};
+use crate::driver::{Statement, StatementKind};
+use crate::value::{ColumnType, Value};
+
+/// The alias of the updated table. Aliasing it always keeps `UPDATE … FROM … AS u` valid for
+/// schema-qualified tables and for a table that happens to be named `u`.
+pub const TARGET: &str = "t0";
+/// The alias of the row set of an UPDATE.
+pub const ROWS: &str = "u";
+/// The row-set column holding each row's old version; cannot clash with a column name the
+/// naming strategy produces.
+pub const OLD_VERSION: &str = "__strata_version";
+
+/// One column of a row set: its name in the row set and the type its values are bound as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowSetColumn<'a> {
+    /// The name (PostgreSQL names the row set's columns; SQLite numbers them).
+    pub name: &'a str,
+    /// The type of its values.
+    pub ty: ColumnType,
+}
+
+/// The flush statements of a dialect: `dialect.insert(batch)`, `dialect.update(batch)`,
+/// `dialect.delete(batch)`, each a list of statements (one per chunk of rows).
+pub trait FlushStatements {
+    /// The INSERT statements of a batch. The batch is taken by value so that its values move
+    /// into the statements' parameters uncopied.
+    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement>;
+    /// The UPDATE statements of a batch (none when there is nothing to set).
+    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement>;
+    /// The DELETE statements of a batch.
+    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement>;
+}
+
+impl<D: Dialect> FlushStatements for D {
+    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement> {
+        insert(self, batch)
+    }
+    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement> {
+        update(self, batch)
+    }
+    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement> {
+        delete(self, batch)
+    }
+}
+
+impl FlushStatements for dyn Dialect {
+    fn insert(&self, batch: InsertBatch<'_>) -> Vec<Statement> {
+        insert(self, batch)
+    }
+    fn update(&self, batch: UpdateBatch<'_>) -> Vec<Statement> {
+        update(self, batch)
+    }
+    fn delete(&self, batch: DeleteBatch<'_>) -> Vec<Statement> {
+        delete(self, batch)
+    }
+}
+
+fn insert(d: &dyn Dialect, batch: InsertBatch<'_>) -> Vec<Statement> {
+    let InsertBatch { table, columns, rows, returning } = batch;
+    let returns: Vec<ColumnType> = returning.iter().map(|c| c.ty).collect();
+    let per = if columns.is_empty() {
+        d.default_rows_per_statement()
+    } else {
+        d.batch_rows(columns.len())
+    };
+    owned_chunks(rows, per)
+        .into_iter()
+        .map(|chunk| {
+            let mut w = SqlWriter::new(d);
+            w.push("INSERT INTO ").table(table);
+            if columns.is_empty() {
+                // Every column takes its default.
+                d.default_rows(&mut w, chunk.len());
+            } else {
+                w.push(" (").columns(columns.iter().copied()).push(")");
+                d.insert_rows(&mut w, &columns, chunk);
+            }
+            if !returning.is_empty() {
+                w.push(" RETURNING ").columns(returning.iter().copied());
+            }
+            w.finish(StatementKind::Insert, returns.clone())
+        })
+        .collect()
+}
+
+fn update(d: &dyn Dialect, batch: UpdateBatch<'_>) -> Vec<Statement> {
+    let UpdateBatch { table, pk, set, version, rows } = batch;
+    if set.is_empty() && version.is_none() {
+        return Vec::new();
+    }
+    // The row set: the key, the new values, then the old version.
+    let mut row_set: Vec<RowSetColumn<'_>> = Vec::with_capacity(set.len() + 2);
+    row_set.push(RowSetColumn { name: pk.name, ty: pk.ty });
+    row_set.extend(set.iter().map(|c| RowSetColumn { name: c.name, ty: c.ty }));
+    if let Some(v) = version {
+        row_set.push(RowSetColumn { name: OLD_VERSION, ty: v.ty });
+    }
+    let per = d.batch_rows(row_set.len());
+    owned_chunks(rows, per)
+        .into_iter()
+        .map(|chunk| {
+            let mut w = SqlWriter::new(d);
+            w.push("UPDATE ").table(table).push(" AS ").push(TARGET).push(" SET ");
+            for (i, column) in set.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.ident(column.name).push(" = ");
+                d.row_set_column(&mut w, ROWS, i + 1, &row_set[i + 1]);
+            }
+            if let Some(version) = version {
+                if !set.is_empty() {
+                    w.push(", ");
+                }
+                w.ident(version.name).push(" = ").push(TARGET).push(".").ident(version.name);
+                w.push(" + 1");
+            }
+            let values = chunk
+                .into_iter()
+                .map(|row| {
+                    let old = version.map(|_| row.version.unwrap_or(Value::Null));
+                    std::iter::once(row.key).chain(row.values).chain(old).collect()
+                })
+                .collect();
+            w.push(" FROM ");
+            d.row_set(&mut w, &row_set, values, ROWS);
+            w.push(" WHERE ").push(TARGET).push(".").ident(pk.name).push(" = ");
+            d.row_set_column(&mut w, ROWS, 0, &row_set[0]);
+            let returns = match version {
+                Some(version) => {
+                    w.push(" AND ").push(TARGET).push(".").ident(version.name).push(" = ");
+                    let last = row_set.len() - 1;
+                    d.row_set_column(&mut w, ROWS, last, &row_set[last]);
+                    w.push(" RETURNING ");
+                    if d.qualifies_returning() {
+                        w.push(TARGET).push(".");
+                    }
+                    w.ident(pk.name);
+                    vec![pk.ty]
+                }
+                None => Vec::new(),
+            };
+            w.finish(StatementKind::Update, returns)
+        })
+        .collect()
+}
+
+fn delete(d: &dyn Dialect, batch: DeleteBatch<'_>) -> Vec<Statement> {
+    let DeleteBatch { table, pk, keys } = batch;
+    owned_chunks(keys, d.batch_rows(1))
+        .into_iter()
+        .map(|keys| {
+            let mut w = SqlWriter::new(d);
+            w.push("DELETE FROM ").table(table).push(" WHERE ").ident(pk.name);
+            d.key_set(&mut w, pk.ty, keys);
+            w.finish(StatementKind::Delete, Vec::new())
+        })
+        .collect()
+}
