@@ -6,6 +6,7 @@
 //! PostgreSQL) to these kinds in one table each.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// What went wrong. New kinds may be added, so match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,13 +48,30 @@ pub enum ErrorKind {
     Database,
 }
 
-/// The error of every Strata operation.
-#[derive(Debug)]
+/// The error of every Strata operation. Cheap to clone (one reference count), so a service
+/// can keep the error of a failed start-up and answer with it.
+#[derive(Clone)]
 pub struct Error {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     code: Option<String>,
-    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.inner.kind)
+            .field("message", &self.inner.message)
+            .field("code", &self.inner.code)
+            .field("source", &self.inner.source)
+            .finish()
+    }
 }
 
 /// The result type used across Strata.
@@ -62,21 +80,44 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Creates an error of `kind` with a message for people.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), code: None, source: None }
+        Self { inner: Arc::new(Inner { kind, message: message.into(), code: None, source: None }) }
     }
 
     /// Attaches the database's native error code (SQLSTATE for PostgreSQL).
     #[must_use]
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
+        Arc::make_mut(&mut self.inner).code = Some(code.into());
         self
     }
 
     /// Attaches the underlying error.
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        Arc::make_mut(&mut self.inner).source = Some(Arc::new(source));
         self
+    }
+
+    /// The same error (kind and code kept) with `context` before its message, and this error
+    /// as its source: `"applying 20260101_init: relation \"x\" already exists"`.
+    ///
+    /// ```
+    /// # use strata_core::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::Connection, "connection refused").with_code("08001");
+    /// let e = e.context("cannot reach the database");
+    /// assert_eq!(e.message(), "cannot reach the database: connection refused");
+    /// assert_eq!((e.kind(), e.code()), (&ErrorKind::Connection, Some("08001")));
+    /// ```
+    #[must_use]
+    pub fn context(self, context: impl fmt::Display) -> Self {
+        let message = format!("{context}: {}", self.inner.message);
+        Self {
+            inner: Arc::new(Inner {
+                kind: self.inner.kind.clone(),
+                code: self.inner.code.clone(),
+                message,
+                source: Some(Arc::new(self)),
+            }),
+        }
     }
 
     /// A not-found error naming the entity and the key, as `find_one_or_fail` returns it.
@@ -101,67 +142,78 @@ impl Error {
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.inner.kind
     }
 
     /// The message, without the kind.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The database's native error code, if the error came from the database.
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.inner.code.as_deref()
     }
 
     /// True when an entity was not found.
     pub fn is_not_found(&self) -> bool {
-        self.kind == ErrorKind::NotFound
+        self.inner.kind == ErrorKind::NotFound
     }
 
-    /// The constraint name of a unique violation (`Some("")` is never returned; an unnamed
-    /// violation gives `Some("unknown")`), or `None` when this is not a unique violation.
+    /// True for a unique violation, named or not.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::UniqueViolation(_))
+    }
+
+    /// The constraint name of a unique violation; `None` when this is not one, or when the
+    /// database did not name the constraint (see [`Error::is_unique_violation`]).
     pub fn unique_violation(&self) -> Option<&str> {
-        match &self.kind {
-            ErrorKind::UniqueViolation(name) => Some(name.as_deref().unwrap_or("unknown")),
+        match &self.inner.kind {
+            ErrorKind::UniqueViolation(name) => name.as_deref(),
             _ => None,
         }
     }
 
-    /// The constraint name of a foreign-key violation, or `None` when this is not one.
+    /// True for a foreign-key violation, named or not.
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self.inner.kind, ErrorKind::ForeignKeyViolation(_))
+    }
+
+    /// The constraint name of a foreign-key violation; `None` when this is not one, or when the
+    /// database did not name the constraint (SQLite never does).
     pub fn foreign_key_violation(&self) -> Option<&str> {
-        match &self.kind {
-            ErrorKind::ForeignKeyViolation(name) => Some(name.as_deref().unwrap_or("unknown")),
+        match &self.inner.kind {
+            ErrorKind::ForeignKeyViolation(name) => name.as_deref(),
             _ => None,
         }
     }
 
     /// True for an optimistic-lock conflict.
     pub fn is_optimistic_lock(&self) -> bool {
-        self.kind == ErrorKind::OptimisticLock
+        self.inner.kind == ErrorKind::OptimisticLock
     }
 
     /// True when a flush found the row of an entity it had to update or delete gone.
     pub fn is_row_gone(&self) -> bool {
-        self.kind == ErrorKind::RowGone
+        self.inner.kind == ErrorKind::RowGone
     }
 
     /// True when the database could not be reached or the connection was lost.
     pub fn is_connection(&self) -> bool {
-        self.kind == ErrorKind::Connection
+        self.inner.kind == ErrorKind::Connection
     }
 
     /// True for errors a caller may fix by retrying the same work later
     /// (serialization failures and lost connections).
     pub fn is_transient(&self) -> bool {
-        matches!(self.kind, ErrorKind::SerializationFailure | ErrorKind::Connection)
+        matches!(self.inner.kind, ErrorKind::SerializationFailure | ErrorKind::Connection)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(code) = &self.code {
+        f.write_str(&self.inner.message)?;
+        if let Some(code) = &self.inner.code {
             write!(f, " (code {code})")?;
         }
         Ok(())
@@ -170,6 +222,6 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.inner.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
