@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use posts_api::ServerSettings;
 use reqwest::Method;
 use serde_json::json;
 use strata::StrataConfig;
@@ -117,7 +118,8 @@ async fn a_request_over_the_timeout_returns_408(b: Backend) {
 async fn graceful_shutdown_lets_in_flight_requests_finish(b: Backend) {
     let base = spawn_app(b).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let address = serve_in_background(posts_api::AppState::new(base.orm.clone()), async {
+    let state = posts_api::AppState::new(base.orm.clone());
+    let (address, _) = serve_in_background(state, ServerSettings::default(), async {
         let _ = stopped.await;
     })
     .await;
