@@ -1,8 +1,10 @@
 //! A database connection that dies in the middle of a unit of work: the operation fails with a
 //! connection error, nothing of the transaction is kept, and the next operation gets a fresh
-//! connection from the pool.
+//! connection from the pool. And one whose operation is abandoned midway (its future dropped):
+//! the server stops the statement, and the connection serves the next operation.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use strata::prelude::*;
 use strata_test::TestDb;
 
@@ -182,4 +184,34 @@ async fn a_column_type_changed_under_a_cached_statement_is_prepared_again() {
     let err = count_in_tx().await.expect_err("the stale plan fails its transaction");
     assert_eq!(err.code(), Some("0A000"), "{err}");
     assert_eq!(count_in_tx().await.expect("the next transaction prepares afresh"), 1);
+}
+
+/// A statement whose future is dropped (a request that timed out) is cancelled on the server:
+/// the pool's one connection serves the next statement at once instead of after the abandoned
+/// one has run to its end, and no backend keeps running it.
+#[tokio::test]
+async fn a_dropped_statement_is_cancelled_and_its_connection_serves_the_next_one_at_once() {
+    let db = TestDb::new().await;
+    let orm = Strata::connect(db.config().pool_size(1)).await.expect("connects");
+    let abandoned =
+        tokio::time::timeout(Duration::from_millis(200), orm.execute("SELECT pg_sleep(60)")).await;
+    assert!(abandoned.is_err(), "the statement was still running when it was dropped");
+
+    let started = Instant::now();
+    let next = tokio::time::timeout(Duration::from_secs(10), orm.ping()).await;
+    next.expect("the connection is free within moments").expect("SELECT 1 succeeds");
+    assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+    let sleeping: i64 = db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' \
+             AND state = 'active'",
+            &[],
+        )
+        .await
+        .expect("pg_stat_activity can be read")
+        .get(0);
+    assert_eq!(sleeping, 0, "the abandoned statement was cancelled");
 }
