@@ -40,7 +40,7 @@ use tower::ServiceExt;
 
 use super::write_timeout::WriteTimeout;
 
-/// How long the server waits on its clients. See the [module documentation](self).
+/// How long [`serve`] waits on its clients; each field says what it bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerSettings {
     /// The longest a connection may take to deliver a request's headers, counted from when the
@@ -82,6 +82,11 @@ const ACCEPT_PAUSE: Duration = Duration::from_secs(1);
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting, lets requests
 /// in flight finish and returns once every connection is closed, or after
 /// [`ServerSettings::shutdown_timeout`], closing what is left.
+///
+/// Connections speak HTTP/1.1 (and 1.0) with keep-alive. One that takes longer than
+/// [`ServerSettings::header_read_timeout`] to deliver a request's headers (sending nothing,
+/// sending slowly, or idle between requests) is closed, and so is one whose response makes no
+/// progress for [`ServerSettings::write_timeout`] because its client does not read.
 ///
 /// # Errors
 ///
