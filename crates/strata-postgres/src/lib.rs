@@ -58,6 +58,8 @@ pub struct PgDriver {
     target: Arc<str>,
     /// How long resetting an abandoned connection may take (the connect timeout).
     reset_timeout: Duration,
+    /// Where its cancel requests go.
+    cancel_target: Arc<reset::CancelTarget>,
 }
 
 impl std::fmt::Debug for PgDriver {
@@ -105,6 +107,7 @@ impl PgDriver {
             // first, as the ORM's own statements do by qualifying every table.
             pg.options(search_path_option(schema));
         }
+        let cancel_target = Arc::new(reset::CancelTarget::of(&pg));
         let manager = Manager::from_config(
             pg,
             NoTls,
@@ -123,6 +126,7 @@ impl PgDriver {
             dialect: Arc::new(PgDialect::new()),
             target,
             reset_timeout: config.connect_timeout,
+            cancel_target,
         })
     }
 
@@ -152,6 +156,7 @@ impl Driver for PgDriver {
             tx: Tx::None,
             in_flight: false,
             reset_timeout: self.reset_timeout,
+            cancel_target: self.cancel_target.clone(),
         }))
     }
 
@@ -178,6 +183,7 @@ struct PgConnection {
     /// still be running its statement.
     in_flight: bool,
     reset_timeout: Duration,
+    cancel_target: Arc<reset::CancelTarget>,
 }
 
 impl Drop for PgConnection {
@@ -196,6 +202,7 @@ impl Drop for PgConnection {
                 client,
                 self.in_flight,
                 in_transaction,
+                self.cancel_target.clone(),
                 self.reset_timeout,
             ))),
             // Taken out of the pool, it is closed when it drops here.

@@ -215,3 +215,30 @@ async fn a_dropped_statement_is_cancelled_and_its_connection_serves_the_next_one
         .get(0);
     assert_eq!(sleeping, 0, "the abandoned statement was cancelled");
 }
+
+/// The cancel request of an abandoned statement is followed to its end before the connection is
+/// reused: sent and left to arrive whenever the server gets to it, it would cancel the next
+/// statement on that connection instead, here a `pg_sleep` (SQLSTATE 57014, "canceling
+/// statement due to user request").
+#[tokio::test]
+async fn the_cancel_of_a_dropped_statement_never_hits_the_next_statement_on_its_connection() {
+    let db = TestDb::new().await;
+    let orm = Strata::connect(db.config().pool_size(1)).await.expect("connects");
+    for round in 0..20 {
+        // Polled once, so that its statement is sent, then dropped before the answer comes.
+        let mut abandoned = Box::pin(orm.execute("SELECT 1"));
+        let polled = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(abandoned.as_mut(), cx))
+        })
+        .await;
+        assert!(polled.is_pending(), "round {round}: the statement was still in flight");
+        drop(abandoned);
+        let next =
+            tokio::time::timeout(Duration::from_secs(10), orm.execute("SELECT pg_sleep(0.05)"))
+                .await
+                .expect("the connection serves the next statement");
+        if let Err(e) = next {
+            panic!("round {round}: the next statement failed: {e}");
+        }
+    }
+}
