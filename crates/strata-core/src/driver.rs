@@ -81,8 +81,10 @@ pub trait Driver: Send + Sync + 'static {
 
 /// One connection to the database.
 ///
-/// A connection dropped while a transaction is open must not be reused: drivers discard it
-/// instead of returning it to the pool.
+/// A connection dropped while a transaction is open, or while a call's future is in flight (a
+/// cancelled request), must not be reused as it is: drivers end what the database is still
+/// doing for it (cancel the statement, roll the transaction back) before it returns to the
+/// pool, or close it. It counts against the pool's size until then.
 #[async_trait]
 pub trait Connection: Send {
     /// Runs one statement.

@@ -5,7 +5,9 @@
 //! one array (`UNNEST`), so a flush of 10,000 new entities is one `INSERT`. Every statement is
 //! prepared once per connection and cached; parameters are encoded for the type the server
 //! expects and result columns decoded by their actual type.
-//! PostgreSQL's errors become Strata `ErrorKind`s by SQLSTATE.
+//! PostgreSQL's errors become Strata `ErrorKind`s by SQLSTATE. A connection dropped in the middle
+//! of a statement or a transaction (a cancelled request) has its statement cancelled and its
+//! transaction rolled back before it returns to the pool (the `reset` module).
 //!
 //! Applications do not use this crate directly: `strata::Strata::connect` picks it for a
 //! `postgres://` URL.
@@ -29,6 +31,7 @@ mod decode;
 mod dialect;
 mod encode;
 mod error;
+mod reset;
 
 pub use dialect::{DEFAULT_BATCH_ROWS, PgDialect};
 
@@ -38,6 +41,7 @@ use futures_util::TryStreamExt;
 use futures_util::future::join_all;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 use strata_core::dialect::Dialect;
 use strata_core::driver::{Connection, Driver, Outcome, Statement};
 use strata_core::{Error, ErrorKind, Result, StrataConfig, Value};
@@ -52,6 +56,10 @@ pub struct PgDriver {
     pool: Pool,
     dialect: Arc<PgDialect>,
     target: Arc<str>,
+    /// How long resetting an abandoned connection may take (the connect timeout).
+    reset_timeout: Duration,
+    /// Where its cancel requests go.
+    cancel_target: Arc<reset::CancelTarget>,
 }
 
 impl std::fmt::Debug for PgDriver {
@@ -99,6 +107,7 @@ impl PgDriver {
             // first, as the ORM's own statements do by qualifying every table.
             pg.options(search_path_option(schema));
         }
+        let cancel_target = Arc::new(reset::CancelTarget::of(&pg));
         let manager = Manager::from_config(
             pg,
             NoTls,
@@ -112,7 +121,13 @@ impl PgDriver {
             .recycle_timeout(Some(config.connect_timeout))
             .build()
             .map_err(|e| Error::config(format!("cannot create the PostgreSQL pool: {e}")))?;
-        Ok(Self { pool, dialect: Arc::new(PgDialect::new()), target })
+        Ok(Self {
+            pool,
+            dialect: Arc::new(PgDialect::new()),
+            target,
+            reset_timeout: config.connect_timeout,
+            cancel_target,
+        })
     }
 
     /// Sets the rows per flush statement (default [`DEFAULT_BATCH_ROWS`]).
@@ -136,7 +151,13 @@ impl Driver for PgDriver {
 
     async fn acquire(&self) -> Result<Box<dyn Connection>> {
         let client = self.pool.get().await.map_err(|e| error::pool(e, &self.target))?;
-        Ok(Box::new(PgConnection { client: Some(client), tx: Tx::None }))
+        Ok(Box::new(PgConnection {
+            client: Some(client),
+            tx: Tx::None,
+            in_flight: false,
+            reset_timeout: self.reset_timeout,
+            cancel_target: self.cancel_target.clone(),
+        }))
     }
 
     fn describe(&self) -> String {
@@ -158,16 +179,34 @@ struct PgConnection {
     /// `None` only while being dropped.
     client: Option<Object>,
     tx: Tx,
+    /// A call was started and not seen to finish: its future was dropped, and the server may
+    /// still be running its statement.
+    in_flight: bool,
+    reset_timeout: Duration,
+    cancel_target: Arc<reset::CancelTarget>,
 }
 
 impl Drop for PgConnection {
     fn drop(&mut self) {
-        // A connection left inside a transaction (a future cancelled mid-flush) must not go
-        // back to the pool: taking it out of the pool closes it when it drops here.
-        if self.tx == Tx::Open
-            && let Some(client) = self.client.take()
-        {
-            drop(Object::take(client));
+        let Some(client) = self.client.take() else { return };
+        // A statement sent with a pending BEGIN (`run`) may have opened the transaction.
+        let in_transaction = self.tx == Tx::Open || (self.in_flight && self.tx == Tx::Pending);
+        if !self.in_flight && !in_transaction {
+            return; // idle: back to the pool as it is
+        }
+        // Dropped mid-statement or inside a transaction (a cancelled request): cancel, roll
+        // back, then return it to the pool, from a task of its own (see the `reset` module).
+        // Without a runtime to run that, it is closed instead.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(reset::reset(
+                client,
+                self.in_flight,
+                in_transaction,
+                self.cancel_target.clone(),
+                self.reset_timeout,
+            ))),
+            // Taken out of the pool, it is closed when it drops here.
+            Err(_) => drop(Object::take(client)),
         }
     }
 }
@@ -236,9 +275,10 @@ async fn run_prepared(
     Ok(Outcome { rows_affected: rows.len() as u64, rows })
 }
 
-#[async_trait]
-impl Connection for PgConnection {
-    async fn run(&mut self, statement: &Statement) -> Result<Outcome> {
+/// The calls of [`Connection`] that talk to the server; the trait's implementation below marks
+/// the connection in flight around each.
+impl PgConnection {
+    async fn run_untracked(&mut self, statement: &Statement) -> Result<Outcome> {
         if self.tx == Tx::Pending {
             // BEGIN and the statement travel together: the client pipelines requests that are
             // polled concurrently, in the order they were first polled.
@@ -253,14 +293,14 @@ impl Connection for PgConnection {
         self.execute(statement).await
     }
 
-    async fn run_each(
+    async fn run_each_untracked(
         &mut self,
         statement: &Statement,
         row: &mut (dyn FnMut(Vec<Value>) -> Result<()> + Send),
     ) -> Result<u64> {
         if self.tx == Tx::Pending {
             // The transaction's first statement: BEGIN travels with it through `run`.
-            let out = self.run(statement).await?;
+            let out = self.run_untracked(statement).await?;
             for r in out.rows {
                 row(r)?;
             }
@@ -291,7 +331,7 @@ impl Connection for PgConnection {
         }
     }
 
-    async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
+    async fn run_all_untracked(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
         self.open().await?;
         let client = self.client();
         // Prepare every distinct text (cached ones cost nothing), then send every execution
@@ -310,20 +350,12 @@ impl Connection for PgConnection {
         results.into_iter().collect()
     }
 
-    async fn batch_execute(&mut self, sql: &str) -> Result<()> {
+    async fn batch_execute_untracked(&mut self, sql: &str) -> Result<()> {
         self.open().await?;
         self.client().batch_execute(sql).await.map_err(error::map)
     }
 
-    async fn begin(&mut self) -> Result<()> {
-        if self.tx != Tx::None {
-            return Err(Error::usage("a transaction is already open on this connection"));
-        }
-        self.tx = Tx::Pending;
-        Ok(())
-    }
-
-    async fn commit(&mut self) -> Result<()> {
+    async fn commit_untracked(&mut self) -> Result<()> {
         match self.tx {
             Tx::None => Err(Error::usage("commit without an open transaction")),
             // Nothing was sent: there is nothing to commit.
@@ -344,7 +376,7 @@ impl Connection for PgConnection {
         }
     }
 
-    async fn rollback(&mut self) -> Result<()> {
+    async fn rollback_untracked(&mut self) -> Result<()> {
         match self.tx {
             Tx::None => Ok(()),
             Tx::Pending => {
@@ -361,20 +393,82 @@ impl Connection for PgConnection {
         }
     }
 
-    async fn savepoint(&mut self, name: &str) -> Result<()> {
+    async fn savepoint_untracked(&mut self, name: &str) -> Result<()> {
         self.open().await?;
         let sql = format!("SAVEPOINT {}", quote(name));
         self.client().batch_execute(&sql).await.map_err(error::map)
     }
 
-    async fn release_savepoint(&mut self, name: &str) -> Result<()> {
+    async fn release_savepoint_untracked(&mut self, name: &str) -> Result<()> {
         let sql = format!("RELEASE SAVEPOINT {}", quote(name));
         self.client().batch_execute(&sql).await.map_err(error::map)
     }
 
-    async fn rollback_to_savepoint(&mut self, name: &str) -> Result<()> {
+    async fn rollback_to_savepoint_untracked(&mut self, name: &str) -> Result<()> {
         let sql = format!("ROLLBACK TO SAVEPOINT {}", quote(name));
         self.client().batch_execute(&sql).await.map_err(error::map)
+    }
+}
+
+/// Marks `$conn` in flight while `$call` (one of its `_untracked` calls) runs: a future
+/// dropped before the call completes leaves the mark, and `Drop` resets the connection.
+macro_rules! tracked {
+    ($conn:ident . $call:ident ( $($arg:expr),* )) => {{
+        $conn.in_flight = true;
+        let out = $conn.$call($($arg),*).await;
+        $conn.in_flight = false;
+        out
+    }};
+}
+
+#[async_trait]
+impl Connection for PgConnection {
+    async fn run(&mut self, statement: &Statement) -> Result<Outcome> {
+        tracked!(self.run_untracked(statement))
+    }
+
+    async fn run_each(
+        &mut self,
+        statement: &Statement,
+        row: &mut (dyn FnMut(Vec<Value>) -> Result<()> + Send),
+    ) -> Result<u64> {
+        tracked!(self.run_each_untracked(statement, row))
+    }
+
+    async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
+        tracked!(self.run_all_untracked(statements))
+    }
+
+    async fn batch_execute(&mut self, sql: &str) -> Result<()> {
+        tracked!(self.batch_execute_untracked(sql))
+    }
+
+    async fn begin(&mut self) -> Result<()> {
+        if self.tx != Tx::None {
+            return Err(Error::usage("a transaction is already open on this connection"));
+        }
+        self.tx = Tx::Pending;
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<()> {
+        tracked!(self.commit_untracked())
+    }
+
+    async fn rollback(&mut self) -> Result<()> {
+        tracked!(self.rollback_untracked())
+    }
+
+    async fn savepoint(&mut self, name: &str) -> Result<()> {
+        tracked!(self.savepoint_untracked(name))
+    }
+
+    async fn release_savepoint(&mut self, name: &str) -> Result<()> {
+        tracked!(self.release_savepoint_untracked(name))
+    }
+
+    async fn rollback_to_savepoint(&mut self, name: &str) -> Result<()> {
+        tracked!(self.rollback_to_savepoint_untracked(name))
     }
 }
 

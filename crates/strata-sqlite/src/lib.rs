@@ -6,7 +6,8 @@
 //! `VALUES` flush statements within SQLite's parameter limit. Every connection runs in WAL mode
 //! with foreign keys on and a busy timeout; writes are serialized by a write lock in this
 //! process (see the `pool` module), so concurrent requests queue instead of failing with
-//! "database is locked". Values are stored in SQLite's storage classes as `encode` describes
+//! "database is locked", and writers queue without holding a connection, so reads go on while
+//! another process holds the database's write lock. Values are stored in SQLite's storage classes as `encode` describes
 //! and read back by the types a statement declares (`decode`); SQLite's result codes become
 //! Strata `ErrorKind`s (`error`).
 //!
@@ -114,12 +115,13 @@ impl Driver for SqliteDriver {
         self.dialect.clone()
     }
 
+    /// A handle that takes its pooled connection with its first statement: a writer first
+    /// waits for the write lock, holding no connection meanwhile (see the `pool` module).
     async fn acquire(&self) -> Result<Box<dyn Connection>> {
-        let (conn, slot) = self.pool.get().await?;
         Ok(Box::new(SqliteConnection {
             pool: self.pool.clone(),
-            conn: Some(conn),
-            slot: Some(slot),
+            conn: None,
+            slot: None,
             write: None,
             tx: Tx::None,
             in_flight: false,
@@ -140,10 +142,10 @@ enum Tx {
     Open,
 }
 
-/// One pooled connection.
+/// A handle on one pooled connection, taken with the first statement.
 struct SqliteConnection {
     pool: Arc<Pool>,
-    /// `None` only while being dropped.
+    /// `None` until the first statement, and while being dropped.
     conn: Option<Shared>,
     /// The pool slot, given back when the connection is.
     slot: Option<OwnedSemaphorePermit>,
@@ -185,12 +187,20 @@ impl Drop for SqliteConnection {
 }
 
 impl SqliteConnection {
-    /// Runs `f` with the connection on a blocking thread.
+    /// Runs `f` with the connection on a blocking thread, taking a connection from the pool
+    /// first if this handle has none yet.
     async fn call<R: Send + 'static>(
         &mut self,
         f: impl FnOnce(&rusqlite::Connection) -> R + Send + 'static,
     ) -> Result<R> {
-        let conn = self.conn.clone().expect("the connection is present until drop");
+        let conn = match &self.conn {
+            Some(conn) => conn.clone(),
+            None => {
+                let (conn, slot) = self.pool.get().await?;
+                self.slot = Some(slot);
+                self.conn.insert(conn).clone()
+            }
+        };
         self.in_flight = true;
         let out = blocking(move || f(&conn.lock())).await;
         self.in_flight = false;
@@ -199,7 +209,8 @@ impl SqliteConnection {
 
     /// Runs `work` after `BEGIN IMMEDIATE` when a transaction is pending, holding the write
     /// lock when `writes` (or a transaction opens); a write outside a transaction gives the
-    /// lock back after it.
+    /// lock back after it. The write lock is taken before a connection when the handle has
+    /// none yet, so that writers queueing for it leave the pool's connections to readers.
     async fn with_tx<R: Send + 'static>(
         &mut self,
         writes: bool,
@@ -209,21 +220,22 @@ impl SqliteConnection {
         if (begin || writes) && self.write.is_none() {
             self.write = Some(self.pool.write_lock().await?);
         }
-        let (opened, out) = self
+        let called = self
             .call(move |c| {
                 if begin && let Err(e) = c.execute_batch("BEGIN IMMEDIATE") {
                     return (false, Err(error::map(e, c)));
                 }
                 (begin, work(c))
             })
-            .await?;
-        if opened {
+            .await;
+        if let Ok((true, _)) = called {
             self.tx = Tx::Open;
         }
+        // Outside a transaction the lock is given back, even when no connection was free.
         if self.tx == Tx::None {
             self.write = None;
         }
-        out
+        called?.1
     }
 
     /// Ends the open transaction with `COMMIT` or `ROLLBACK`.

@@ -11,6 +11,14 @@
 //! transaction when it opens (it then runs `BEGIN IMMEDIATE`) until it ends, and by each write
 //! outside a transaction for that statement. Reads never take it. Other processes are kept
 //! apart by SQLite's own locking with the busy timeout.
+//!
+//! A connection handle (`SqliteConnection`) takes its pooled connection with its first
+//! statement, and a writer takes the write lock before that connection. Writers queueing for the
+//! lock therefore hold no connection: when another process holds SQLite's write lock, the one
+//! writer of this process that waits for it in SQLite (up to [`BUSY_TIMEOUT`]) holds one
+//! connection and the others hold none, so reads keep being served by the rest of the pool. (A
+//! handle that reads and then writes outside a transaction keeps its connection while it waits
+//! for the lock; the ORM never does that, a flush opens its transaction first.)
 
 use crate::error;
 use crate::location::{Location, Mode};

@@ -298,6 +298,62 @@ async fn two_drivers_of_one_file_share_the_write_lock() {
     assert_eq!(writer.await.unwrap(), 2);
 }
 
+/// Another process holds the write lock (`BEGIN IMMEDIATE`): writes of this process queue for
+/// it, twice as many as the pool has connections, and reads are still served at once (WAL lets
+/// readers run beside a writer); the writes complete once the lock is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_served_while_writes_wait_for_another_process_to_release_the_write_lock() {
+    let path = db_path("foreign-lock");
+    let driver = Arc::new(SqliteDriver::connect(&config(&path)).await.unwrap());
+    driver.acquire().await.unwrap().batch_execute(POST_DDL).await.unwrap();
+    driver
+        .acquire()
+        .await
+        .unwrap()
+        .batch_execute("INSERT INTO post (title) VALUES ('a')")
+        .await
+        .unwrap();
+
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE; INSERT INTO post (title) VALUES ('other')").unwrap();
+
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let driver = driver.clone();
+            tokio::spawn(async move {
+                let mut conn = driver.acquire().await?;
+                if i % 2 == 0 {
+                    conn.batch_execute(&format!("INSERT INTO post (title) VALUES ('w{i}')")).await
+                } else {
+                    conn.begin().await?;
+                    conn.batch_execute(&format!("INSERT INTO post (title) VALUES ('t{i}')"))
+                        .await?;
+                    conn.commit().await
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    for _ in 0..10 {
+        let read = tokio::time::timeout(std::time::Duration::from_millis(1000), async {
+            let mut conn = driver.acquire().await.unwrap();
+            scalar(conn.as_mut(), "SELECT count(*) FROM post").await
+        })
+        .await;
+        assert_eq!(read.expect("a read does not wait for the writers"), 1, "nothing committed yet");
+    }
+    assert!(writers.iter().all(|w| !w.is_finished()), "the writes wait for the lock");
+
+    other.execute_batch("ROLLBACK").unwrap();
+    for writer in writers {
+        let written = tokio::time::timeout(std::time::Duration::from_secs(10), writer).await;
+        written.expect("the writes complete after the release").unwrap().unwrap();
+    }
+    let mut conn = driver.acquire().await.unwrap();
+    assert_eq!(scalar(conn.as_mut(), "SELECT count(*) FROM post").await, 9);
+}
+
 #[tokio::test]
 async fn undeclared_result_columns_are_read_by_storage_class() {
     let driver = SqliteDriver::connect(&StrataConfig::from_url("sqlite::memory:")).await.unwrap();

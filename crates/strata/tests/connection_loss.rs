@@ -1,8 +1,10 @@
 //! A database connection that dies in the middle of a unit of work: the operation fails with a
 //! connection error, nothing of the transaction is kept, and the next operation gets a fresh
-//! connection from the pool.
+//! connection from the pool. And one whose operation is abandoned midway (its future dropped):
+//! the server stops the statement, and the connection serves the next operation.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use strata::prelude::*;
 use strata_test::TestDb;
 
@@ -182,4 +184,61 @@ async fn a_column_type_changed_under_a_cached_statement_is_prepared_again() {
     let err = count_in_tx().await.expect_err("the stale plan fails its transaction");
     assert_eq!(err.code(), Some("0A000"), "{err}");
     assert_eq!(count_in_tx().await.expect("the next transaction prepares afresh"), 1);
+}
+
+/// A statement whose future is dropped (a request that timed out) is cancelled on the server:
+/// the pool's one connection serves the next statement at once instead of after the abandoned
+/// one has run to its end, and no backend keeps running it.
+#[tokio::test]
+async fn a_dropped_statement_is_cancelled_and_its_connection_serves_the_next_one_at_once() {
+    let db = TestDb::new().await;
+    let orm = Strata::connect(db.config().pool_size(1)).await.expect("connects");
+    let abandoned =
+        tokio::time::timeout(Duration::from_millis(200), orm.execute("SELECT pg_sleep(60)")).await;
+    assert!(abandoned.is_err(), "the statement was still running when it was dropped");
+
+    let started = Instant::now();
+    let next = tokio::time::timeout(Duration::from_secs(10), orm.ping()).await;
+    next.expect("the connection is free within moments").expect("SELECT 1 succeeds");
+    assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+    let sleeping: i64 = db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' \
+             AND state = 'active'",
+            &[],
+        )
+        .await
+        .expect("pg_stat_activity can be read")
+        .get(0);
+    assert_eq!(sleeping, 0, "the abandoned statement was cancelled");
+}
+
+/// The cancel request of an abandoned statement is followed to its end before the connection is
+/// reused: sent and left to arrive whenever the server gets to it, it would cancel the next
+/// statement on that connection instead, here a `pg_sleep` (SQLSTATE 57014, "canceling
+/// statement due to user request").
+#[tokio::test]
+async fn the_cancel_of_a_dropped_statement_never_hits_the_next_statement_on_its_connection() {
+    let db = TestDb::new().await;
+    let orm = Strata::connect(db.config().pool_size(1)).await.expect("connects");
+    for round in 0..20 {
+        // Polled once, so that its statement is sent, then dropped before the answer comes.
+        let mut abandoned = Box::pin(orm.execute("SELECT 1"));
+        let polled = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(abandoned.as_mut(), cx))
+        })
+        .await;
+        assert!(polled.is_pending(), "round {round}: the statement was still in flight");
+        drop(abandoned);
+        let next =
+            tokio::time::timeout(Duration::from_secs(10), orm.execute("SELECT pg_sleep(0.05)"))
+                .await
+                .expect("the connection serves the next statement");
+        if let Err(e) = next {
+            panic!("round {round}: the next statement failed: {e}");
+        }
+    }
 }

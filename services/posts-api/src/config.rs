@@ -10,6 +10,9 @@
 //! | `SQLITE_PATH` | the SQLite file used when no PostgreSQL variable is set | `./data/posts.sqlite` |
 //! | `PORT` | the HTTP port | `3000` |
 //! | `REQUEST_TIMEOUT_SECS` | a request taking longer is answered with 408 | `30` |
+//! | `HEADER_READ_TIMEOUT_SECS` | a connection that takes longer to send a request's headers (counted from its connection, or from the previous response when kept alive) is closed | `30` |
+//! | `WRITE_TIMEOUT_SECS` | a connection whose client reads nothing of its response for this long is closed | `30` |
+//! | `SHUTDOWN_TIMEOUT_SECS` | on SIGTERM or Ctrl-C, the longest the service waits for open connections before it closes them and exits | `10` |
 //! | `MIGRATE_ON_START` | apply pending migrations at start-up (`false`: run `posts-api migration:up` yourself) | `true` |
 //! | `RUST_LOG` (or `LOG_LEVEL`) | log filter (`info`, `posts_api=debug,tower_http=info`, …) | `info` |
 //!
@@ -20,6 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use strata::StrataConfig;
+
+use crate::http::ServerSettings;
 
 /// The variables that select PostgreSQL when any of them is set.
 const POSTGRES_VARIABLES: [&str; 6] = [
@@ -48,6 +53,8 @@ pub struct Config {
     pub log_filter: String,
     /// How long a request may take before it is answered with 408.
     pub request_timeout: Duration,
+    /// How long the server waits on its clients: headers, writes, shutdown.
+    pub server: ServerSettings,
     /// Whether the service applies its pending migrations at start-up.
     pub migrate_on_start: bool,
     /// The ORM's configuration for the chosen database: its URL, and `STRATA_POOL_SIZE` and
@@ -73,6 +80,7 @@ impl Config {
             database: DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)),
             log_filter: "info".to_owned(),
             request_timeout: crate::AppState::DEFAULT_REQUEST_TIMEOUT,
+            server: ServerSettings::default(),
             migrate_on_start: true,
             strata: StrataConfig::from_url(sqlite_url(Path::new(DEFAULT_SQLITE_PATH))),
         }
@@ -136,17 +144,30 @@ impl Config {
             }),
         };
 
-        let request_timeout = match get("REQUEST_TIMEOUT_SECS") {
-            None => crate::AppState::DEFAULT_REQUEST_TIMEOUT,
+        // A positive number of seconds, or the default.
+        let mut seconds = |name: &str, default: Duration| match get(name) {
+            None => default,
             Some(s) => match s.trim().parse::<u64>() {
                 Ok(n) if n > 0 => Duration::from_secs(n),
                 _ => {
-                    problems.push(format!(
-                        "REQUEST_TIMEOUT_SECS must be a positive number of seconds, got {s:?}"
-                    ));
-                    crate::AppState::DEFAULT_REQUEST_TIMEOUT
+                    problems
+                        .push(format!("{name} must be a positive number of seconds, got {s:?}"));
+                    default
                 }
             },
+        };
+        let request_timeout =
+            seconds("REQUEST_TIMEOUT_SECS", crate::AppState::DEFAULT_REQUEST_TIMEOUT);
+        let server = ServerSettings {
+            header_read_timeout: seconds(
+                "HEADER_READ_TIMEOUT_SECS",
+                ServerSettings::DEFAULT_HEADER_READ_TIMEOUT,
+            ),
+            write_timeout: seconds("WRITE_TIMEOUT_SECS", ServerSettings::DEFAULT_WRITE_TIMEOUT),
+            shutdown_timeout: seconds(
+                "SHUTDOWN_TIMEOUT_SECS",
+                ServerSettings::DEFAULT_SHUTDOWN_TIMEOUT,
+            ),
         };
 
         let migrate_on_start = match get("MIGRATE_ON_START") {
@@ -231,9 +252,15 @@ impl Config {
         };
 
         match (database, strata) {
-            (Some(database), Some(strata)) if problems.is_empty() => {
-                Ok(Self { port, database, log_filter, request_timeout, migrate_on_start, strata })
-            }
+            (Some(database), Some(strata)) if problems.is_empty() => Ok(Self {
+                port,
+                database,
+                log_filter,
+                request_timeout,
+                server,
+                migrate_on_start,
+                strata,
+            }),
             _ => Err(ConfigError { problems }),
         }
     }
@@ -303,6 +330,10 @@ mod tests {
         assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)));
         assert_eq!(c.log_filter, "info");
         assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.server, ServerSettings::default());
+        assert_eq!(c.server.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(c.server.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.server.shutdown_timeout, Duration::from_secs(10));
         assert!(c.migrate_on_start);
         let c = load(&[("SQLITE_PATH", "/tmp/p.sqlite")]).unwrap();
         assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from("/tmp/p.sqlite")));
@@ -355,6 +386,36 @@ mod tests {
         let e = load(&[("DATABASE_URL", "mysql://root:hunter2@h/d")]).unwrap_err();
         assert_eq!(e.problems.len(), 1);
         assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn the_server_timeouts_are_positive_seconds() {
+        let c = load(&[
+            ("HEADER_READ_TIMEOUT_SECS", "5"),
+            ("WRITE_TIMEOUT_SECS", "7"),
+            ("SHUTDOWN_TIMEOUT_SECS", "2"),
+        ])
+        .unwrap();
+        let expected = ServerSettings {
+            header_read_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(7),
+            shutdown_timeout: Duration::from_secs(2),
+        };
+        assert_eq!(c.server, expected);
+        let e = load(&[
+            ("HEADER_READ_TIMEOUT_SECS", "0"),
+            ("WRITE_TIMEOUT_SECS", "soon"),
+            ("SHUTDOWN_TIMEOUT_SECS", "-1"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            e.problems,
+            [
+                "HEADER_READ_TIMEOUT_SECS must be a positive number of seconds, got \"0\"",
+                "WRITE_TIMEOUT_SECS must be a positive number of seconds, got \"soon\"",
+                "SHUTDOWN_TIMEOUT_SECS must be a positive number of seconds, got \"-1\"",
+            ]
+        );
     }
 
     #[test]

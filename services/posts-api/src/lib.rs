@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! http/      routing (case-insensitive, trailing slash), body and path-id extraction, the NestJS
-//!            error format, ETag / 304, and the layer stack (trace, timeout, catch-panic)
+//!            error format, ETag / 304, the layer stack (trace, timeout, catch-panic), and the
+//!            server loop with its header, write and shutdown timeouts
 //! posts/     the entity, the DTOs and their class-validator rules, PostsService over Strata
 //! db.rs      creates the table at start-up until the migrator takes over
 //! config.rs  environment and `.env`
@@ -20,5 +21,5 @@ pub mod http;
 pub mod posts;
 mod state;
 
-pub use http::{app, serve};
+pub use http::{ServerSettings, app, serve};
 pub use state::AppState;

@@ -1,5 +1,6 @@
 //! The posts API server: configuration, logging, the database pool, migrations, then
-//! `axum::serve` until SIGTERM or Ctrl-C (in-flight requests finish first).
+//! [`posts_api::serve`] until SIGTERM or Ctrl-C (in-flight requests finish first, within
+//! `SHUTDOWN_TIMEOUT_SECS`).
 //!
 //! The same binary is the Strata command line for the service's entities:
 //! `posts-api migration:create`, `migration:up`, `schema:update --dump`, `debug`, … (run
@@ -95,7 +96,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         format!("cannot listen on port {} (set PORT to a free port)", config.port)
     })?;
     tracing::info!(address = %listener.local_addr()?, "posts API listening");
-    serve(listener, app(state), shutdown_signal()).await.context("the server failed")?;
+    serve(listener, app(state), config.server, shutdown_signal())
+        .await
+        .context("the server failed")?;
     tracing::info!("shut down");
     Ok(())
 }

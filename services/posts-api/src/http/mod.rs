@@ -1,4 +1,5 @@
-//! The HTTP layer: [`app`] builds the router with its middleware, [`serve`] runs it.
+//! The HTTP layer: [`app`] builds the router with its middleware, [`serve`] runs it with every
+//! wait on a client bounded ([`ServerSettings`]; see the `server` module).
 //!
 //! Requests pass, outermost first: tracing (method, path, status, latency) → catch-panic (a
 //! NestJS 500) → timeout (a NestJS 408) → conditional GET (a matching `If-None-Match` gives 304)
@@ -13,9 +14,10 @@ pub mod error;
 mod extract;
 pub mod js_number;
 mod posts;
+mod server;
+mod write_timeout;
 
 use std::any::Any;
-use std::future::Future;
 
 use axum::Router;
 use axum::body::Body;
@@ -26,13 +28,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use extract::BODY_LIMIT;
+pub use server::{ServerSettings, serve};
 
 use self::error::ApiError;
 use crate::state::AppState;
@@ -56,19 +58,6 @@ pub fn app(state: AppState) -> Router {
                 // 5xx causes are logged where they happen (`ApiError`), once.
                 .on_failure(()),
         )
-}
-
-/// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish.
-///
-/// # Errors
-///
-/// An I/O error of the listener.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// A JSON response: `application/json; charset=utf-8` with a weak `ETag` of the body.

@@ -1,14 +1,15 @@
 //! The database going away and coming back, constraint violations, internal errors, the
-//! request timeout and graceful shutdown.
+//! request timeout (and the statements of timed-out requests) and graceful shutdown.
 
 use std::time::Duration;
 
+use posts_api::ServerSettings;
 use reqwest::Method;
 use serde_json::json;
 use strata::StrataConfig;
 
 use crate::helpers::{
-    Backend, backends, bring_database_back, client, send, serve_in_background, spawn_app,
+    Backend, admin, backends, bring_database_back, client, send, serve_in_background, spawn_app,
     spawn_app_with, spawn_lazy_app, take_database_away,
 };
 
@@ -114,10 +115,91 @@ async fn a_request_over_the_timeout_returns_408(b: Backend) {
     assert_eq!(posts[0]["title"], json!("after"), "the request answered with 408 stored nothing");
 }
 
+/// PATCHes of a row that another connection holds locked, in five waves of five, each answered
+/// 408: every timed-out request's UPDATE is cancelled on the server and its connection goes
+/// back to the pool, so the service never holds more backends than its pool has connections,
+/// and none is left waiting for the lock.
+async fn requests_that_time_out_on_a_locked_row_leave_no_backend_waiting() {
+    let timeout = Duration::from_millis(500);
+    let app = spawn_app_with(Backend::Postgres, |s| s.with_request_timeout(timeout)).await;
+    app.create_post("locked", "row").await;
+    let locker = app.pg().client().await;
+    locker
+        .batch_execute(r#"BEGIN; SELECT * FROM "post_entity" WHERE "id" = 1 FOR UPDATE"#)
+        .await
+        .expect("the row can be locked");
+    let locker_pid: i32 =
+        locker.query_one("SELECT pg_backend_pid()", &[]).await.expect("a pid").get(0);
+
+    let db_name = app.pg().name().to_owned();
+    let (stop_sampling, mut sampling_stopped) = tokio::sync::oneshot::channel::<()>();
+    let sampler = tokio::spawn({
+        let db_name = db_name.clone();
+        async move {
+            let (admin, mut most) = (admin().await, 0);
+            while sampling_stopped.try_recv().is_err() {
+                most = most.max(backends(&admin, &db_name, locker_pid).await.0);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            most
+        }
+    });
+
+    for wave in 0..5 {
+        let app = &app;
+        let patches = (0..5).map(|i| async move {
+            app.patch_json("/posts/1", &json!({"title": format!("wave {wave}, request {i}")})).await
+        });
+        for answer in futures_util::future::join_all(patches).await {
+            assert_eq!(answer.status, 408, "the row is locked: {}", answer.text);
+        }
+    }
+    stop_sampling.send(()).expect("the sampler runs");
+    let most = sampler.await.expect("the sampler's count");
+    // The app's pool, and the connection `TestApp::sql` keeps open.
+    let allowed = i64::try_from(strata_test::TestDb::POOL_SIZE).expect("a small pool") + 1;
+    assert!(most <= allowed, "{most} backends while requests timed out; at most {allowed}");
+
+    // The cancellations land within moments of the 408s.
+    let admin = admin().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (all, waiting) = backends(&admin, &db_name, locker_pid).await;
+        if waiting == 0 {
+            assert!(all <= allowed, "{all} backends after the requests; at most {allowed}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} backends still wait for the lock 5 s after their requests timed out"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    locker.batch_execute("ROLLBACK").await.expect("the lock is released");
+    let answer = app.patch_json("/posts/1", &json!({"title": "after"})).await;
+    assert_eq!(answer.status, 200, "the service still answers: {}", answer.text);
+    assert_eq!(answer.json()["title"], json!("after"));
+}
+
+/// The backends connected to database `name`, but `except`: (all, those waiting for a lock).
+async fn backends(admin: &tokio_postgres::Client, name: &str, except: i32) -> (i64, i64) {
+    let row = admin
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock') \
+             FROM pg_stat_activity WHERE datname = $1 AND pid <> $2",
+            &[&name, &except],
+        )
+        .await
+        .expect("pg_stat_activity can be read");
+    (row.get(0), row.get(1))
+}
+
 async fn graceful_shutdown_lets_in_flight_requests_finish(b: Backend) {
     let base = spawn_app(b).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let address = serve_in_background(posts_api::AppState::new(base.orm.clone()), async {
+    let state = posts_api::AppState::new(base.orm.clone());
+    let (address, _) = serve_in_background(state, ServerSettings::default(), async {
         let _ = stopped.await;
     })
     .await;
@@ -164,5 +246,8 @@ backends! {
         the_service_starts_before_its_database_and_creates_the_schema_when_it_arrives =>
             "PostgreSQL only: the service starts with a lazy pool before its server accepts \
              connections; SQLite creates its file at start-up, so its database is always there.",
+        requests_that_time_out_on_a_locked_row_leave_no_backend_waiting =>
+            "PostgreSQL only: server backends and `pg_stat_activity`. A SQLite statement runs in \
+             this process, and one waiting for a lock gives up after its busy timeout.",
     ;
 }

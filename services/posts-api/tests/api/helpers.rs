@@ -2,10 +2,11 @@
 //! test once per database.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use posts_api::AppState;
+use posts_api::{AppState, ServerSettings};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -15,6 +16,7 @@ use strata::{Strata, StrataConfig};
 pub(crate) use strata_test::Backend;
 use strata_test::{AnyTestDb, TestDb};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 
 /// Expands the tests of a module into `postgres::<test>` and `sqlite::<test>`.
 ///
@@ -104,6 +106,15 @@ pub(crate) async fn spawn_app_with(
     backend: Backend,
     adjust: impl FnOnce(AppState) -> AppState,
 ) -> TestApp {
+    spawn_app_serving(backend, adjust, ServerSettings::default()).await
+}
+
+/// Like [`spawn_app_with`], with the server's own timeouts set.
+pub(crate) async fn spawn_app_serving(
+    backend: Backend,
+    adjust: impl FnOnce(AppState) -> AppState,
+    settings: ServerSettings,
+) -> TestApp {
     let db = AnyTestDb::new(backend).await;
     // SQLite: `sqlite://<temp>/strata-test-sqlite/<file>.sqlite`, as `Strata::connect` opens
     // the service's default file.
@@ -114,7 +125,7 @@ pub(crate) async fn spawn_app_with(
         .expect("the test database accepts a second connection");
     let state = adjust(AppState::new(orm.clone()));
     state.ensure_schema().await.expect("the posts table is created");
-    let address = serve_in_background(state, std::future::pending()).await;
+    let (address, _) = serve_in_background(state, settings, std::future::pending()).await;
     TestApp { address, client: client(), orm, raw: Some(raw), db: Some(db) }
 }
 
@@ -122,19 +133,29 @@ pub(crate) async fn spawn_app_with(
 pub(crate) async fn spawn_lazy_app(config: StrataConfig) -> TestApp {
     let driver = PgDriver::lazy(&config).expect("a valid URL");
     let orm = Strata::with_driver(Arc::new(driver), config);
-    let address = serve_in_background(AppState::new(orm.clone()), std::future::pending()).await;
+    let settings = ServerSettings::default();
+    let (address, _) =
+        serve_in_background(AppState::new(orm.clone()), settings, std::future::pending()).await;
     TestApp { address, client: client(), orm, raw: None, db: None }
 }
 
-/// Serves the app on a free port until `shutdown` completes; returns `http://127.0.0.1:port`.
+/// Serves the app on a free port until `shutdown` completes; returns `http://127.0.0.1:port`
+/// and the server's task, which ends when the server has shut down.
 pub(crate) async fn serve_in_background(
     state: AppState,
+    settings: ServerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> String {
+) -> (String, JoinHandle<std::io::Result<()>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let address = format!("http://{}", listener.local_addr().expect("a bound address"));
-    tokio::spawn(posts_api::serve(listener, posts_api::app(state), shutdown));
-    address
+    let app = posts_api::app(state);
+    (address, tokio::spawn(posts_api::serve(listener, app, settings, shutdown)))
+}
+
+/// The socket address of an `http://host:port` address, for raw connections.
+pub(crate) fn socket_addr(address: &str) -> SocketAddr {
+    let authority = address.trim_start_matches("http://");
+    authority.parse().unwrap_or_else(|e| panic!("{address} is not http://ip:port: {e}"))
 }
 
 pub(crate) fn client() -> reqwest::Client {
@@ -156,6 +177,11 @@ impl TestApp {
             Some(AnyTestDb::Postgres(db)) => db,
             _ => panic!("this test needs an app on a PostgreSQL test database"),
         }
+    }
+
+    /// The server's socket address, for raw connections.
+    pub(crate) fn socket_addr(&self) -> SocketAddr {
+        socket_addr(&self.address)
     }
 
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {

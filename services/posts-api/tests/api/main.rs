@@ -8,12 +8,16 @@
 //! `postgres_only` with their reason (see `helpers::backends!`), and a lock held by another
 //! connection makes reads wait on PostgreSQL but not on SQLite, whose readers never wait for a
 //! writer in WAL mode (`TestApp::reads_wait_for_the_lock`).
+//!
+//! `connections` tests the server's own bounds (header, write and shutdown timeouts) with raw
+//! sockets; they do not depend on the database and run on SQLite only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
 
 mod bodies;
+mod connections;
 mod database;
 mod ids;
 mod posts;
