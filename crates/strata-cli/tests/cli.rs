@@ -287,6 +287,46 @@ async fn an_unreachable_database_is_named_without_its_password() {
     assert!(!ran.err.contains("secret") && !ran.out.contains("secret"), "{ran:?}");
 }
 
+/// `url` (of the test server) with its user replaced by `user` and no password.
+fn with_user(url: &str, user: &str) -> String {
+    let start = url.find("://").unwrap() + 3;
+    let at = start + url[start..].find('@').unwrap();
+    format!("{}{user}{}", &url[..start], &url[at..])
+}
+
+/// A refused connection, an unknown role and an unknown database each say what failed, keep
+/// the reason the system or the server gave, and say what to change.
+#[tokio::test]
+async fn each_connection_error_says_what_failed_and_keeps_the_reason() {
+    let dir = Dir::new();
+    let timeout = std::time::Duration::from_secs(5);
+
+    let refused =
+        StrataConfig::from_url("postgres://app:secret@127.0.0.1:1/blog").connect_timeout(timeout);
+    let ran = cli(&posts(&dir), &refused, &["migration:up"]).await;
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.err.contains("the connection was refused"), "what failed: {ran:?}");
+    assert!(ran.err.to_lowercase().contains("connection refused ("), "the reason: {ran:?}");
+    assert!(ran.err.contains("check that the server is running"), "{ran:?}");
+
+    let url = with_user(&strata_test::base_url(), "strata_no_such_role");
+    let login = StrataConfig::from_url(url).connect_timeout(timeout);
+    let ran = cli(&posts(&dir), &login, &["migration:up"]).await;
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.err.contains("refused the login (authentication failed)"), "{ran:?}");
+    assert!(ran.err.contains("\"strata_no_such_role\""), "the server's reason: {ran:?}");
+    assert!(ran.err.contains("POSTGRES_USER and POSTGRES_PASSWORD"), "{ran:?}");
+    assert!(!ran.err.contains("a server that is running"), "the server is running: {ran:?}");
+
+    let db = TestDb::new().await;
+    let missing = StrataConfig::from_url(format!("{}_missing", db.url())).connect_timeout(timeout);
+    let ran = cli(&posts(&dir), &missing, &["migration:up"]).await;
+    assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.err.contains("the database does not exist"), "{ran:?}");
+    assert!(ran.err.contains(&format!("\"{}_missing\" does not exist", db.name())), "{ran:?}");
+    assert!(ran.err.contains("database:create"), "{ran:?}");
+}
+
 #[tokio::test]
 async fn a_missing_database_suggests_database_create_which_creates_it() {
     let db = TestDb::new().await;
