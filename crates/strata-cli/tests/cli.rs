@@ -395,6 +395,45 @@ async fn schema_commands_dump_run_drop_and_fresh() {
     assert_eq!(columns(&db, "post_entity").await.len(), 3);
 }
 
+/// `schema:update --dump` runs nothing, so it shows the SQL that loses data too, marked, where
+/// `--run` refuses it.
+#[tokio::test]
+async fn schema_update_dump_shows_destructive_sql_marked() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let project = posts(&dir);
+    let config = db.config();
+    let created = cli(&project, &config, &["schema:create", "--run"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    assert_eq!(created.out.trim(), "Schema created (1 statement)", "one, not \"1 statements\"");
+    db.client().await.batch_execute("ALTER TABLE post_entity ADD COLUMN extra int").await.unwrap();
+
+    let dump = cli(&project, &config, &["schema:update", "--dump"]).await;
+    assert_eq!(dump.code, 0, "{dump:?}");
+    assert!(dump.out.starts_with("-- These changes lose data"), "{dump:?}");
+    assert!(dump.out.contains("--   drop column \"post_entity\".\"extra\""), "{dump:?}");
+    assert!(dump.out.contains("alter table \"post_entity\" drop column \"extra\";"), "{dump:?}");
+    assert_eq!(columns(&db, "post_entity").await.len(), 4, "--dump runs nothing");
+
+    let run = cli(&project, &config, &["schema:update", "--run"]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.err.contains("--allow-destructive"), "{run:?}");
+    assert_eq!(columns(&db, "post_entity").await.len(), 4);
+}
+
+/// On SQLite, `debug` does not speak of PostgreSQL's search path.
+#[tokio::test]
+async fn debug_on_sqlite_says_sqlite_has_no_schemas() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let file = dir.path().join("app.sqlite");
+    let config = StrataConfig::from_url(format!("sqlite://{}", file.display()));
+    let ran = cli(&posts(&dir), &config, &["debug"]).await;
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert!(ran.out.contains("schema:          (none: SQLite has no schemas)"), "{ran:?}");
+    assert!(!ran.out.contains("search path"), "{ran:?}");
+}
+
 #[tokio::test]
 async fn migration_fresh_reapplies_everything() {
     let db = TestDb::new().await;

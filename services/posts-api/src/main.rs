@@ -28,6 +28,10 @@ async fn main() -> ExitCode {
     // Any argument is a command (or a mistake, which the CLI reports with exit code 2); the
     // service itself takes none.
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if matches!(args.as_slice(), [flag] if flag == "--version" || flag == "-V") {
+        print_version();
+        return ExitCode::SUCCESS;
+    }
     let wants_help = args.iter().any(|a| a == "--help" || a == "-h")
         || args.first().is_some_and(|a| a == "help");
     let config = match Config::from_env() {
@@ -42,19 +46,48 @@ async fn main() -> ExitCode {
         }
     };
     if !args.is_empty() {
-        if matches!(args[0].as_str(), "--help" | "-h" | "help") {
+        // The service's own text introduces the list of commands, not the help of one.
+        if matches!(args.as_slice(), [one] if one == "--help" || one == "-h" || one == "help") {
             print_usage();
         }
         return command(&config).await;
     }
-    tracing_subscriber::fmt().with_env_filter(config.log_filter.as_str()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(config.log_filter.as_str())
+        .with_ansi(colours_wanted())
+        .init();
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("posts-api: {e:#}");
+            eprintln!("posts-api: {}", report(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Colours in the log only on a terminal, and never when `NO_COLOR` is set (no-color.org).
+fn colours_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// An error and its causes on one line, each said once: a Strata error's message already
+/// holds what its sources say, and a context that a cause repeats is left out.
+fn report(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if parts.last().is_some_and(|last| text.starts_with(last.as_str())) {
+            parts.pop();
+            parts.push(text);
+        } else if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        if cause.is::<strata::Error>() {
+            break;
+        }
+    }
+    parts.join(": ")
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
@@ -105,13 +138,19 @@ const USAGE: &str = "posts-api: the posts REST API of the article, on Strata.
 
 Run without arguments to serve the API on PORT (default 3000). The database is PostgreSQL when
 DATABASE_URL or a POSTGRES_* variable is set, else the SQLite file SQLITE_PATH
-(default ./data/posts.sqlite); see .env.example. With a command, runs that Strata command
-against the same database and the service's entities:
+(default ./data/posts.sqlite); see .env.example. `posts-api --version` prints the version.
+With a command, runs that Strata command against the same database and the service's entities
+(`posts-api help <command>` for one command):
 ";
 
 #[allow(clippy::print_stdout, reason = "--help prints to stdout, as the CLI's own help does")]
 fn print_usage() {
     println!("{USAGE}");
+}
+
+#[allow(clippy::print_stdout, reason = "--version prints to stdout, as every CLI does")]
+fn print_version() {
+    println!("posts-api {}", env!("CARGO_PKG_VERSION"));
 }
 
 /// Runs a Strata command (`migration:up`, …) against the service's database and entities.

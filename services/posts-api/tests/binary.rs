@@ -346,6 +346,8 @@ async fn with_migrate_on_start_false_the_schema_waits_for_migration_up() {
     let (status, body) = get(&service, "/health").await;
     assert_eq!(status, 503, "not ready while migrations are pending: {body}");
     assert!(body.contains(MIGRATION) && body.contains("migration:up"), "{body}");
+    assert!(body.starts_with(r#"{"statusCode":503,"message":""#), "NestJS key order: {body}");
+    assert!(body.ends_with(r#"","error":"Service Unavailable"}"#), "NestJS key order: {body}");
 
     let up = run(dir.path(), &vars, &["migration:up"]);
     assert_eq!(up.code, Some(0), "{up}");
@@ -402,6 +404,55 @@ async fn when_the_sqlite_file_cannot_be_created_start_up_fails_with_a_message() 
     let run = run(dir.path(), &[("SQLITE_PATH", "taken/posts.sqlite"), ("PORT", "0")], &[]);
     assert_eq!(run.code, Some(1), "{run}");
     assert!(run.stderr.contains("cannot open the SQLite database taken/posts.sqlite"), "{run}");
+}
+
+/// A SQLite file that cannot be opened is reported in one message that says it once, with
+/// SQLite's reason.
+#[tokio::test]
+async fn a_sqlite_file_that_cannot_be_opened_is_reported_once() {
+    let dir = WorkDir::new("unopenable");
+    std::fs::create_dir_all(dir.path().join("posts.sqlite")).unwrap();
+    let run = run(dir.path(), &[("SQLITE_PATH", "posts.sqlite"), ("PORT", "0")], &[]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run}");
+    assert_eq!(run.stderr.matches("cannot open the SQLite database").count(), 1, "{run}");
+    assert_eq!(run.stderr.matches("unable to open database file").count(), 1, "{run}");
+}
+
+/// The log written to a file or a pipe carries no terminal colour codes.
+#[tokio::test]
+async fn the_log_has_no_colour_codes_when_it_is_not_a_terminal() {
+    let dir = WorkDir::new("no-colour");
+    let service = Service::start(dir.path(), &[]);
+    assert_eq!(get(&service, "/health").await.0, 200);
+    let (status, log) = service.stop();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(log.contains("posts API listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "no ANSI escape codes: {log:?}");
+}
+
+#[tokio::test]
+async fn version_prints_the_name_and_version() {
+    let dir = WorkDir::new("version");
+    for flag in ["--version", "-V"] {
+        let version = run(dir.path(), &[], &[flag]);
+        assert_eq!(version.code, Some(0), "{version}");
+        assert_eq!(version.stdout, format!("posts-api {}\n", env!("CARGO_PKG_VERSION")));
+    }
+    assert!(!dir.path().join("data").exists(), "--version opens no database");
+}
+
+/// `help <command>` and `<command> --help` print that command's help only, not the
+/// service's introduction.
+#[tokio::test]
+async fn help_for_one_command_prints_only_that_command() {
+    let dir = WorkDir::new("help-command");
+    for args in [&["help", "migration:up"][..], &["migration:up", "--help"]] {
+        let help = run(dir.path(), &[], args);
+        assert_eq!(help.code, Some(0), "{args:?}: {help}");
+        assert!(help.stdout.starts_with("Apply the pending migrations"), "{args:?}: {help}");
+        assert!(!help.stdout.contains("posts REST API"), "{args:?}: {help}");
+    }
 }
 
 #[tokio::test]

@@ -132,8 +132,12 @@ fn script(statements: &[String]) -> String {
     out
 }
 
+/// The longest name [`default_name`] gives, `_and_more` included.
+const DEFAULT_NAME_MAX: usize = 50;
+
 /// A name from the first change (`create table "post_entity"` → `create_table_post_entity`),
-/// with `_and_more` when there are several.
+/// with `_and_more` when there are several; at most [`DEFAULT_NAME_MAX`] characters, cut
+/// between words.
 fn default_name(summaries: &[String]) -> String {
     let first = summaries.first().map(String::as_str).unwrap_or("migration");
     let mut name: String = first
@@ -144,13 +148,14 @@ fn default_name(summaries: &[String]) -> String {
         name = name.replace("__", "_");
     }
     let mut name = name.trim_matches('_').to_owned();
-    if name.len() > 60 {
-        name.truncate(60);
-        name = name.trim_end_matches('_').to_owned();
+    let suffix = if summaries.len() > 1 { "_and_more" } else { "" };
+    let room = DEFAULT_NAME_MAX - suffix.len();
+    if name.len() > room {
+        // ASCII only: every index is a character boundary.
+        let cut = name[..=room].rfind('_').filter(|&i| i > 0).unwrap_or(room);
+        name.truncate(cut);
     }
-    if summaries.len() > 1 {
-        name.push_str("_and_more");
-    }
+    name.push_str(suffix);
     name
 }
 
@@ -182,6 +187,19 @@ mod tests {
             default_name(&["add column \"a\".\"b\"".into(), "x".into()]),
             "add_column_a_b_and_more"
         );
+    }
+
+    #[test]
+    fn default_names_stay_under_50_characters_and_end_between_words() {
+        let long = r#"alter column "post_entity_with_a_long_name"."a_column_with_a_long_name" type varchar(255) -> varchar(100)"#;
+        let one = default_name(&[long.into()]);
+        assert!(one.len() <= 50, "{one} ({} characters)", one.len());
+        assert_eq!(one, "alter_column_post_entity_with_a_long_name_a_column");
+        let more = default_name(&[long.into(), "x".into()]);
+        assert!(more.len() <= 50 && more.ends_with("_and_more"), "{more}");
+        assert!(!more.contains("__"), "{more}");
+        let word = default_name(&["x".repeat(80)]);
+        assert_eq!(word.len(), 50, "a single long word is cut at 50");
     }
 
     #[test]

@@ -101,7 +101,7 @@ pub(crate) async fn check(ctx: &Ctx<'_>) -> Result<u8> {
         return Ok(0);
     }
     ctx.console.out("The entities and the database differ:");
-    for s in changes.summaries() {
+    for s in changes.summaries_for(backend_of(&orm)?) {
         ctx.console.out(format!("  - {s}"));
     }
     let (migrator, _) = ctx.migrator(&orm, None);

@@ -85,17 +85,11 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     // Up but perhaps not migrated (MIGRATE_ON_START=false before `migration:up`).
     let pending = crate::db::pending(state.orm()).await?;
     if !pending.is_empty() {
-        let message = format!(
+        return Err(ApiError::NotReady(format!(
             "{} migration(s) pending ({}): run `posts-api migration:up`",
             pending.len(),
             pending.join(", ")
-        );
-        let body = serde_json::json!({
-            "statusCode": 503,
-            "message": message,
-            "error": "Service Unavailable",
-        });
-        return Ok(json_response(StatusCode::SERVICE_UNAVAILABLE, &body));
+        )));
     }
     Ok(json_response(StatusCode::OK, &Health { status: "ok", database: "up" }))
 }
