@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use strata::Entity;
 use strata::StrataConfig;
-use strata_cli::{Console, Project, run};
-use strata_test::TestDb;
+use strata_cli::{Backend, Console, Project, run};
+use strata_test::{SqliteTestDb, TestDb};
 
 #[derive(Entity, Debug, Clone)]
 struct PostEntity {
@@ -16,6 +16,17 @@ struct PostEntity {
     id: i32,
     title: String,
     content: String,
+}
+
+/// The post with a new column: the entity after a change.
+#[derive(Entity, Debug, Clone)]
+#[strata(table = "post_entity")]
+struct PostWithTags {
+    #[strata(primary_key)]
+    id: i32,
+    title: String,
+    content: String,
+    tags: Option<String>,
 }
 
 /// A migrations directory of one test, removed afterwards.
@@ -75,6 +86,30 @@ async fn cli(project: &Project, config: &StrataConfig, args: &[&str]) -> Ran {
 
 fn posts(dir: &Dir) -> Project {
     Project::new(&[PostEntity::meta()]).migrations_dir(dir.path())
+}
+
+/// A project that ships migrations for PostgreSQL and SQLite, in `dir/postgres` and
+/// `dir/sqlite`.
+fn both(dir: &Dir, entities: &[&'static strata::metadata::EntityMeta]) -> Project {
+    Project::new(entities)
+        .migrations_for(Backend::Postgres, dir.path().join("postgres"), &[])
+        .migrations_for(Backend::Sqlite, dir.path().join("sqlite"), &[])
+}
+
+/// The sorted file names of `dir`.
+fn files_of(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The text of the one file of `dir` whose name ends in `suffix`.
+fn read_in(dir: &Path, suffix: &str) -> String {
+    let found: Vec<String> = files_of(dir).into_iter().filter(|f| f.ends_with(suffix)).collect();
+    assert_eq!(found.len(), 1, "one *{suffix} in {}: {found:?}", dir.display());
+    std::fs::read_to_string(dir.join(&found[0])).unwrap()
 }
 
 /// The columns of `table` as `name type nullability`, in order.
@@ -153,6 +188,120 @@ async fn create_up_create_again_and_down_follow_the_article() {
     assert!(columns(&db, "post_entity").await.is_empty(), "the table is gone");
 }
 
+/// One `migration:create` against PostgreSQL writes the migration for SQLite too, with the
+/// same id; applied to a real SQLite file, it gives SQLite the entities' table, so the SQLite
+/// default is not left without it.
+#[tokio::test]
+async fn a_migration_created_against_postgres_is_written_for_sqlite_too() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let config = db.config();
+    let (pg, lite) = (dir.path().join("postgres"), dir.path().join("sqlite"));
+
+    let first = both(&dir, &[PostEntity::meta()]);
+    let created = cli(&first, &config, &["migration:create", "--name", "create_post"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    assert_eq!(cli(&first, &config, &["migration:up"]).await.code, 0);
+
+    let changed = both(&dir, &[PostWithTags::meta()]);
+    let created = cli(&changed, &config, &["migration:create", "--name", "add_tags"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    assert!(created.out.contains("- add column \"post_entity\".\"tags\""), "{created:?}");
+    assert_eq!(files_of(&pg), files_of(&lite), "the sets pair up, snapshot included");
+    assert_eq!(files_of(&pg).len(), 5, "{:?}", files_of(&pg));
+    assert!(
+        read_in(&lite, "_create_post.up.sql").contains("\"id\" integer primary key autoincrement")
+    );
+    assert!(read_in(&pg, "_create_post.up.sql").contains("\"id\" serial primary key"));
+    let tags = read_in(&lite, "_add_tags.up.sql");
+    assert!(
+        tags.contains(r#"alter table "post_entity" add column "tags" varchar(255);"#),
+        "{tags}"
+    );
+
+    // Both databases end up where the entities are.
+    assert_eq!(cli(&changed, &config, &["migration:up"]).await.code, 0);
+    let check = cli(&changed, &config, &["migration:check"]).await;
+    assert_eq!(check.code, 0, "{check:?}");
+    let sqlite = SqliteTestDb::new();
+    let up = cli(&changed, &sqlite.config(), &["migration:up"]).await;
+    assert_eq!(up.code, 0, "{up:?}");
+    assert!(up.out.contains("Applied 2 migrations"), "{up:?}");
+    let check = cli(&changed, &sqlite.config(), &["migration:check"]).await;
+    assert_eq!(check.code, 0, "{check:?}");
+}
+
+/// Without its snapshot, the SQLite set is compared with what its own migrations build (in an
+/// in-memory SQLite), not with the PostgreSQL database; a PostgreSQL set without a snapshot is
+/// not guessed from SQLite.
+#[tokio::test]
+async fn the_other_database_is_diffed_from_its_migrations_without_running_it() {
+    let dir = Dir::new();
+    let lite = dir.path().join("sqlite");
+    // Nothing listens on port 1: the PostgreSQL set is diffed from its snapshot.
+    let pg_down = StrataConfig::from_url("postgres://app:secret@127.0.0.1:1/nowhere");
+    let first = both(&dir, &[PostEntity::meta()]);
+    let created = cli(&first, &pg_down, &["migration:create", "--initial"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    std::fs::remove_file(lite.join(".snapshot.json")).unwrap();
+
+    let changed = both(&dir, &[PostWithTags::meta()]);
+    let created = cli(&changed, &pg_down, &["migration:create", "--name", "add_tags"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    let tags = read_in(&lite, "_add_tags.up.sql");
+    assert!(tags.starts_with("-- Generated by migration:create from the migrations before it."));
+    assert!(tags.contains(r#"add column "tags""#), "only the new column: {tags}");
+    assert!(!tags.contains("create table"), "{tags}");
+
+    // Configured for SQLite, the PostgreSQL set needs its snapshot.
+    std::fs::remove_file(dir.path().join("postgres/.snapshot.json")).unwrap();
+    let sqlite = SqliteTestDb::new();
+    let refused = cli(&changed, &sqlite.config(), &["migration:create", "--name", "x"]).await;
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.err.contains(".snapshot.json") && refused.err.contains("PostgreSQL"));
+}
+
+/// The header of a generated migration names what it was compared with, never a path of this
+/// machine nor the database URL (which may hold a password).
+#[tokio::test]
+async fn generated_migrations_contain_neither_a_path_nor_the_database_url() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let url = db.url().replacen("postgres@", "postgres:s3cret@", 1);
+    assert!(url.contains(":s3cret@"), "{url}");
+    let config = StrataConfig::from_url(url).pool_size(2);
+    let project = posts(&dir);
+    // From the database (no snapshot yet), then from the snapshot.
+    let created = cli(&project, &config, &["migration:create", "--name", "one"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    let changed = Project::new(&[PostWithTags::meta()]).migrations_dir(dir.path());
+    let dumped = cli(&changed, &config, &["migration:create", "--dump"]).await;
+    assert_eq!(dumped.code, 0, "{dumped:?}");
+    let created = cli(&changed, &config, &["migration:create", "--name", "two"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    let temp = std::env::temp_dir();
+    for (name, text) in dir
+        .files()
+        .iter()
+        .filter(|f| f.ends_with(".sql"))
+        .map(|f| (f.clone(), std::fs::read_to_string(dir.path().join(f)).unwrap()))
+        .chain([("--dump".to_owned(), dumped.out.clone())])
+    {
+        let header = text.lines().find(|l| l.starts_with("-- Generated by migration:create from "));
+        assert!(header.is_some(), "{name}: {text}");
+        for leak in ["s3cret", "postgres://", "127.0.0.1", db.name(), &temp.display().to_string()] {
+            assert!(!text.contains(leak), "{name} contains {leak:?}: {text}");
+        }
+    }
+    assert!(
+        read_in(dir.path(), "_one.up.sql")
+            .starts_with("-- Generated by migration:create from the database.\n")
+    );
+    assert!(
+        read_in(dir.path(), "_two.up.sql").contains("from the schema snapshot .snapshot.json.\n")
+    );
+}
+
 #[tokio::test]
 async fn check_exits_1_while_entities_and_database_differ() {
     let db = TestDb::new().await;
@@ -205,6 +354,58 @@ async fn list_and_pending_show_names_and_times() {
     let down = cli(&project, &config, &["migration:down", "--to", "0"]).await;
     assert_eq!(down.code, 1, "{down:?}");
     assert!(down.err.contains("20260101000000_a.down.sql"), "{down:?}");
+}
+
+/// `migration:up --from/--to/--only` and `migration:down --only` choose as MikroORM's do;
+/// `down --from` says what to use instead.
+#[tokio::test]
+async fn up_and_down_take_from_to_and_only_as_mikroorm_does() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    for name in ["a", "b", "c", "d"] {
+        let id = format!("2026010{}000000_{name}", 1 + name.as_bytes()[0] - b'a');
+        std::fs::write(dir.path().join(format!("{id}.up.sql")), format!("CREATE TABLE {name} ();"))
+            .unwrap();
+        std::fs::write(dir.path().join(format!("{id}.down.sql")), format!("DROP TABLE {name};"))
+            .unwrap();
+    }
+    let project = posts(&dir);
+    let config = db.config();
+    let applied = |ran: &Ran| {
+        ran.out
+            .lines()
+            .filter_map(|l| l.strip_prefix("Applying "))
+            .map(|l| l[15..16].to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    let only = cli(&project, &config, &["migration:up", "--only", "c,b"]).await;
+    assert_eq!(only.code, 0, "{only:?}");
+    assert_eq!(applied(&only), ["b", "c"], "{only:?}");
+    let again = cli(&project, &config, &["migration:up", "-o", "b"]).await;
+    assert!(again.out.contains("Nothing to apply: b applied already"), "{again:?}");
+    let range = cli(&project, &config, &["migration:up", "--from", "a", "--to", "d"]).await;
+    assert_eq!(applied(&range), ["d"], "after a, up to d; b and c are applied: {range:?}");
+    let rest = cli(&project, &config, &["migration:up", "--to", "0"]).await;
+    assert_eq!(applied(&rest), ["a"], "{rest:?}");
+
+    let down = cli(&project, &config, &["migration:down", "--only", "b", "--only", "d"]).await;
+    assert_eq!(down.code, 0, "{down:?}");
+    assert!(down.out.contains("Reverted 2 migrations"), "{down:?}");
+    let list = cli(&project, &config, &["migration:list"]).await;
+    assert!(list.out.contains("_a |") && list.out.contains("_c |"), "{list:?}");
+    assert!(!list.out.contains("_b |") && !list.out.contains("_d |"), "{list:?}");
+
+    let from = cli(&project, &config, &["migration:down", "--from", "c"]).await;
+    assert_eq!(from.code, 2, "{from:?}");
+    assert!(from.err.contains("--to") && from.err.contains("--only"), "{from:?}");
+    let both = cli(&project, &config, &["migration:up", "--only", "a", "--to", "b"]).await;
+    assert_eq!(both.code, 2, "--only and --to conflict: {both:?}");
+    let help = cli(&project, &config, &["migration:up", "--help"]).await;
+    for option in ["--from", "--to", "--only"] {
+        assert!(help.out.contains(option), "{option}: {help:?}");
+    }
 }
 
 #[tokio::test]

@@ -29,7 +29,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<u8> {
         Err(e) => format!("unreachable: {}", e.message()),
     };
     out(format!("  connection:      {}", reachable.replace('\n', "\n                   ")));
-    out(format!("  migrations:      {}", ctx.project.source(None).describe()));
+    let migrations = match ctx.backend().and_then(|b| ctx.project.source_for(b, None)) {
+        Ok(source) => source.describe(),
+        Err(e) => e.message().to_owned(),
+    };
+    out(format!("  migrations:      {migrations}"));
     let entities = ctx.project.entities();
     out(format!("Entities ({})", entities.len()));
     for e in entities {

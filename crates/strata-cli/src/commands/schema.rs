@@ -92,7 +92,7 @@ pub(crate) async fn drop(ctx: &Ctx<'_>, args: &DropArgs) -> Result<u8> {
 /// `schema:fresh --run`: everything in the schema dropped, the entities' tables created.
 pub(crate) async fn fresh(ctx: &Ctx<'_>) -> Result<u8> {
     let orm = ctx.orm().await?;
-    let (migrator, _) = ctx.migrator(&orm, None);
+    let (migrator, _) = ctx.migrator(&orm, None)?;
     migrator.drop_all().await?;
     let changes = diff(&Schema::default(), &ctx.target());
     let statements = render(&changes, ctx.backend()?)?.up;
