@@ -699,6 +699,46 @@ async fn usage_errors_exit_2_and_help_exits_0() {
     assert!(ran.out.contains("migration:create"), "{ran:?}");
 }
 
+/// The options docs/migrations.md lists for each command are the ones the command takes, and
+/// the range options of `migration:up` and `migration:down` are all documented.
+#[tokio::test]
+async fn the_documented_options_of_each_command_are_the_ones_it_takes() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/migrations.md"))
+            .unwrap();
+    let dir = Dir::new();
+    let project = posts(&dir);
+    let config = StrataConfig::default();
+    let options = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut seen = 0;
+    for line in
+        docs.lines().filter(|l| l.starts_with("| `migration:") || l.starts_with("| `schema:"))
+    {
+        let cell = line.split('`').nth(1).unwrap();
+        let command = cell.split_whitespace().next().unwrap();
+        let help = cli(&project, &config, &[command, "--help"]).await;
+        assert_eq!(help.code, 0, "{command}: {help:?}");
+        for option in options(cell) {
+            assert!(help.out.contains(&option), "docs list {option} for {command}: {help:?}");
+        }
+        if command == "migration:up" || command == "migration:down" {
+            for option in ["--to", "--only"] {
+                assert!(options(cell).contains(&option.to_owned()), "{command} documents {option}");
+            }
+        }
+        if command == "migration:up" {
+            assert!(options(cell).contains(&"--from".to_owned()), "{line}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 10, "the command table was found: {seen} rows");
+}
+
 #[test]
 fn is_command_recognises_the_prefixes() {
     for yes in ["migration:up", "schema:drop", "database:create", "debug", "migration:whatever"] {

@@ -11,10 +11,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use posts_api::config::{Config, DatabaseChoice};
-use posts_api::posts::entity::PostEntity;
 use posts_api::{AppState, app, db, serve};
+use strata::Strata;
 use strata::postgres::PgDriver;
-use strata::{Entity, Strata};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -115,13 +114,18 @@ async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("MIGRATE_ON_START=false: not applying migrations");
         state = state.without_migrations();
     }
-    if let Err(e) = state.ensure_schema().await
-        && e.is_connection()
-    {
-        tracing::warn!(
+    match state.ensure_schema().await {
+        Err(e) if e.is_connection() => tracing::warn!(
             error = %e,
             "the database is unreachable; requests answer 503 until it is, then it is migrated"
-        );
+        ),
+        // Logged by the schema gate.
+        Err(_) => {}
+        Ok(()) => match state.not_ready().await {
+            Ok(None) => tracing::info!("the database schema matches the entities"),
+            Ok(Some(why)) => tracing::warn!("{why}; /health answers 503 until then"),
+            Err(e) => tracing::warn!(error = %e, "cannot compare the schema with the entities"),
+        },
     }
     let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));
     let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -155,12 +159,9 @@ fn print_version() {
 
 /// Runs a Strata command (`migration:up`, …) against the service's database and entities.
 async fn command(config: &Config) -> ExitCode {
-    let (migrations, dir) = db::migrations_for(config.database.dialect());
-    // The source tree's directory when it exists (new files are seen without a rebuild),
+    // The source tree's directories when they exist (new files are seen without a rebuild),
     // else the migrations compiled into this binary.
-    let project = strata_cli::Project::new(&[PostEntity::meta()])
-        .migrations_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .embedded_migrations(migrations);
+    let project = db::project(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     let console = strata_cli::Console::stdio();
     ExitCode::from(strata_cli::run(&project, &config.strata, std::env::args_os(), &console).await)
 }

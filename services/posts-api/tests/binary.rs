@@ -20,8 +20,19 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use strata_test::TestDb;
 
-/// The migration every database gets.
+/// The first migration, which every database gets.
 const MIGRATION: &str = "20261124000000_create_post_entity";
+
+/// Every migration the service ships (for each database the same ids), in order: the first
+/// one, and any a developer added since.
+fn shipped() -> Vec<&'static str> {
+    posts_api::db::POSTGRES_MIGRATIONS.iter().map(|m| m.id).collect()
+}
+
+/// `1 migration`, `2 migrations`.
+fn migrations(n: usize) -> String {
+    format!("{n} migration{}", if n == 1 { "" } else { "s" })
+}
 
 /// A working directory of one test, removed afterwards.
 struct WorkDir(PathBuf);
@@ -304,7 +315,7 @@ async fn with_database_url_the_service_migrates_postgres_and_serves() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(names, [MIGRATION]);
+    assert_eq!(names, shipped());
     let row = client
         .query_one(r#"SELECT "title", "content" FROM "post_entity" WHERE "id" = 1"#, &[])
         .await
@@ -406,6 +417,30 @@ async fn when_the_sqlite_file_cannot_be_created_start_up_fails_with_a_message() 
     assert!(run.stderr.contains("cannot open the SQLite database taken/posts.sqlite"), "{run}");
 }
 
+/// After migrating, a database whose table does not fit the entities (here a column renamed
+/// by hand, as a migration missing for this database leaves it) is reported at start-up in
+/// the log and by `/health`, instead of being found by failing requests.
+#[tokio::test]
+async fn a_schema_that_does_not_fit_the_entities_is_reported_at_start_up_and_by_health() {
+    let db = TestDb::new().await;
+    let dir = WorkDir::new("schema-mismatch");
+    let vars = [("DATABASE_URL", db.url())];
+    assert_eq!(run(dir.path(), &vars, &["migration:up"]).code, Some(0));
+    db.client()
+        .await
+        .batch_execute(r#"ALTER TABLE "post_entity" RENAME COLUMN "content" TO "body""#)
+        .await
+        .unwrap();
+    let service = Service::start(dir.path(), &vars);
+    let (status, body) = get(&service, "/health").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains(r#"add column \"post_entity\".\"content\""#), "{body}");
+    let (status, log) = service.stop();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(log.contains("does not match the entities"), "{log}");
+    assert!(log.contains(r#"add column "post_entity"."content""#), "{log}");
+}
+
 /// A SQLite file that cannot be opened is reported in one message that says it once, with
 /// SQLite's reason.
 #[tokio::test]
@@ -474,12 +509,13 @@ async fn the_migration_commands_report_and_apply_the_pending_migration_on_postgr
     assert_eq!(check.code, Some(1), "the database lacks the table: {check}");
     assert!(check.stdout.contains("The entities and the database differ"), "{check}");
     assert!(check.stdout.contains("post_entity"), "{check}");
-    assert!(check.stdout.contains("1 migration pending"), "{check}");
+    let n = shipped().len();
+    assert!(check.stdout.contains(&format!("{} pending", migrations(n))), "{check}");
 
     let up = cli(&["migration:up"]);
     assert_eq!(up.code, Some(0), "{up}");
-    assert!(up.stdout.contains(&format!("Applying {MIGRATION} (1/1)")), "{up}");
-    assert!(up.stdout.contains("Applied 1 migration"), "{up}");
+    assert!(up.stdout.contains(&format!("Applying {MIGRATION} (1/{n})")), "{up}");
+    assert!(up.stdout.contains(&format!("Applied {}", migrations(n))), "{up}");
     let client = db.client().await;
     let count = client.query_one(r#"SELECT count(*) FROM "post_entity""#, &[]).await;
     assert_eq!(count.expect("the table exists").get::<_, i64>(0), 0);
@@ -547,12 +583,23 @@ async fn migration_create_up_create_again_and_down_follow_the_article() {
     assert!(!exists, "migration:down removed the table");
 }
 
-/// On SQLite `database:create` only opens (creates) the file, and `migration:create` refuses
-/// to diff against a database that lacks written migrations: the new migration would repeat
-/// them.
+/// On SQLite `database:create` only opens (creates) the file, and `migration:create` without
+/// a snapshot refuses to diff against a database that lacks written migrations: the new
+/// migration would repeat them.
 #[tokio::test]
 async fn migration_create_waits_for_pending_migrations_and_database_create_on_sqlite_is_the_file() {
     let dir = WorkDir::new("cli-sqlite-create");
+    // The service's SQLite migrations without their snapshot: compared with the database.
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    let shipped_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(shipped_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "sql") {
+            std::fs::copy(&path, migrations.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let path = migrations.to_str().expect("a UTF-8 temp path").to_owned();
     let cli = |args: &[&str]| run(dir.path(), &[], args);
     let created = cli(&["database:create"]);
     assert_eq!(created.code, Some(0), "{created}");
@@ -560,12 +607,12 @@ async fn migration_create_waits_for_pending_migrations_and_database_create_on_sq
     assert!(dir.path().join("data/posts.sqlite").exists(), "the file is created");
     assert!(!dir.path().join("postgres").exists(), "no file named after a PostgreSQL database");
 
-    let create = cli(&["migration:create", "--dump"]);
+    let create = cli(&["migration:create", "--dump", "--path", &path]);
     assert_eq!(create.code, Some(1), "{create}");
     assert!(create.stderr.contains("run `migration:up` first"), "{create}");
     assert!(create.stderr.contains(MIGRATION), "names the pending migration: {create}");
-    assert_eq!(cli(&["migration:up"]).code, Some(0));
-    let again = cli(&["migration:create", "--dump"]);
+    assert_eq!(cli(&["migration:up", "--path", &path]).code, Some(0));
+    let again = cli(&["migration:create", "--dump", "--path", &path]);
     assert_eq!(again.code, Some(0), "{again}");
     assert!(again.stdout.contains("No changes required, schema is up-to-date"), "{again}");
 }
@@ -576,10 +623,11 @@ async fn the_migration_commands_use_the_default_sqlite_file_when_nothing_is_conf
     let cli = |args: &[&str]| run(dir.path(), &[], args);
     let check = cli(&["migration:check"]);
     assert_eq!(check.code, Some(1), "the database lacks the table: {check}");
-    assert!(check.stdout.contains("1 migration pending"), "{check}");
+    let n = shipped().len();
+    assert!(check.stdout.contains(&format!("{} pending", migrations(n))), "{check}");
     let up = cli(&["migration:up"]);
     assert_eq!(up.code, Some(0), "{up}");
-    assert!(up.stdout.contains("Applied 1 migration"), "{up}");
+    assert!(up.stdout.contains(&format!("Applied {}", migrations(n))), "{up}");
     assert!(dir.path().join("data/posts.sqlite").is_file(), "{up}");
     let check = cli(&["migration:check"]);
     assert_eq!(check.code, Some(0), "{check}");

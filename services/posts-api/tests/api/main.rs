@@ -16,6 +16,7 @@ mod helpers;
 mod bodies;
 mod database;
 mod ids;
+mod migrations;
 mod posts;
 mod routing;
 mod statements;
