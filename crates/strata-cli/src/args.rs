@@ -66,8 +66,9 @@ pub enum Command {
 /// Where the migrations are.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SourceArgs {
-    /// The migrations directory (default: the application's, or the migrations embedded in the
-    /// binary when that directory does not exist).
+    /// The migrations directory, for the configured database (default: the application's
+    /// directory for that database, or the migrations embedded in the binary when it does not
+    /// exist). With `migration:create`: write into this directory only.
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
 }
