@@ -4,7 +4,7 @@
 //! | run | chooses |
 //! | --- | --- |
 //! | `up` | every pending migration, in id order |
-//! | `up --from A` | the pending migrations after `A` (`A` itself is not applied) |
+//! | `up --from A` | the pending migrations after `A` (`A` itself is not applied; `--from 0`: all) |
 //! | `up --to B` | the pending migrations up to and including `B` (`--to 0`: all) |
 //! | `up --from A --to B` | both limits |
 //! | `up --only A,B` | the named migrations, if pending, in id order |
@@ -47,7 +47,8 @@ impl DownTo {
 /// Which pending migrations `up` applies: all of them by default.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpTo {
-    /// Only the migrations after this one (`--from`); it is not applied itself.
+    /// Only the migrations after this one (`--from`); it is not applied itself. `0` means no
+    /// limit.
     pub from: Option<String>,
     /// Only the migrations up to and including this one (`--to`); `0` means no limit.
     pub to: Option<String>,
@@ -87,7 +88,10 @@ pub(super) fn to_apply<'a>(
             .collect::<Result<_>>()?;
         return Ok(pending.iter().copied().filter(|id| named.contains(id)).collect());
     }
-    let from = up.from.as_deref().map(|f| resolve(ids, f, "migration:up --from")).transpose()?;
+    let from = match up.from.as_deref() {
+        None | Some("0") => None,
+        Some(f) => Some(resolve(ids, f, "migration:up --from")?),
+    };
     let to = match up.to.as_deref() {
         None | Some("0") => None,
         Some(t) => Some(resolve(ids, t, "migration:up --to")?),
@@ -196,6 +200,7 @@ mod tests {
         assert_eq!(to_apply(&IDS, &pending, &up(None, Some("c"))).unwrap(), &IDS[..3]);
         assert_eq!(to_apply(&IDS, &pending, &up(Some("a"), Some("c"))).unwrap(), &IDS[1..3]);
         assert_eq!(to_apply(&IDS, &pending, &up(None, Some("0"))).unwrap(), IDS, "--to 0: all");
+        assert_eq!(to_apply(&IDS, &pending, &up(Some("0"), None)).unwrap(), IDS, "--from 0: all");
         // Applied migrations are never chosen again.
         assert_eq!(to_apply(&IDS, &IDS[2..], &up(Some("a"), None)).unwrap(), &IDS[2..]);
     }
