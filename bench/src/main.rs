@@ -12,6 +12,7 @@
 
 mod db;
 mod http;
+mod jsonl;
 mod orm;
 mod report;
 mod stats;
@@ -109,15 +110,26 @@ async fn main() -> Result<()> {
 }
 
 async fn run(args: &Args, scenarios: &[Scenario], url: &str) -> Result<()> {
+    // Each result is written as soon as it is measured: a run that fails later keeps them.
+    let mut json = jsonl::JsonLines::create(args.json.as_deref())?;
+    let outcome = measure(args, scenarios, url, &mut json).await;
+    json.report();
+    outcome
+}
+
+async fn measure(
+    args: &Args,
+    scenarios: &[Scenario],
+    url: &str,
+    json: &mut jsonl::JsonLines,
+) -> Result<()> {
     let sizes = Sizes { n: args.n as usize, n_single: args.n_single as usize };
     let runs = Runs { warmup: usize::from(args.warmup), measured: usize::from(args.runs) };
-    let mut results: Vec<Measurement> = Vec::new();
-    let mut mikroorm_label = None;
     if !args.no_orm {
         eprintln!("ORM benchmark: {} warm-up + {} measured runs", runs.warmup, runs.measured);
-        let (measured, breakdowns) =
-            orm::run_rust(url, scenarios, &args.impls, sizes, runs, args.breakdown).await?;
-        results.extend(measured);
+        let (mut results, breakdowns) =
+            orm::run_rust(url, scenarios, &args.impls, sizes, runs, args.breakdown, json).await?;
+        let mut mikroorm_label = None;
         if args.no_mikroorm
             || !(args.impls.is_empty() || args.impls.iter().any(|i| i == "mikroorm"))
         {
@@ -131,7 +143,7 @@ async fn run(args: &Args, scenarios: &[Scenario], url: &str) -> Result<()> {
                 Some(node) => {
                     orm::mikroorm::ensure_installed().await?;
                     eprintln!("  MikroORM peer on node {node} …");
-                    let (info, m) = orm::mikroorm::run(url, scenarios, sizes, runs).await?;
+                    let (info, m) = orm::mikroorm::run(url, scenarios, sizes, runs, json).await?;
                     mikroorm_label =
                         Some(format!("MikroORM {} on node {}", info.version, info.node));
                     results.extend(m);
@@ -148,23 +160,24 @@ async fn run(args: &Args, scenarios: &[Scenario], url: &str) -> Result<()> {
             println!();
             print!("{}", orm::breakdown_table(&breakdowns));
         }
+        // Written before the HTTP benchmark, so that its failure loses none of them.
+        write_plots(args, &results, runs, mikroorm_label.as_deref())?;
     }
-    let mut lines: Vec<String> =
-        results.iter().map(|m| serde_json::to_string(&m.json())).collect::<Result<_, _>>()?;
     if args.http.http {
-        let http = http::run(&args.http, url).await?;
+        let http = http::run(&args.http, url, json).await?;
         println!();
         print!("{}", http::table(&http));
-        for r in &http {
-            lines.push(serde_json::to_string(&r.json())?);
-        }
     }
-    if let Some(path) = &args.json {
-        let mut text = lines.join("\n");
-        text.push('\n');
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("wrote {}", path.display());
-    }
+    Ok(())
+}
+
+/// Writes `--svg` and `--markdown` from the ORM results.
+fn write_plots(
+    args: &Args,
+    results: &[Measurement],
+    runs: Runs,
+    mikroorm_label: Option<&str>,
+) -> Result<()> {
     if let Some(path) = &args.svg
         && !results.is_empty()
     {
@@ -172,12 +185,12 @@ async fn run(args: &Args, scenarios: &[Scenario], url: &str) -> Result<()> {
             "Strata ORM benchmark: median of {} runs (PostgreSQL, loopback)",
             runs.measured
         );
-        std::fs::write(path, report::svg(&results, &title, mikroorm_label.as_deref()))
+        std::fs::write(path, report::svg(results, &title, mikroorm_label))
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(path) = &args.markdown {
-        std::fs::write(path, report::markdown(&results))
+        std::fs::write(path, report::markdown(results))
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }

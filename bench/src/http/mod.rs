@@ -116,15 +116,13 @@ pub(crate) struct HttpResult {
     peak_rss_kib: Option<u64>,
 }
 
-impl HttpResult {
-    /// The JSON line.
-    pub(crate) fn json(&self) -> &Self {
-        self
-    }
-}
-
-/// Runs every route against the posts API, then pgbench with the same SQL.
-pub(crate) async fn run(args: &HttpArgs, url: &str) -> Result<Vec<HttpResult>> {
+/// Runs every route against the posts API, then pgbench with the same SQL; each result goes
+/// to `json` as soon as it is measured.
+pub(crate) async fn run(
+    args: &HttpArgs,
+    url: &str,
+    json: &mut crate::jsonl::JsonLines,
+) -> Result<Vec<HttpResult>> {
     let scenarios: Vec<HttpScenario> = if args.http_scenarios.is_empty() {
         HttpScenario::ALL.to_vec()
     } else {
@@ -146,7 +144,7 @@ pub(crate) async fn run(args: &HttpArgs, url: &str) -> Result<Vec<HttpResult>> {
     let workdir = std::env::temp_dir().join(format!("strata_bench_http_{}", std::process::id()));
     tokio::fs::create_dir_all(&workdir).await?;
     let control = crate::db::connect(url).await?;
-    let mut server = Server::start(&binary, url, &workdir).await?;
+    let mut server = start_on(&control, &binary, url, &workdir).await?;
     eprintln!(
         "HTTP benchmark: posts API pid {} on {}, {connections} connections, {}s per route",
         server.pid, server.addr, args.http_seconds
@@ -164,7 +162,7 @@ pub(crate) async fn run(args: &HttpArgs, url: &str) -> Result<Vec<HttpResult>> {
             eprintln!("    {} responses were errors; the first: {e}", r.errors);
         }
         server.check_alive()?;
-        out.push(HttpResult {
+        let result = HttpResult {
             scenario: scenario.name().to_owned(),
             implementation: "posts-api",
             connections,
@@ -176,7 +174,9 @@ pub(crate) async fn run(args: &HttpArgs, url: &str) -> Result<Vec<HttpResult>> {
             p50_ms: Some(r.quantile_ms(0.5)),
             p99_ms: Some(r.quantile_ms(0.99)),
             peak_rss_kib: server.peak_rss_kib(),
-        });
+        };
+        json.write(&result)?;
+        out.push(result);
     }
     server.stop().await;
     if pgbench::available().await {
@@ -184,7 +184,7 @@ pub(crate) async fn run(args: &HttpArgs, url: &str) -> Result<Vec<HttpResult>> {
             reset(&control).await?;
             eprintln!("  pgbench {} …", scenario.name());
             let p = pgbench::run(url, scenario, connections, duration, &workdir).await?;
-            out.push(HttpResult {
+            let result = HttpResult {
                 scenario: scenario.name().to_owned(),
                 implementation: "pgbench",
                 connections,
@@ -196,7 +196,9 @@ pub(crate) async fn run(args: &HttpArgs, url: &str) -> Result<Vec<HttpResult>> {
                 p50_ms: None,
                 p99_ms: None,
                 peak_rss_kib: None,
-            });
+            };
+            json.write(&result)?;
+            out.push(result);
         }
     } else {
         eprintln!("pgbench is not installed: the database ceiling is skipped");
@@ -255,6 +257,22 @@ pub(crate) fn table(results: &[HttpResult]) -> String {
     s
 }
 
+/// Starts the posts API on the benchmark database as it is deployed: it creates its table with
+/// its own migrations at start-up (the ORM benchmark's hand-made table is dropped first), and
+/// `/health` answers 200 only once the schema fits its entities.
+async fn start_on(
+    control: &tokio_postgres::Client,
+    binary: &Path,
+    url: &str,
+    workdir: &Path,
+) -> Result<Server> {
+    control
+        .batch_execute(r#"DROP TABLE IF EXISTS "post_entity""#)
+        .await
+        .context("cannot drop the benchmark's table for the posts API to create its own")?;
+    Server::start(binary, url, workdir).await
+}
+
 /// Empties the table and seeds the 100 posts every route starts from.
 async fn reset(control: &tokio_postgres::Client) -> Result<()> {
     control.batch_execute(crate::db::RESET_SQL).await?;
@@ -262,7 +280,8 @@ async fn reset(control: &tokio_postgres::Client) -> Result<()> {
     Ok(())
 }
 
-/// The posts API binary: the given path, or the repository's release build (built if missing).
+/// The posts API binary: the given path, or the repository's release build, built (or rebuilt
+/// when its sources changed: a stale binary would embed stale migrations) by cargo first.
 async fn posts_api_binary(given: Option<&Path>) -> Result<PathBuf> {
     if let Some(path) = given {
         if !path.is_file() {
@@ -272,20 +291,18 @@ async fn posts_api_binary(given: Option<&Path>) -> Result<PathBuf> {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let binary = root.join("target/release/posts-api");
-    if !binary.is_file() {
-        eprintln!("building the posts API (cargo build --release -p posts-api) …");
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "-p", "posts-api", "--manifest-path"])
-            .arg(root.join("Cargo.toml"))
-            .status()
-            .await
-            .context("cannot run cargo to build the posts API")?;
-        if !status.success() || !binary.is_file() {
-            bail!(
-                "cannot build the posts API ({status}); build it with `cargo build --release -p \
-                 posts-api` or pass --posts-api PATH"
-            );
-        }
+    eprintln!("building the posts API (cargo build --release -p posts-api) …");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "-p", "posts-api", "--manifest-path"])
+        .arg(root.join("Cargo.toml"))
+        .status()
+        .await
+        .context("cannot run cargo to build the posts API")?;
+    if !status.success() || !binary.is_file() {
+        bail!(
+            "cannot build the posts API ({status}); build it with `cargo build --release -p \
+             posts-api` or pass --posts-api PATH"
+        );
     }
     Ok(binary)
 }
@@ -308,8 +325,8 @@ impl Server {
             .current_dir(workdir)
             .env("PORT", port.to_string())
             .env("DATABASE_URL", url)
-            // The benchmark creates and seeds `post_entity` itself, the same for pgbench.
-            .env("MIGRATE_ON_START", "false")
+            // The service migrates the benchmark database itself, as it does when deployed.
+            .env_remove("MIGRATE_ON_START")
             .env("LOG_LEVEL", "warn")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
@@ -323,11 +340,19 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             server.check_alive()?;
-            if get_status(server.addr, "/health").await.is_ok_and(|s| s == 200) {
+            let last = get(server.addr, "/health").await;
+            if last.as_ref().is_ok_and(|(status, _)| *status == 200) {
                 return Ok(server);
             }
             if Instant::now() > deadline {
-                bail!("the posts API did not answer GET /health with 200 within 20 s");
+                let answer = match last {
+                    Ok((status, body)) => format!("{status} {body}"),
+                    Err(e) => format!("no answer: {e:#}"),
+                };
+                bail!(
+                    "the posts API did not answer GET /health with 200 within 20 s; its last \
+                     answer: {answer}"
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -356,8 +381,8 @@ impl Server {
     }
 }
 
-/// The status of one GET on a fresh connection.
-async fn get_status(addr: SocketAddr, path: &str) -> Result<u16> {
+/// The status and body of one GET on a fresh connection.
+async fn get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
     let stream = TcpStream::connect(addr).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(async move {
@@ -366,6 +391,59 @@ async fn get_status(addr: SocketAddr, path: &str) -> Result<u16> {
     let req = Request::get(path).header("host", addr.to_string()).body(Empty::<Bytes>::new())?;
     let res = sender.send_request(req).await?;
     let status = res.status().as_u16();
-    let _ = res.into_body().collect().await?;
-    Ok(status)
+    let body = res.into_body().collect().await?.to_bytes();
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The posts API binary of this repository's newest build, release or debug.
+    fn built_posts_api() -> PathBuf {
+        let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+        ["release", "debug"]
+            .iter()
+            .map(|profile| target.join(profile).join("posts-api"))
+            .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+            .max()
+            .map(|(_, p)| p)
+            .expect("a built posts API: run `cargo build -p posts-api` in the repository first")
+    }
+
+    /// The benchmark's database (with its hand-made table, as after the ORM benchmark) is one
+    /// the posts API starts healthy on, and the routes serve the seeded posts.
+    #[tokio::test]
+    async fn the_posts_api_answers_health_with_200_on_the_benchmark_database() {
+        let server_url = std::env::var("STRATA_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let db = crate::db::BenchDb::create(&server_url).await.unwrap();
+        let workdir =
+            std::env::temp_dir().join(format!("strata_bench_test_{}", std::process::id()));
+        tokio::fs::create_dir_all(&workdir).await.unwrap();
+        let control = crate::db::connect(db.url()).await.unwrap();
+        let started = tokio::time::timeout(
+            Duration::from_secs(60),
+            start_on(&control, &built_posts_api(), db.url(), &workdir),
+        )
+        .await
+        .expect("the server starts within 60 s");
+        let outcome = match started {
+            Ok(server) => {
+                reset(&control).await.unwrap();
+                let answer = get(server.addr, "/posts/1").await;
+                server.stop().await;
+                answer.map_err(|e| anyhow::anyhow!("{e:#}"))
+            }
+            Err(e) => Err(e),
+        };
+        drop(control);
+        let _ = tokio::fs::remove_dir_all(&workdir).await;
+        db.drop_db().await.unwrap();
+        let (status, body) = outcome.unwrap();
+        assert_eq!(
+            (status, body.as_str()),
+            (200, r#"{"id":1,"title":"title 1","content":"content 1"}"#)
+        );
+    }
 }

@@ -74,6 +74,7 @@ pub(crate) async fn run(
     scenarios: &[Scenario],
     sizes: Sizes,
     runs: Runs,
+    json: &mut crate::jsonl::JsonLines,
 ) -> Result<(PeerInfo, Vec<Measurement>)> {
     let mut info = None;
     let mut out = Vec::new();
@@ -81,6 +82,9 @@ pub(crate) async fn run(
         eprintln!("  mikroorm {} …", scenario.name());
         let (i, m) = run_process(url, &[scenario.name()], sizes, runs).await?;
         info.get_or_insert(i);
+        for measurement in &m {
+            json.write(&measurement.json())?;
+        }
         out.extend(m);
     }
     let info = info.context("no scenario to run")?;

@@ -140,6 +140,7 @@ pub(crate) async fn run_rust(
     sizes: Sizes,
     runs: Runs,
     breakdown: bool,
+    json: &mut crate::jsonl::JsonLines,
 ) -> Result<(Vec<Measurement>, Vec<Breakdown>)> {
     let wanted = |name: &str| impls.is_empty() || impls.iter().any(|i| i == name);
     let control = crate::db::connect(url).await?;
@@ -182,7 +183,9 @@ pub(crate) async fn run_rust(
         }
         for (implementation, t) in ["raw", "copy", "strata"].into_iter().zip(&times) {
             if !t.is_empty() {
-                out.push(Measurement::from_durations(scenario.name(), implementation, n, t));
+                let m = Measurement::from_durations(scenario.name(), implementation, n, t);
+                json.write(&m.json())?;
+                out.push(m);
             }
         }
     }

@@ -25,10 +25,10 @@ pub enum Command {
     /// (migrations/.snapshot.json), or the database when there is no snapshot.
     #[command(name = "migration:create")]
     MigrationCreate(CreateArgs),
-    /// Apply the pending migrations.
+    /// Apply the pending migrations (all, --from/--to a range, or --only some).
     #[command(name = "migration:up")]
     MigrationUp(UpArgs),
-    /// Revert the last applied migration, or down to and including --to (0: all).
+    /// Revert the last applied migration, down to and including --to (0: all), or --only some.
     #[command(name = "migration:down")]
     MigrationDown(DownArgs),
     /// List the applied migrations and when they ran.
@@ -66,8 +66,9 @@ pub enum Command {
 /// Where the migrations are.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SourceArgs {
-    /// The migrations directory (default: the application's, or the migrations embedded in the
-    /// binary when that directory does not exist).
+    /// The migrations directory, for the configured database (default: the application's
+    /// directory for that database, or the migrations embedded in the binary when it does not
+    /// exist). With `migration:create`: write into this directory only.
     #[arg(long, value_name = "DIR")]
     pub path: Option<PathBuf>,
 }
@@ -99,9 +100,21 @@ pub struct CreateArgs {
 /// `migration:up`.
 #[derive(Debug, Clone, Args)]
 pub struct UpArgs {
-    /// Stop after this migration (an id, its timestamp, or its name).
-    #[arg(long, value_name = "NAME")]
+    /// Apply up to and including this migration (an id, its timestamp, or its name); 0: all.
+    #[arg(long, short, value_name = "NAME")]
     pub to: Option<String>,
+    /// Apply only the migrations after this one (it is not applied itself).
+    #[arg(long, short, value_name = "NAME")]
+    pub from: Option<String>,
+    /// Apply only these migrations (comma separated, or the option repeated), if pending.
+    #[arg(
+        long,
+        short,
+        value_name = "NAME[,NAME…]",
+        value_delimiter = ',',
+        conflicts_with_all = ["to", "from"]
+    )]
+    pub only: Vec<String>,
     /// Where the migrations are.
     #[command(flatten)]
     pub source: SourceArgs,
@@ -111,8 +124,16 @@ pub struct UpArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DownArgs {
     /// Revert down to and including this migration; 0 reverts all.
-    #[arg(long, value_name = "NAME|0")]
+    #[arg(long, short, value_name = "NAME|0")]
     pub to: Option<String>,
+    /// Not for `down`, which always starts from the newest applied migration: use --to or
+    /// --only (--from chooses where `migration:up` starts).
+    #[arg(long, short, value_name = "NAME", hide = true)]
+    pub from: Option<String>,
+    /// Revert only these applied migrations (comma separated, or the option repeated), newest
+    /// first; the others stay applied.
+    #[arg(long, short, value_name = "NAME[,NAME…]", value_delimiter = ',', conflicts_with = "to")]
+    pub only: Vec<String>,
     /// Where the migrations are.
     #[command(flatten)]
     pub source: SourceArgs,

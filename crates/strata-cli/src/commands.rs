@@ -93,35 +93,42 @@ impl Ctx<'_> {
         introspect(conn.as_mut(), backend, &namespaces).await
     }
 
-    /// A migrator that prints its progress.
-    pub(crate) fn migrator(&self, orm: &Orm, path: Option<&Path>) -> (Migrator, Arc<AtomicBool>) {
+    /// A migrator of the configured database's migrations (`path` when given) that prints its
+    /// progress.
+    pub(crate) fn migrator(
+        &self,
+        orm: &Orm,
+        path: Option<&Path>,
+    ) -> Result<(Migrator, Arc<AtomicBool>)> {
+        let source = self.project.source_for(backend_of(orm)?, path)?;
         let console = self.console.clone();
         let open_line = Arc::new(AtomicBool::new(false));
         let open = open_line.clone();
-        let migrator = Migrator::new(orm, self.project.source(path))
-            .with_schemas(self.entity_schemas())
-            .on_progress(move |p| match p {
-                Progress::WaitingForLock => {
-                    console.out("Another process is migrating this database; waiting for it …");
+        let migrator =
+            Migrator::new(orm, source).with_schemas(self.entity_schemas()).on_progress(move |p| {
+                match p {
+                    Progress::WaitingForLock => {
+                        console.out("Another process is migrating this database; waiting for it …");
+                    }
+                    Progress::Missing { id } => console
+                        .err(format!("warning: migration {id} is applied but its file is missing")),
+                    Progress::Dropped { object } => console.out(format!("Dropped {object}")),
+                    Progress::Applying { id, index, total } => {
+                        open.store(true, Ordering::SeqCst);
+                        console.partial(format!("Applying {id} ({index}/{total}) … "));
+                    }
+                    Progress::Reverting { id, index, total } => {
+                        open.store(true, Ordering::SeqCst);
+                        console.partial(format!("Reverting {id} ({index}/{total}) … "));
+                    }
+                    Progress::Applied { elapsed, .. } | Progress::Reverted { elapsed, .. } => {
+                        open.store(false, Ordering::SeqCst);
+                        console.out(format!("done in {} ms", elapsed.as_millis()));
+                    }
+                    _ => {}
                 }
-                Progress::Missing { id } => console
-                    .err(format!("warning: migration {id} is applied but its file is missing")),
-                Progress::Dropped { object } => console.out(format!("Dropped {object}")),
-                Progress::Applying { id, index, total } => {
-                    open.store(true, Ordering::SeqCst);
-                    console.partial(format!("Applying {id} ({index}/{total}) … "));
-                }
-                Progress::Reverting { id, index, total } => {
-                    open.store(true, Ordering::SeqCst);
-                    console.partial(format!("Reverting {id} ({index}/{total}) … "));
-                }
-                Progress::Applied { elapsed, .. } | Progress::Reverted { elapsed, .. } => {
-                    open.store(false, Ordering::SeqCst);
-                    console.out(format!("done in {} ms", elapsed.as_millis()));
-                }
-                _ => {}
             });
-        (migrator, open_line)
+        Ok((migrator, open_line))
     }
 
     /// Ends a progress line left open by a failed migration.

@@ -25,18 +25,19 @@ pub(crate) async fn connect(config: &StrataConfig) -> Result<Orm> {
     }
 }
 
-/// Adds what to do next to a connection error.
+/// Adds what to do next to a connection error. The driver's message already says what failed
+/// (the connection, the login, the database) and why; this adds the command that helps.
 fn advise(e: Error) -> Error {
     if e.kind() != &ErrorKind::Connection {
         return e;
     }
     let hint = if e.code() == Some("3D000") {
-        "the database does not exist: create it with the `database:create` command"
+        "run the `database:create` command to create it"
     } else if e.message().contains("DATABASE_URL") {
         return e;
     } else {
-        "set DATABASE_URL, or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD and \
-         POSTGRES_DB, to a server that is running"
+        "check DATABASE_URL, or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD \
+         and POSTGRES_DB"
     };
     let mut out = Error::new(ErrorKind::Connection, format!("{}\n{hint}", e.message()));
     if let Some(code) = e.code() {

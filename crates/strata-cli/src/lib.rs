@@ -3,7 +3,9 @@
 //! Creating a migration diffs the application's compiled entities against the database, so the
 //! commands run inside the application's own binary rather than a separate tool. The binary
 //! describes itself with a [`Project`] (its entities, its migrations directory, the migrations
-//! it embeds) and hands its arguments over when the first one is a Strata command:
+//! it embeds; or one such set per database it ships migrations for, see
+//! [`Project::migrations_for`]) and hands its arguments over when the first one is a Strata
+//! command:
 //!
 //! ```no_run
 //! # #[derive(strata::Entity, Clone)]
@@ -47,75 +49,20 @@ mod args;
 mod commands;
 mod connect;
 mod console;
+mod project;
 
 pub use args::{
     Cli, Command, CreateArgs, DownArgs, DropArgs, FreshArgs, RunOrDump, SchemaArgs, SourceArgs,
     UpArgs, UpdateArgs, is_command,
 };
 pub use console::Console;
+pub use project::{MigrationSet, Project};
+pub use strata_migrate::schema::Backend;
 
 use clap::Parser;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use strata_core::StrataConfig;
-use strata_core::metadata::EntityMeta;
-use strata_migrate::{EmbeddedMigration, MigrationSource};
-
-/// What the commands need to know about the application.
-#[derive(Debug, Clone)]
-pub struct Project {
-    entities: Vec<&'static EntityMeta>,
-    migrations_dir: PathBuf,
-    embedded: Option<&'static [EmbeddedMigration]>,
-}
-
-impl Project {
-    /// A project with these entities and the migrations directory `migrations` (relative to the
-    /// working directory; set an absolute one with [`Project::migrations_dir`]).
-    pub fn new(entities: &[&'static EntityMeta]) -> Self {
-        Self { entities: entities.to_vec(), migrations_dir: "migrations".into(), embedded: None }
-    }
-
-    /// Where migration files are written and read, usually
-    /// `concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")`.
-    #[must_use]
-    pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.migrations_dir = dir.into();
-        self
-    }
-
-    /// The migrations embedded in the binary (`strata_migrate::embed_migrations!`), used when
-    /// the migrations directory does not exist, as on a server that has only the binary.
-    #[must_use]
-    pub fn embedded_migrations(mut self, migrations: &'static [EmbeddedMigration]) -> Self {
-        self.embedded = Some(migrations);
-        self
-    }
-
-    /// The entities.
-    pub fn entities(&self) -> &[&'static EntityMeta] {
-        &self.entities
-    }
-
-    /// The migrations directory.
-    pub fn dir(&self) -> &Path {
-        &self.migrations_dir
-    }
-
-    /// Where the migrator reads migrations: `--path` when given; else the migrations directory
-    /// when it exists (so files just created are seen without a rebuild); else the embedded
-    /// migrations; else the directory (which holds none).
-    pub fn source(&self, path: Option<&Path>) -> MigrationSource {
-        if let Some(p) = path {
-            return MigrationSource::directory(p);
-        }
-        match self.embedded {
-            Some(list) if !self.migrations_dir.is_dir() => MigrationSource::Embedded(list),
-            _ => MigrationSource::directory(&self.migrations_dir),
-        }
-    }
-}
 
 /// True when the first argument after the binary's name is a Strata command (see
 /// [`is_command`]).

@@ -173,8 +173,29 @@ impl StrataConfig {
     }
 }
 
-/// Replaces the password of a URL (`scheme://user:password@host`) with `***`.
+/// Replaces the password of a URL (`scheme://user:password@host`, and a `password=` query
+/// parameter, which libpq and tokio-postgres accept too) with `***`.
 pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = redact_userinfo(base);
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+fn redact_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else { return url.to_owned() };
     let rest = &url[scheme_end + 3..];
     let authority_end = rest.find('/').unwrap_or(rest.len());
@@ -255,6 +276,18 @@ mod tests {
         let c =
             StrataConfig::from_lookup(lookup(&[("DATABASE_URL", "sqlite://./x.sqlite")])).unwrap();
         assert_eq!(c.connection_url(), "sqlite://./x.sqlite");
+    }
+
+    #[test]
+    fn a_password_in_the_query_string_is_hidden_too() {
+        assert_eq!(
+            redact_url("postgres://u@h/d?sslmode=disable&password=hunter2"),
+            "postgres://u@h/d?sslmode=disable&password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p@h/d?PASSWORD=x"),
+            "postgres://u:***@h/d?PASSWORD=***"
+        );
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //!
 //! Every statement an EntityManager sends passes through the [`QueryLog`] of its
 //! [`crate::orm::Orm`]: it is logged through `tracing` when SQL logging is on (target
-//! `strata::sql`: statement, parameter count, rows, duration), counted always, and recorded
-//! while a capture is active — which is how tests assert the exact statements an operation
-//! sent.
+//! `strata::sql`: statement, parameter count, rows, duration, and the error of a statement
+//! that failed), counted always, and recorded while a capture is active — which is how tests
+//! assert the exact statements an operation sent. A statement that fails is logged and
+//! recorded too, with its error, so that a log never shows only the `BEGIN` and `ROLLBACK`
+//! around it.
 //!
 //! ```
 //! # use strata_core::query_log::QueryLog;
@@ -33,6 +35,10 @@ pub struct LoggedStatement {
     pub rows: u64,
     /// Time from sending to the last result (for pipelined statements, of the whole pipeline).
     pub duration: Duration,
+    /// The database's error when the statement failed. For statements sent together in one
+    /// pipeline, the error of the pipeline: each of its statements carries it, since the
+    /// database stops at the one that failed and runs none after it.
+    pub error: Option<String>,
 }
 
 /// Logs, counts and (on demand) records statements.
@@ -84,25 +90,55 @@ impl QueryLog {
         rows: u64,
         duration: Duration,
     ) {
+        self.write(LoggedStatement {
+            sql: sql.to_owned(),
+            kind,
+            params,
+            rows,
+            duration,
+            error: None,
+        });
+    }
+
+    /// Records a statement that failed with `error`.
+    pub(crate) fn record_failure(
+        &self,
+        sql: &str,
+        kind: StatementKind,
+        params: usize,
+        duration: Duration,
+        error: &crate::error::Error,
+    ) {
+        let error = Some(error.to_string());
+        self.write(LoggedStatement { sql: sql.to_owned(), kind, params, rows: 0, duration, error });
+    }
+
+    fn write(&self, statement: LoggedStatement) {
         self.total.fetch_add(1, Ordering::Relaxed);
         if self.log_sql {
-            tracing::info!(
-                target: "strata::sql",
-                sql,
-                params,
-                rows,
-                duration_us = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX),
-                "statement"
-            );
+            let LoggedStatement { sql, params, rows, duration, error, .. } = &statement;
+            let duration_us = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+            match error {
+                None => tracing::info!(
+                    target: "strata::sql",
+                    sql = sql.as_str(),
+                    params,
+                    rows,
+                    duration_us,
+                    "statement"
+                ),
+                Some(error) => tracing::warn!(
+                    target: "strata::sql",
+                    sql = sql.as_str(),
+                    params,
+                    duration_us,
+                    error = error.as_str(),
+                    "statement failed"
+                ),
+            }
         }
         if self.capturing.load(Ordering::Relaxed) {
-            self.captured.lock().push(LoggedStatement {
-                sql: sql.to_owned(),
-                kind,
-                params,
-                rows,
-                duration,
-            });
+            self.captured.lock().push(statement);
         }
     }
 }
@@ -147,6 +183,39 @@ mod tests {
             assert!(on.contains(part), "{part:?} in {on:?}");
         }
         assert_eq!(logged(&QueryLog::new(false)), "", "off unless configured");
+    }
+
+    #[test]
+    fn a_failed_statement_is_logged_and_captured_with_its_error() {
+        let log = QueryLog::new(true);
+        log.start_capture();
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber =
+            tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let error = crate::error::Error::new(
+            crate::error::ErrorKind::UniqueViolation(Some("post_title_unique".into())),
+            "duplicate key value violates unique constraint \"post_title_unique\"",
+        )
+        .with_code("23505");
+        tracing::subscriber::with_default(subscriber, || {
+            log.record_failure(
+                "INSERT INTO post VALUES ($1)",
+                StatementKind::Insert,
+                1,
+                Duration::from_micros(7),
+                &error,
+            );
+        });
+        let text = String::from_utf8(buffer.0.lock().clone()).expect("the log is text");
+        for part in ["WARN", "statement failed", "INSERT INTO post VALUES ($1)", "23505"] {
+            assert!(text.contains(part), "{part:?} in {text:?}");
+        }
+        let captured = log.take();
+        assert_eq!(captured.len(), 1);
+        assert_eq!(captured[0].sql, "INSERT INTO post VALUES ($1)");
+        assert!(captured[0].error.as_deref().is_some_and(|e| e.contains("post_title_unique")));
+        assert_eq!(log.total(), 1);
     }
 
     #[test]

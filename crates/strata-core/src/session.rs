@@ -54,9 +54,13 @@ impl<'a> Session<'a> {
 
     pub(crate) async fn run(&mut self, s: &Statement) -> Result<Outcome> {
         let start = Instant::now();
-        let out = self.conn().run(s).await?;
-        self.log.record(&s.sql, s.kind, params_len(s), out.rows_affected, start.elapsed());
-        Ok(out)
+        match self.conn().run(s).await {
+            Ok(out) => {
+                self.log.record(&s.sql, s.kind, params_len(s), out.rows_affected, start.elapsed());
+                Ok(out)
+            }
+            Err(e) => Err(self.failed(s, start, e)),
+        }
     }
 
     pub(crate) async fn run_each(
@@ -65,41 +69,76 @@ impl<'a> Session<'a> {
         row: &mut (dyn FnMut(Vec<crate::value::Value>) -> Result<()> + Send),
     ) -> Result<u64> {
         let start = Instant::now();
-        let rows = self.conn().run_each(s, row).await?;
-        self.log.record(&s.sql, s.kind, params_len(s), rows, start.elapsed());
-        Ok(rows)
+        match self.conn().run_each(s, row).await {
+            Ok(rows) => {
+                self.log.record(&s.sql, s.kind, params_len(s), rows, start.elapsed());
+                Ok(rows)
+            }
+            Err(e) => Err(self.failed(s, start, e)),
+        }
     }
 
     pub(crate) async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
         let start = Instant::now();
-        let out = self.conn().run_all(statements).await?;
+        let result = self.conn().run_all(statements).await;
         let elapsed = start.elapsed();
-        for (s, o) in statements.iter().zip(&out) {
-            self.log.record(&s.sql, s.kind, params_len(s), o.rows_affected, elapsed);
+        match result {
+            Ok(out) => {
+                for (s, o) in statements.iter().zip(&out) {
+                    self.log.record(&s.sql, s.kind, params_len(s), o.rows_affected, elapsed);
+                }
+                Ok(out)
+            }
+            Err(e) => {
+                for s in statements {
+                    self.log.record_failure(&s.sql, s.kind, params_len(s), elapsed, &e);
+                }
+                Err(e)
+            }
         }
-        Ok(out)
     }
 
     pub(crate) async fn batch_execute(&mut self, sql: &str) -> Result<()> {
         let start = Instant::now();
-        self.conn().batch_execute(sql).await?;
-        self.log.record(sql, StatementKind::Other, 0, 0, start.elapsed());
-        Ok(())
+        match self.conn().batch_execute(sql).await {
+            Ok(()) => {
+                self.log.record(sql, StatementKind::Other, 0, 0, start.elapsed());
+                Ok(())
+            }
+            Err(e) => {
+                self.log.record_failure(sql, StatementKind::Other, 0, start.elapsed(), &e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Logs `s` as failed with `e`, and gives `e` back.
+    fn failed(&self, s: &Statement, start: Instant, e: crate::error::Error) -> crate::error::Error {
+        self.log.record_failure(&s.sql, s.kind, params_len(s), start.elapsed(), &e);
+        e
     }
 
     async fn tx_command(&mut self, sql: &str, f: TxCommand<'_>) -> Result<()> {
         let start = Instant::now();
         let conn = self.conn();
-        match f {
-            TxCommand::Begin => conn.begin().await?,
-            TxCommand::Commit => conn.commit().await?,
-            TxCommand::Rollback => conn.rollback().await?,
-            TxCommand::Savepoint(n) => conn.savepoint(n).await?,
-            TxCommand::Release(n) => conn.release_savepoint(n).await?,
-            TxCommand::RollbackTo(n) => conn.rollback_to_savepoint(n).await?,
+        let result = match f {
+            TxCommand::Begin => conn.begin().await,
+            TxCommand::Commit => conn.commit().await,
+            TxCommand::Rollback => conn.rollback().await,
+            TxCommand::Savepoint(n) => conn.savepoint(n).await,
+            TxCommand::Release(n) => conn.release_savepoint(n).await,
+            TxCommand::RollbackTo(n) => conn.rollback_to_savepoint(n).await,
+        };
+        match result {
+            Ok(()) => {
+                self.log.record(sql, StatementKind::Transaction, 0, 0, start.elapsed());
+                Ok(())
+            }
+            Err(e) => {
+                self.log.record_failure(sql, StatementKind::Transaction, 0, start.elapsed(), &e);
+                Err(e)
+            }
         }
-        self.log.record(sql, StatementKind::Transaction, 0, 0, start.elapsed());
-        Ok(())
     }
 
     pub(crate) async fn begin(&mut self) -> Result<()> {

@@ -17,7 +17,7 @@ mod change;
 
 pub use change::Change;
 
-use crate::schema::{Column, Schema, Table, TableRef, constraint_name};
+use crate::schema::{Backend, Column, Schema, Table, TableRef, constraint_name};
 
 /// The changes from one schema to another, in the order they apply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +55,17 @@ impl Diff {
     /// One line per change, as [`Change::summary`] writes it.
     pub fn summaries(&self) -> Vec<String> {
         self.changes.iter().map(Change::summary).collect()
+    }
+
+    /// One line per change that means something on `backend`: SQLite has no sequences (an
+    /// identity key's counter belongs to its table), so renames of identity sequences are left
+    /// out there.
+    pub fn summaries_for(&self, backend: Backend) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter(|c| !(backend == Backend::Sqlite && matches!(c, Change::RenameSequence { .. })))
+            .map(Change::summary)
+            .collect()
     }
 }
 

@@ -7,9 +7,11 @@
 //! - [`diff`]: the changes from one schema to another; [`ddl`]: those changes as SQL, up and down.
 //! - [`files`]: migration files on disk or embedded in the binary; [`migrator`]: applies and
 //!   reverts them, recorded in the `strata_migrations` table.
+//! - [`check`]: whether a live database matches the entities.
 
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod ddl;
 pub mod diff;
 pub mod files;
@@ -21,7 +23,7 @@ pub mod snapshot;
 pub mod target;
 
 pub use files::{EmbeddedMigration, Migration, MigrationSource};
-pub use migrator::{DownTo, MigrationState, MigrationStatus, Migrator, Progress};
+pub use migrator::{DownTo, MigrationState, MigrationStatus, Migrator, Progress, UpTo};
 
 #[doc(hidden)]
 pub use strata_macros::embed_migrations as __embed_migrations;

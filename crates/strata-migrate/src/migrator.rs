@@ -33,7 +33,10 @@
 //! ```
 
 mod backend;
+mod select;
 mod statements;
+
+pub use select::{DownTo, UpTo};
 
 use crate::files::{Migration, MigrationSource};
 use backend::{Flavor, quote, text, timestamp};
@@ -49,30 +52,6 @@ pub use crate::introspect::TRACKING_TABLE;
 
 /// The key of the PostgreSQL advisory lock held while migrating.
 pub const LOCK_KEY: i64 = backend::LOCK_KEY;
-
-/// How far `down` reverts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum DownTo {
-    /// The last applied migration only.
-    #[default]
-    OneStep,
-    /// Every applied migration (`--to 0`).
-    All,
-    /// Every migration applied after this one, and this one.
-    Migration(String),
-}
-
-impl DownTo {
-    /// Reads the `--to` argument of `migration:down`: none is one step, `0` is all, anything else
-    /// names a migration.
-    pub fn parse(to: Option<&str>) -> Self {
-        match to {
-            None => Self::OneStep,
-            Some("0") => Self::All,
-            Some(name) => Self::Migration(name.to_owned()),
-        }
-    }
-}
 
 /// Where one migration stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,9 +220,20 @@ impl Migrator {
     /// a failing migration (the error names it and the failing statement; the migrations before
     /// it stay applied).
     pub async fn up(&self, to: Option<&str>) -> Result<Vec<String>> {
+        self.up_with(&UpTo::to(to)).await
+    }
+
+    /// Applies the pending migrations that `up` chooses (after `from`, up to `to`, or `only`
+    /// the named ones), in id order. Returns the ids applied.
+    ///
+    /// # Errors
+    ///
+    /// As [`Migrator::up`]; also an unknown or ambiguous name in `up`, and `only` given together
+    /// with `from` or `to`.
+    pub async fn up_with(&self, up: &UpTo) -> Result<Vec<String>> {
         let migrations = self.source.load()?;
         let (flavor, mut conn) = self.lock().await?;
-        let result = self.up_locked(flavor, conn.as_mut(), &migrations, to).await;
+        let result = self.up_locked(flavor, conn.as_mut(), &migrations, up).await;
         self.unlock(flavor, conn, result).await
     }
 
@@ -339,7 +329,7 @@ impl Migrator {
         migrations: &[Migration],
     ) -> Result<Vec<String>> {
         self.drop_locked(flavor, conn).await?;
-        self.up_locked(flavor, conn, migrations, None).await
+        self.up_locked(flavor, conn, migrations, &UpTo::all()).await
     }
 
     async fn drop_locked(&self, flavor: Flavor, conn: &mut dyn Connection) -> Result<Vec<String>> {
@@ -479,18 +469,16 @@ impl Migrator {
         flavor: Flavor,
         conn: &mut dyn Connection,
         migrations: &[Migration],
-        to: Option<&str>,
+        up: &UpTo,
     ) -> Result<Vec<String>> {
         let records = self.read_records(flavor, conn, true).await?;
         self.verify(&records, migrations)?;
         let recorded: HashSet<&str> = records.iter().map(|r| r.name.as_str()).collect();
-        let mut pending: Vec<&Migration> =
-            migrations.iter().filter(|m| !recorded.contains(m.id.as_str())).collect();
-        if let Some(to) = to {
-            let ids: Vec<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
-            let target = resolve(&ids, to, "migration:up --to")?;
-            pending.retain(|m| m.id.as_str() <= target);
-        }
+        let ids: Vec<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
+        let pending: Vec<&str> = ids.iter().copied().filter(|id| !recorded.contains(id)).collect();
+        let chosen: HashSet<&str> = select::to_apply(&ids, &pending, up)?.into_iter().collect();
+        let pending: Vec<&Migration> =
+            migrations.iter().filter(|m| chosen.contains(m.id.as_str())).collect();
         let total = pending.len();
         let mut applied = Vec::with_capacity(total);
         for (i, m) in pending.into_iter().enumerate() {
@@ -573,24 +561,20 @@ impl Migrator {
     ) -> Result<Vec<String>> {
         let records = self.read_records(flavor, conn, true).await?;
         self.verify(&records, migrations)?;
-        let newest_first: Vec<&Record> = records.iter().rev().collect();
-        let count = match to {
-            DownTo::OneStep => newest_first.len().min(1),
-            DownTo::All => newest_first.len(),
-            DownTo::Migration(name) => {
-                let ids: Vec<&str> = newest_first.iter().map(|r| r.name.as_str()).collect();
-                let target = resolve(&ids, name, "migration:down --to")?;
-                ids.iter().position(|id| *id == target).map_or(0, |p| p + 1)
-            }
-        };
+        let newest_first: Vec<&str> = records.iter().rev().map(|r| r.name.as_str()).collect();
+        let mut known: Vec<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
+        known.extend(newest_first.iter().copied());
+        known.sort_unstable();
+        known.dedup();
+        let chosen = select::to_revert(&newest_first, &known, to)?;
         let by_id: HashMap<&str, &Migration> =
             migrations.iter().map(|m| (m.id.as_str(), m)).collect();
-        let mut steps = Vec::with_capacity(count);
-        for r in &newest_first[..count] {
-            let Some(m) = by_id.get(r.name.as_str()) else {
+        let mut steps = Vec::with_capacity(chosen.len());
+        for id in chosen {
+            let Some(m) = by_id.get(id) else {
                 return Err(Error::usage(format!(
-                    "cannot revert migration {}: its file is missing from {}; nothing was reverted",
-                    r.name,
+                    "cannot revert migration {id}: its file is missing from {}; nothing was \
+                     reverted",
                     self.source.describe()
                 )));
             };
@@ -710,56 +694,4 @@ fn wrap(e: Error, context: &str) -> Error {
         out = out.with_code(code.to_owned());
     }
     out.with_source(e)
-}
-
-/// The id among `ids` that `wanted` names: the id itself, a unique prefix (the timestamp), or
-/// the name after the timestamp.
-fn resolve<'a>(ids: &[&'a str], wanted: &str, option: &str) -> Result<&'a str> {
-    if let Some(id) = ids.iter().find(|id| **id == wanted) {
-        return Ok(id);
-    }
-    let matches: Vec<&'a str> = ids
-        .iter()
-        .copied()
-        .filter(|id| id.starts_with(wanted) || id.split_once('_').is_some_and(|(_, n)| n == wanted))
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok(one),
-        [] => Err(Error::usage(format!(
-            "{option} {wanted}: no such migration{}",
-            if ids.is_empty() {
-                String::from(" (there are none)")
-            } else {
-                format!("; known: {}", ids.join(", "))
-            }
-        ))),
-        many => Err(Error::usage(format!(
-            "{option} {wanted} is ambiguous: it matches {}; give the full id",
-            many.join(", ")
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn down_to_reads_the_cli_argument() {
-        assert_eq!(DownTo::parse(None), DownTo::OneStep);
-        assert_eq!(DownTo::parse(Some("0")), DownTo::All);
-        assert_eq!(DownTo::parse(Some("x")), DownTo::Migration("x".into()));
-    }
-
-    #[test]
-    fn resolve_accepts_id_prefix_or_name() {
-        let ids = ["20260101000000_a", "20260102000000_b", "20260102000001_c"];
-        assert_eq!(resolve(&ids, "20260101000000_a", "--to").unwrap(), ids[0]);
-        assert_eq!(resolve(&ids, "20260101", "--to").unwrap(), ids[0]);
-        assert_eq!(resolve(&ids, "b", "--to").unwrap(), ids[1]);
-        let err = resolve(&ids, "20260102", "--to").unwrap_err();
-        assert!(err.message().contains("ambiguous"), "{err}");
-        let err = resolve(&ids, "zzz", "--to").unwrap_err();
-        assert!(err.message().contains("no such migration"), "{err}");
-    }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use strata::Strata;
 use strata_migrate::files::{EmbeddedMigration, MigrationSource};
-use strata_migrate::migrator::{DownTo, MigrationState, Migrator, Progress};
+use strata_migrate::migrator::{DownTo, MigrationState, Migrator, Progress, UpTo};
 use strata_test::TestDb;
 
 /// A migrations directory of one test, removed afterwards.
@@ -261,6 +261,38 @@ async fn up_to_down_one_step_down_to_and_down_all() {
     let err = migrator.up(Some("nope")).await.unwrap_err();
     assert!(err.message().contains("no such migration"), "{err}");
     assert!(recorded(&db).await.is_empty(), "an unknown --to applies nothing");
+}
+
+/// `--from`, `--to` and `--only` choose as MikroORM's do: `--from` starts after its migration,
+/// `--to` ends with its own, `--only` takes exactly the named ones (up: if pending; down: if
+/// applied), whatever their position.
+#[tokio::test]
+async fn up_from_to_and_only_and_down_only_choose_as_mikroorm_does() {
+    let db = TestDb::new().await;
+    let orm = connect(&db).await;
+    let dir = Dir::new();
+    three(&dir);
+    const D: &str = "20260104000000_create_d";
+    dir.write(D, "CREATE TABLE d (id int);", Some("DROP TABLE d;"));
+    let migrator = Migrator::new(&orm, dir.source());
+    let names = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+
+    let only = UpTo { only: names(&["create_c"]), ..UpTo::default() };
+    assert_eq!(migrator.up_with(&only).await.unwrap(), [C], "only C, though A and B pend");
+    assert_eq!(tables(&db, "public").await, ["c", "strata_migrations"]);
+    let range = UpTo { from: Some(A.into()), to: Some("20260104000000".into()), only: vec![] };
+    assert_eq!(migrator.up_with(&range).await.unwrap(), [B, D], "after A, up to D, C applied");
+    assert_eq!(recorded(&db).await, [C, B, D]);
+    assert_eq!(migrator.up_with(&UpTo::to(Some("0"))).await.unwrap(), [A], "--to 0: the rest");
+
+    let down = DownTo::Only(names(&["create_a", "create_c"]));
+    assert_eq!(migrator.down(down).await.unwrap(), [A, C], "newest applied first");
+    assert_eq!(tables(&db, "public").await, ["b", "d", "strata_migrations"]);
+    assert_eq!(recorded(&db).await, [B, D]);
+
+    let err = migrator.up_with(&UpTo { only: names(&["nope"]), ..UpTo::default() }).await;
+    assert!(err.unwrap_err().message().contains("no such migration"));
+    assert_eq!(recorded(&db).await, [B, D], "an unknown name applies nothing");
 }
 
 #[tokio::test]

@@ -36,11 +36,47 @@ pub(crate) fn map(e: tokio_postgres::Error) -> Error {
     if e.is_closed() || has_io_source(&e) {
         return Error::new(
             ErrorKind::Connection,
-            format!("the connection to PostgreSQL was lost: {e}"),
+            format!("the connection to PostgreSQL was lost: {}", reasons(&e)),
         )
         .with_source(e);
     }
-    Error::new(ErrorKind::Database, format!("PostgreSQL: {e}")).with_source(e)
+    Error::new(ErrorKind::Database, format!("PostgreSQL: {}", reasons(&e))).with_source(e)
+}
+
+/// `e` and every error under it, joined with `: ` (`error connecting to server: Connection
+/// refused (os error 111)`): tokio-postgres keeps the reason in the source, which its own
+/// message leaves out. A source whose text the line already holds is skipped.
+pub(crate) fn reasons(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// What failed when a connection could not be opened, for the first words of the message.
+fn refused_because(e: &tokio_postgres::Error) -> &'static str {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "the connection was refused",
+                std::io::ErrorKind::TimedOut => "the connection timed out",
+                _ => "the server could not be reached",
+            };
+        }
+        source = s.source();
+    }
+    if e.to_string().contains("timeout") {
+        return "the connection timed out";
+    }
+    "the server could not be reached"
 }
 
 fn has_io_source(e: &tokio_postgres::Error) -> bool {
@@ -92,22 +128,46 @@ fn from_db(db: &DbError) -> (ErrorKind, String) {
     (kind, message)
 }
 
-/// Maps an error of the pool, naming the database (without its password) and what to check.
+/// Maps an error of the pool, naming the database (without its password), what failed
+/// (the connection, the login, the database) with the server's or the system's reason, and
+/// what to check.
 pub(crate) fn pool(e: deadpool_postgres::PoolError, target: &str) -> Error {
     use deadpool_postgres::PoolError;
     match e {
         PoolError::Backend(e) if e.as_db_error().is_none() => Error::new(
             ErrorKind::Connection,
             format!(
-                "cannot connect to PostgreSQL at {target}: {e}; check that the server is \
-                 running and that DATABASE_URL (or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, \
-                 POSTGRES_PASSWORD, POSTGRES_DB) points at it"
+                "cannot connect to PostgreSQL at {target}: {} ({}); check that the server is \
+                 running and that DATABASE_URL (or POSTGRES_HOST, POSTGRES_PORT) points at it",
+                refused_because(&e),
+                reasons(&e)
             ),
         )
         .with_source(e),
         PoolError::Backend(e) => {
             let mapped = map(e);
-            let message = format!("cannot connect to PostgreSQL at {target}: {}", mapped.message());
+            let what = match mapped.code() {
+                Some(INVALID_AUTHORIZATION | INVALID_PASSWORD) => {
+                    "the server refused the login (authentication failed)"
+                }
+                Some(UNKNOWN_DATABASE) => "the database does not exist",
+                Some(TOO_MANY_CONNECTIONS) => "the server accepts no more connections",
+                _ => "the server refused the connection",
+            };
+            let hint = match mapped.code() {
+                Some(INVALID_AUTHORIZATION | INVALID_PASSWORD) => {
+                    "; check the user and password in DATABASE_URL (or POSTGRES_USER and \
+                     POSTGRES_PASSWORD)"
+                }
+                Some(UNKNOWN_DATABASE) => {
+                    "; check the database name in DATABASE_URL (or POSTGRES_DB), or create it"
+                }
+                _ => "",
+            };
+            let message = format!(
+                "cannot connect to PostgreSQL at {target}: {what} ({}){hint}",
+                mapped.message()
+            );
             // Authentication or a missing database: refused by the server, not the network.
             let kind = match mapped.kind() {
                 ErrorKind::Database => ErrorKind::Connection,
@@ -128,10 +188,20 @@ pub(crate) fn pool(e: deadpool_postgres::PoolError, target: &str) -> Error {
         ),
         other => Error::new(
             ErrorKind::Connection,
-            format!("cannot get a connection to PostgreSQL at {target}: {other}"),
+            format!("cannot get a connection to PostgreSQL at {target}: {}", reasons(&other)),
         ),
     }
 }
+
+/// SQLSTATE `28000` invalid_authorization_specification (an unknown role, a `pg_hba.conf`
+/// refusal).
+const INVALID_AUTHORIZATION: &str = "28000";
+/// SQLSTATE `28P01` invalid_password.
+const INVALID_PASSWORD: &str = "28P01";
+/// SQLSTATE `3D000` invalid_catalog_name: the database does not exist.
+const UNKNOWN_DATABASE: &str = "3D000";
+/// SQLSTATE `53300` too_many_connections.
+const TOO_MANY_CONNECTIONS: &str = "53300";
 
 #[cfg(test)]
 mod tests {

@@ -1,16 +1,23 @@
 //! The schema: the service's migrations, embedded in the binary, applied at start-up.
 //!
-//! `migrations/postgres/` and `migrations/sqlite/` hold the same migrations for each database
-//! (`cargo run -p posts-api -- migration:create` writes the next one for the configured
-//! database). [`migrate`] applies the pending ones with the Strata migrator, which records
-//! them in `strata_migrations` and takes a lock, so instances starting at once apply each
-//! migration once. A schema gate lets a service that started while its database was down
-//! migrate on the first request that finds it up.
+//! `migrations/postgres/` and `migrations/sqlite/` hold the same migrations for each database,
+//! each with its `.snapshot.json` (`cargo run -p posts-api -- migration:create` writes the next
+//! one into both, see [`project`]). [`migrate`] applies the pending ones with the Strata
+//! migrator, which records them in `strata_migrations` and takes a lock, so instances starting
+//! at once apply each migration once. A schema gate lets a service that started while its
+//! database was down migrate on the first request that finds it up. [`schema_differences`]
+//! tells whether the migrated database fits the entities, which start-up logs and `/health`
+//! reports.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use strata::Orm;
+use strata::metadata::EntityMeta;
+use strata::{Entity, Orm};
+use strata_migrate::schema::Backend;
 use strata_migrate::{EmbeddedMigration, MigrationSource, Migrator};
+
+use crate::posts::entity::PostEntity;
 
 /// The PostgreSQL migrations, embedded at compile time.
 pub static POSTGRES_MIGRATIONS: &[EmbeddedMigration] =
@@ -19,6 +26,32 @@ pub static POSTGRES_MIGRATIONS: &[EmbeddedMigration] =
 /// The SQLite migrations, embedded at compile time.
 pub static SQLITE_MIGRATIONS: &[EmbeddedMigration] =
     strata_migrate::embed_migrations!("migrations/sqlite");
+
+/// The service's entities.
+pub fn entities() -> [&'static EntityMeta; 1] {
+    [PostEntity::meta()]
+}
+
+/// The Strata commands' view of the service: its entities and a migration set per database,
+/// in `root/migrations/postgres` and `root/migrations/sqlite` (the binary passes its crate's
+/// directory) with the copies embedded in the binary.
+pub fn project(root: &Path) -> strata_cli::Project {
+    strata_cli::Project::new(&entities())
+        .migrations_for(Backend::Postgres, root.join("migrations/postgres"), POSTGRES_MIGRATIONS)
+        .migrations_for(Backend::Sqlite, root.join("migrations/sqlite"), SQLITE_MIGRATIONS)
+}
+
+/// What the database lacks or has besides what the entities describe, one line per change
+/// (`add column "post_entity"."tags" varchar(255)`): empty when it fits them.
+///
+/// # Errors
+///
+/// The database's error when reading its catalog fails.
+pub async fn schema_differences(orm: &Orm) -> strata::Result<Vec<String>> {
+    let changes = strata_migrate::check::differences(orm, &entities()).await?;
+    let backend = Backend::from_name(orm.dialect().name()).unwrap_or(Backend::Postgres);
+    Ok(changes.summaries_for(backend))
+}
 
 /// The migrations for a database of `dialect` (`"postgres"` or `"sqlite"`, as
 /// `Dialect::name` says), and their directory in the source tree (relative to the crate).
@@ -100,7 +133,7 @@ impl SchemaGate {
             return Err(e);
         }
         self.ready.store(true, Ordering::Release);
-        tracing::info!("schema up to date");
+        tracing::info!("migrations up to date");
         Ok(())
     }
 }
@@ -110,12 +143,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_databases_embed_the_same_migrations() {
+    fn each_migration_set_pairs_up_across_databases() {
         let ids = |m: &[EmbeddedMigration]| m.iter().map(|m| m.id).collect::<Vec<_>>();
         assert_eq!(ids(POSTGRES_MIGRATIONS), ids(SQLITE_MIGRATIONS));
-        assert_eq!(ids(POSTGRES_MIGRATIONS), ["20261124000000_create_post_entity"]);
+        // Migrations added after the first one keep these true.
+        assert_eq!(ids(POSTGRES_MIGRATIONS).first(), Some(&"20261124000000_create_post_entity"));
         assert!(POSTGRES_MIGRATIONS[0].up.contains(r#""id" serial primary key"#));
         assert!(SQLITE_MIGRATIONS[0].up.contains(r#""id" integer primary key"#));
         assert!(POSTGRES_MIGRATIONS.iter().chain(SQLITE_MIGRATIONS).all(|m| m.down.is_some()));
+    }
+
+    #[test]
+    fn the_commands_see_one_migration_set_per_database_the_service_ships() {
+        let project = project(Path::new(env!("CARGO_MANIFEST_DIR")));
+        for (backend, dir) in [(Backend::Postgres, "postgres"), (Backend::Sqlite, "sqlite")] {
+            let set = project.set_for(backend).expect("a set for each database");
+            assert_eq!(set.backend(), Some(backend));
+            assert!(set.dir().ends_with(Path::new("migrations").join(dir)), "{set:?}");
+            assert!(set.dir().is_dir(), "{set:?}");
+            let (embedded, relative) = migrations_for(backend.name());
+            assert!(set.dir().ends_with(relative));
+            assert!(set.embedded().is_some_and(|e| std::ptr::eq(e, embedded)));
+        }
+        assert_eq!(project.sets().len(), 2);
+    }
+
+    /// Fails when an entity changed without a migration: `cargo run -p posts-api --
+    /// migration:create` writes the migrations and updates the snapshots.
+    #[test]
+    fn the_shipped_snapshots_match_the_entities() {
+        let project = project(Path::new(env!("CARGO_MANIFEST_DIR")));
+        let target = strata_migrate::target::target_schema(&entities(), None);
+        for set in project.sets() {
+            let snapshot = strata_migrate::snapshot::load(set.dir())
+                .expect("a readable snapshot")
+                .unwrap_or_else(|| panic!("{} has no .snapshot.json", set.dir().display()));
+            let changes = strata_migrate::diff::diff(&snapshot, &target);
+            assert!(
+                changes.is_empty(),
+                "the entities changed without a migration in {}: {:?}; run `cargo run -p \
+                 posts-api -- migration:create`",
+                set.dir().display(),
+                changes.summaries()
+            );
+        }
     }
 }

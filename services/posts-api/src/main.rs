@@ -12,10 +12,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use posts_api::config::{Config, DatabaseChoice};
-use posts_api::posts::entity::PostEntity;
 use posts_api::{AppState, app, db, serve};
+use strata::Strata;
 use strata::postgres::PgDriver;
-use strata::{Entity, Strata};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -29,6 +28,10 @@ async fn main() -> ExitCode {
     // Any argument is a command (or a mistake, which the CLI reports with exit code 2); the
     // service itself takes none.
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if matches!(args.as_slice(), [flag] if flag == "--version" || flag == "-V") {
+        print_version();
+        return ExitCode::SUCCESS;
+    }
     let wants_help = args.iter().any(|a| a == "--help" || a == "-h")
         || args.first().is_some_and(|a| a == "help");
     let config = match Config::from_env() {
@@ -43,19 +46,48 @@ async fn main() -> ExitCode {
         }
     };
     if !args.is_empty() {
-        if matches!(args[0].as_str(), "--help" | "-h" | "help") {
+        // The service's own text introduces the list of commands, not the help of one.
+        if matches!(args.as_slice(), [one] if one == "--help" || one == "-h" || one == "help") {
             print_usage();
         }
         return command(&config).await;
     }
-    tracing_subscriber::fmt().with_env_filter(config.log_filter.as_str()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(config.log_filter.as_str())
+        .with_ansi(colours_wanted())
+        .init();
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("posts-api: {e:#}");
+            eprintln!("posts-api: {}", report(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Colours in the log only on a terminal, and never when `NO_COLOR` is set (no-color.org).
+fn colours_wanted() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// An error and its causes on one line, each said once: a Strata error's message already
+/// holds what its sources say, and a context that a cause repeats is left out.
+fn report(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if parts.last().is_some_and(|last| text.starts_with(last.as_str())) {
+            parts.pop();
+            parts.push(text);
+        } else if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        if cause.is::<strata::Error>() {
+            break;
+        }
+    }
+    parts.join(": ")
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
@@ -83,13 +115,18 @@ async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!("MIGRATE_ON_START=false: not applying migrations");
         state = state.without_migrations();
     }
-    if let Err(e) = state.ensure_schema().await
-        && e.is_connection()
-    {
-        tracing::warn!(
+    match state.ensure_schema().await {
+        Err(e) if e.is_connection() => tracing::warn!(
             error = %e,
             "the database is unreachable; requests answer 503 until it is, then it is migrated"
-        );
+        ),
+        // Logged by the schema gate.
+        Err(_) => {}
+        Ok(()) => match state.not_ready().await {
+            Ok(None) => tracing::info!("the database schema matches the entities"),
+            Ok(Some(why)) => tracing::warn!("{why}; /health answers 503 until then"),
+            Err(e) => tracing::warn!(error = %e, "cannot compare the schema with the entities"),
+        },
     }
     let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, config.port));
     let listener = TcpListener::bind(addr).await.with_context(|| {
@@ -108,8 +145,9 @@ const USAGE: &str = "posts-api: the posts REST API of the article, on Strata.
 
 Run without arguments to serve the API on PORT (default 3000). The database is PostgreSQL when
 DATABASE_URL or a POSTGRES_* variable is set, else the SQLite file SQLITE_PATH
-(default ./data/posts.sqlite); see .env.example. With a command, runs that Strata command
-against the same database and the service's entities:
+(default ./data/posts.sqlite); see .env.example. `posts-api --version` prints the version.
+With a command, runs that Strata command against the same database and the service's entities
+(`posts-api help <command>` for one command):
 ";
 
 #[allow(clippy::print_stdout, reason = "--help prints to stdout, as the CLI's own help does")]
@@ -117,14 +155,16 @@ fn print_usage() {
     println!("{USAGE}");
 }
 
+#[allow(clippy::print_stdout, reason = "--version prints to stdout, as every CLI does")]
+fn print_version() {
+    println!("posts-api {}", env!("CARGO_PKG_VERSION"));
+}
+
 /// Runs a Strata command (`migration:up`, …) against the service's database and entities.
 async fn command(config: &Config) -> ExitCode {
-    let (migrations, dir) = db::migrations_for(config.database.dialect());
-    // The source tree's directory when it exists (new files are seen without a rebuild),
+    // The source tree's directories when they exist (new files are seen without a rebuild),
     // else the migrations compiled into this binary.
-    let project = strata_cli::Project::new(&[PostEntity::meta()])
-        .migrations_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .embedded_migrations(migrations);
+    let project = db::project(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     let console = strata_cli::Console::stdio();
     ExitCode::from(strata_cli::run(&project, &config.strata, std::env::args_os(), &console).await)
 }

@@ -68,6 +68,37 @@ impl AppState {
         self.schema.is_external()
     }
 
+    /// What keeps the database from serving the entities, said for an operator: migrations
+    /// pending (when they are run outside the service), or a schema that differs from the
+    /// entities after migrating. `None` when the database is ready. Call it after
+    /// [`AppState::ensure_schema`].
+    ///
+    /// # Errors
+    ///
+    /// The database's error reading the tracking table or the catalog.
+    pub async fn not_ready(&self) -> strata::Result<Option<String>> {
+        if self.migrations_are_external() {
+            let pending = crate::db::pending(&self.orm).await?;
+            if !pending.is_empty() {
+                return Ok(Some(format!(
+                    "{} migration(s) pending ({}): run `posts-api migration:up`",
+                    pending.len(),
+                    pending.join(", ")
+                )));
+            }
+        }
+        let differences = crate::db::schema_differences(&self.orm).await?;
+        if differences.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(format!(
+            "the database schema does not match the entities ({}): the service's migrations for \
+             this database lack a change; create it with `posts-api migration:create` (it writes \
+             every database's migration), then apply it with `posts-api migration:up`",
+            differences.join("; ")
+        )))
+    }
+
     /// A `PostsService` over a fresh, request-scoped EntityManager.
     pub(crate) async fn posts(&self) -> Result<PostsService, ApiError> {
         self.ensure_schema().await?;

@@ -4,7 +4,7 @@
 use super::Ctx;
 use strata_core::Result;
 use strata_core::metadata::{EntityMeta, Generated};
-use strata_migrate::schema::SqlType;
+use strata_migrate::schema::{Backend, SqlType};
 
 /// `debug`.
 pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<u8> {
@@ -12,10 +12,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<u8> {
     let out = |line: String| ctx.console.out(line);
     out("Configuration".into());
     out(format!("  database:        {}", c.redacted_url()));
-    out(format!(
-        "  schema:          {}",
-        c.default_schema.as_deref().unwrap_or("(the database's search path, usually public)")
-    ));
+    let schema = match (ctx.backend(), c.default_schema.as_deref()) {
+        (Ok(Backend::Sqlite), _) => "(none: SQLite has no schemas)",
+        (_, Some(schema)) => schema,
+        (_, None) => "(the database's search path, usually public)",
+    };
+    out(format!("  schema:          {schema}"));
     out(format!("  pool size:       {}", c.pool_size));
     out(format!("  connect timeout: {} s", c.connect_timeout.as_secs_f64()));
     out(format!("  log SQL:         {}", if c.log_sql { "on" } else { "off" }));
@@ -27,7 +29,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<u8> {
         Err(e) => format!("unreachable: {}", e.message()),
     };
     out(format!("  connection:      {}", reachable.replace('\n', "\n                   ")));
-    out(format!("  migrations:      {}", ctx.project.source(None).describe()));
+    let migrations = match ctx.backend().and_then(|b| ctx.project.source_for(b, None)) {
+        Ok(source) => source.describe(),
+        Err(e) => e.message().to_owned(),
+    };
+    out(format!("  migrations:      {migrations}"));
     let entities = ctx.project.entities();
     out(format!("Entities ({})", entities.len()));
     for e in entities {

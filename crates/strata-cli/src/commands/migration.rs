@@ -4,21 +4,35 @@
 use super::{Ctx, backend_of};
 use crate::args::{DownArgs, SourceArgs, UpArgs};
 use strata_core::Result;
-use strata_migrate::diff::diff;
-use strata_migrate::{DownTo, MigrationState};
+use strata_migrate::check::differences;
+use strata_migrate::{DownTo, MigrationState, UpTo};
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// `migration:up [--to NAME]`.
+/// The names of `--only`: comma or space separated, each trimmed.
+fn names(only: &[String]) -> Vec<String> {
+    only.iter()
+        .flat_map(|o| o.split([',', ' ']))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `migration:up [--from NAME] [--to NAME] [--only NAME,…]`.
 pub(crate) async fn up(ctx: &Ctx<'_>, args: &UpArgs) -> Result<u8> {
     let orm = ctx.orm().await?;
-    let (migrator, open) = ctx.migrator(&orm, args.source.path.as_deref());
-    let result = migrator.up(args.to.as_deref()).await;
+    let (migrator, open) = ctx.migrator(&orm, args.source.path.as_deref())?;
+    let only = names(&args.only);
+    let choice = UpTo { from: args.from.clone(), to: args.to.clone(), only: only.clone() };
+    let result = migrator.up_with(&choice).await;
     ctx.close_line(&open);
     let applied = result?;
-    if applied.is_empty() {
+    if applied.is_empty() && !only.is_empty() {
+        ctx.console.out(format!("Nothing to apply: {} applied already", only.join(", ")));
+    } else if applied.is_empty() {
         ctx.console.out("No pending migrations, the database is up-to-date");
     } else {
         let n = applied.len();
@@ -27,11 +41,21 @@ pub(crate) async fn up(ctx: &Ctx<'_>, args: &UpArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// `migration:down [--to NAME|0]`.
+/// `migration:down [--to NAME|0] [--only NAME,…]`.
 pub(crate) async fn down(ctx: &Ctx<'_>, args: &DownArgs) -> Result<u8> {
+    if let Some(from) = &args.from {
+        ctx.console.err(format!(
+            "error: migration:down --from {from}: down always starts from the newest applied \
+             migration; revert down to one with --to NAME (0: all), or chosen ones with --only \
+             NAME,… (--from chooses where migration:up starts)"
+        ));
+        return Ok(2);
+    }
     let orm = ctx.orm().await?;
-    let (migrator, open) = ctx.migrator(&orm, args.source.path.as_deref());
-    let result = migrator.down(DownTo::parse(args.to.as_deref())).await;
+    let (migrator, open) = ctx.migrator(&orm, args.source.path.as_deref())?;
+    let only = names(&args.only);
+    let to = if only.is_empty() { DownTo::parse(args.to.as_deref()) } else { DownTo::Only(only) };
+    let result = migrator.down(to).await;
     ctx.close_line(&open);
     let reverted = result?;
     if reverted.is_empty() {
@@ -46,7 +70,7 @@ pub(crate) async fn down(ctx: &Ctx<'_>, args: &DownArgs) -> Result<u8> {
 /// `migration:list`: the applied migrations and when they ran.
 pub(crate) async fn list(ctx: &Ctx<'_>, args: &SourceArgs) -> Result<u8> {
     let orm = ctx.orm().await?;
-    let (migrator, _) = ctx.migrator(&orm, args.path.as_deref());
+    let (migrator, _) = ctx.migrator(&orm, args.path.as_deref())?;
     let rows: Vec<(String, String)> = migrator
         .status()
         .await?
@@ -73,7 +97,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, args: &SourceArgs) -> Result<u8> {
 /// `migration:pending`: the migrations not applied yet.
 pub(crate) async fn pending(ctx: &Ctx<'_>, args: &SourceArgs) -> Result<u8> {
     let orm = ctx.orm().await?;
-    let (migrator, _) = ctx.migrator(&orm, args.path.as_deref());
+    let (migrator, _) = ctx.migrator(&orm, args.path.as_deref())?;
     let pending = migrator.pending().await?;
     if pending.is_empty() {
         ctx.console.out("No pending migrations");
@@ -93,18 +117,16 @@ pub(crate) async fn pending(ctx: &Ctx<'_>, args: &SourceArgs) -> Result<u8> {
 /// `migration:check`: exit 1 when the entities and the database differ.
 pub(crate) async fn check(ctx: &Ctx<'_>) -> Result<u8> {
     let orm = ctx.orm().await?;
-    backend_of(&orm)?;
-    let current = ctx.introspect(&orm).await?;
-    let changes = diff(&current, &ctx.target());
+    let changes = differences(&orm, ctx.project.entities()).await?;
     if changes.is_empty() {
         ctx.console.out("No changes required, schema is up-to-date");
         return Ok(0);
     }
     ctx.console.out("The entities and the database differ:");
-    for s in changes.summaries() {
+    for s in changes.summaries_for(backend_of(&orm)?) {
         ctx.console.out(format!("  - {s}"));
     }
-    let (migrator, _) = ctx.migrator(&orm, None);
+    let (migrator, _) = ctx.migrator(&orm, None)?;
     let pending = migrator.pending().await.map(|p| p.len()).unwrap_or(0);
     if pending > 0 {
         ctx.console.out(format!(
@@ -120,7 +142,7 @@ pub(crate) async fn check(ctx: &Ctx<'_>) -> Result<u8> {
 /// `migration:fresh`: drop everything, apply every migration.
 pub(crate) async fn fresh(ctx: &Ctx<'_>, args: &SourceArgs) -> Result<u8> {
     let orm = ctx.orm().await?;
-    let (migrator, open) = ctx.migrator(&orm, args.path.as_deref());
+    let (migrator, open) = ctx.migrator(&orm, args.path.as_deref())?;
     let result = migrator.fresh().await;
     ctx.close_line(&open);
     let n = result?.len();

@@ -24,8 +24,13 @@ async fn apply(ctx: &Ctx<'_>, mode: &RunOrDump, statements: &[String], done: &st
     }
     let orm = ctx.orm().await?;
     execute(&orm, statements).await?;
-    ctx.console.out(format!("{done} ({} statements)", statements.len()));
+    ctx.console.out(format!("{done} ({})", statements_count(statements.len())));
     Ok(0)
+}
+
+/// `1 statement`, `2 statements`.
+fn statements_count(n: usize) -> String {
+    format!("{n} statement{}", if n == 1 { "" } else { "s" })
 }
 
 /// `schema:create --run|--dump`: every entity's table, from scratch.
@@ -40,8 +45,23 @@ pub(crate) async fn update(ctx: &Ctx<'_>, args: &UpdateArgs) -> Result<u8> {
     let orm = ctx.orm().await?;
     let current = ctx.introspect(&orm).await?;
     let changes = diff(&current, &ctx.target());
-    refuse_destructive(&changes, args.allow_destructive, "schema:update")?;
-    let statements = render(&changes, ctx.backend()?)?.up;
+    let backend = ctx.backend()?;
+    if args.mode.dump && !args.allow_destructive {
+        // Printing runs nothing: show every statement, and mark the ones `--run` refuses.
+        let destructive = changes.destructive();
+        if !destructive.is_empty() {
+            ctx.console.out(
+                "-- These changes lose data; `schema:update --run` refuses them without \
+                 --allow-destructive:",
+            );
+            for c in destructive {
+                ctx.console.out(format!("--   {}", c.summary()));
+            }
+        }
+    } else {
+        refuse_destructive(&changes, args.allow_destructive, "schema:update")?;
+    }
+    let statements = render(&changes, backend)?.up;
     apply(ctx, &args.mode, &statements, "Schema updated").await
 }
 
@@ -72,11 +92,11 @@ pub(crate) async fn drop(ctx: &Ctx<'_>, args: &DropArgs) -> Result<u8> {
 /// `schema:fresh --run`: everything in the schema dropped, the entities' tables created.
 pub(crate) async fn fresh(ctx: &Ctx<'_>) -> Result<u8> {
     let orm = ctx.orm().await?;
-    let (migrator, _) = ctx.migrator(&orm, None);
+    let (migrator, _) = ctx.migrator(&orm, None)?;
     migrator.drop_all().await?;
     let changes = diff(&Schema::default(), &ctx.target());
     let statements = render(&changes, ctx.backend()?)?.up;
     execute(&orm, &statements).await?;
-    ctx.console.out(format!("Schema dropped and created ({} statements)", statements.len()));
+    ctx.console.out(format!("Schema dropped and created ({})", statements_count(statements.len())));
     Ok(0)
 }

@@ -121,6 +121,20 @@ fn a_declared_table_rename_renames_the_table_and_its_constraints() {
 }
 
 #[test]
+fn a_table_rename_on_sqlite_is_not_summarised_with_a_sequence() {
+    let mut renamed = post();
+    renamed.name = "article".into();
+    renamed.renamed_from = Some("post".into());
+    renamed.primary_key.as_mut().unwrap().name = "article_pkey".into();
+    let d = diff(&schema(vec![post()]), &schema(vec![renamed]));
+    let sequence = r#"rename sequence "post_id_seq" to "article_id_seq""#;
+    assert!(d.summaries_for(Backend::Postgres).iter().any(|s| s == sequence), "{d:?}");
+    let sqlite = d.summaries_for(Backend::Sqlite);
+    assert!(sqlite.iter().all(|s| !s.contains("sequence")), "{sqlite:?}");
+    assert_eq!(sqlite[0], r#"rename table "post" to "article""#);
+}
+
+#[test]
 fn an_undeclared_rename_is_a_drop_and_a_create() {
     let mut renamed = post();
     renamed.name = "article".into();

@@ -1,4 +1,5 @@
 use crate::common::*;
+use strata::driver::StatementKind;
 use strata::prelude::*;
 
 #[derive(Entity, Debug, Clone, PartialEq)]
@@ -250,11 +251,34 @@ async fn native_update_moves_the_version_so_a_stale_flush_fails(b: Backend) {
     assert_eq!(scalar_i64(&db, "SELECT version FROM article").await, 9);
 }
 
+/// The query log shows the statement that failed, with its error, between `BEGIN` and
+/// `ROLLBACK`: not the transaction commands alone.
+async fn the_statement_that_failed_is_in_the_query_log_with_its_error(b: Backend) {
+    let (_db, orm) = setup(b, &[ARTICLE_DDL]).await;
+    let em = orm.em();
+    em.native_insert([article("taken")]).await.unwrap();
+    em.create(article("taken"));
+    orm.query_log().start_capture();
+    let err = em.flush().await.unwrap_err();
+    let log = orm.query_log().take();
+    let sql: Vec<&str> = log.iter().map(|s| s.sql.as_str()).collect();
+    assert_eq!(sql.first(), Some(&"BEGIN"), "{sql:?}");
+    assert_eq!(sql.last(), Some(&"ROLLBACK"), "{sql:?}");
+    let failed: Vec<_> = log.iter().filter(|s| s.error.is_some()).collect();
+    assert_eq!(failed.len(), 1, "{log:#?}");
+    assert!(failed[0].sql.to_lowercase().starts_with("insert into"), "{log:#?}");
+    assert_eq!(failed[0].kind, StatementKind::Insert);
+    let logged = failed[0].error.as_deref().unwrap_or_default();
+    assert!(logged.contains("article_slug_unique") || logged.contains(err.message()), "{logged}");
+    assert!(log.iter().filter(|s| s.error.is_none()).all(|s| s.kind == StatementKind::Transaction));
+}
+
 conformance!(
     a_delete_of_a_row_deleted_meanwhile_fails_with_row_gone,
     an_update_of_a_row_deleted_meanwhile_fails_with_row_gone,
     twenty_concurrent_deletes_of_one_row_succeed_exactly_once,
     native_update_moves_the_version_so_a_stale_flush_fails,
+    the_statement_that_failed_is_in_the_query_log_with_its_error,
     a_unique_violation_mid_flush_changes_nothing_and_a_retry_succeeds,
     an_optimistic_lock_conflict_between_two_entity_managers_is_detected,
     a_nul_byte_and_an_overlong_value_give_their_error_kinds,

@@ -37,6 +37,9 @@ pub enum ApiError {
     PayloadTooLarge,
     /// 503: the database cannot be reached; retry later.
     Unavailable,
+    /// 503 from `/health`: the database answers but the service is not ready for it (pending
+    /// migrations, a schema that differs from the entities); the message says what to do.
+    NotReady(String),
     /// 500: anything else; the string is logged, never sent.
     Internal(String),
 }
@@ -53,7 +56,7 @@ impl ApiError {
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,7 +67,9 @@ impl ApiError {
         let reason = status.canonical_reason();
         let (message, error) = match self {
             Self::Validation(messages) => (Message::List(messages), reason),
-            Self::BadRequest(m) | Self::Conflict(m) => (Message::Text(m.clone()), reason),
+            Self::BadRequest(m) | Self::Conflict(m) | Self::NotReady(m) => {
+                (Message::Text(m.clone()), reason)
+            }
             Self::PostNotFound(id) => {
                 (Message::Text(format!("Post with id {id} not found")), reason)
             }
@@ -235,6 +240,15 @@ mod tests {
         assert!(body.starts_with(r#"{"statusCode":409,"message":"#), "{body}");
         assert!(body.contains("post_title_key"), "{body}");
         assert!(body.ends_with(r#","error":"Conflict"}"#), "{body}");
+    }
+
+    #[test]
+    fn a_not_ready_503_has_its_keys_in_nestjs_order() {
+        let body = body_of(&ApiError::NotReady("1 migration(s) pending".into()));
+        assert_eq!(
+            body,
+            r#"{"statusCode":503,"message":"1 migration(s) pending","error":"Service Unavailable"}"#
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! | `POST /posts` | 201, the created post |
 //! | `PATCH /posts/:id` | 200, the whole post after the change |
 //! | `DELETE /posts/:id` | 200, empty body |
-//! | `GET /health` | 200 `{"status":"ok","database":"up"}`, or 503 when the database is down or has pending migrations |
+//! | `GET /health` | 200 `{"status":"ok","database":"up"}`, or 503 when the database is down, has pending migrations or a schema the entities do not fit |
 
 use axum::Router;
 use axum::extract::State;
@@ -80,22 +80,11 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     if !state.migrations_are_external() {
         // Migrated by this process (now, if no request has done it yet): nothing can be pending.
         state.ensure_schema().await?;
-        return Ok(json_response(StatusCode::OK, &Health { status: "ok", database: "up" }));
     }
-    // Up but perhaps not migrated (MIGRATE_ON_START=false before `migration:up`).
-    let pending = crate::db::pending(state.orm()).await?;
-    if !pending.is_empty() {
-        let message = format!(
-            "{} migration(s) pending ({}): run `posts-api migration:up`",
-            pending.len(),
-            pending.join(", ")
-        );
-        let body = serde_json::json!({
-            "statusCode": 503,
-            "message": message,
-            "error": "Service Unavailable",
-        });
-        return Ok(json_response(StatusCode::SERVICE_UNAVAILABLE, &body));
+    // Pending migrations (MIGRATE_ON_START=false before `migration:up`), or a schema the
+    // entities do not fit after migrating.
+    if let Some(why) = state.not_ready().await? {
+        return Err(ApiError::NotReady(why));
     }
     Ok(json_response(StatusCode::OK, &Health { status: "ok", database: "up" }))
 }

@@ -20,6 +20,7 @@ mod bodies;
 mod connections;
 mod database;
 mod ids;
+mod migrations;
 mod posts;
 mod races;
 mod routing;
