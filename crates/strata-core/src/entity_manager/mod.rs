@@ -12,8 +12,8 @@
 //! and, while [`EntityManager::transactional`] runs, its transaction. Fork a new one per request
 //! with [`crate::orm::Orm::em`].
 //!
-//! The module is split by concern: [`query`](self) (find, count, refresh), `flush`, and
-//! `transaction` (`transactional` and the connection a transaction holds).
+//! The module is split by concern: `query` (find, count, refresh), `flush`, and `transaction`
+//! (`transactional` and the connection a transaction holds).
 
 mod flush;
 mod query;

@@ -57,9 +57,11 @@ impl EntityManager {
     /// Runs `work` in a transaction and commits it, flushing the unit of work first. `work`
     /// receives a clone of this EntityManager; this EntityManager and all its clones are in the
     /// transaction until it ends, so changes made through any of them join it. On `Err` (or a
-    /// failed flush or commit) the transaction rolls back and this EntityManager returns to the
-    /// state it had before the call (see the [module documentation](self)). Nested calls use
-    /// savepoints.
+    /// failed flush or commit, or when the future is dropped) the transaction rolls back and this
+    /// EntityManager returns to the state it had before the call: what was pending then is
+    /// pending again, what was created, loaded or flushed inside is forgotten, and keys and
+    /// versions written into live instances inside are put back (values changed in memory stay
+    /// changed: `refresh` or `clear` them). Nested calls use savepoints.
     ///
     /// ```text
     /// BEGIN; … the closure's statements …; SAVEPOINT strata_flush; INSERT …;
