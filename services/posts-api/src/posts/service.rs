@@ -67,6 +67,8 @@ impl PostsService {
         post: UpdatePostDto,
     ) -> Result<PostEntity, PostsError> {
         let existing = self.em.find_one::<PostEntity>(id).await?.ok_or(PostsError::NotFound(id))?;
+        // The DTO holds only the entity's fields (unknown JSON keys are dropped when the body is
+        // read, as NestJS ignores them), so the strict `assign` never sees an unknown key.
         self.em.assign(&existing, &post)?;
         self.em.flush().await.map_err(|e| gone_is_not_found(e, id))?;
         Ok(existing.get())

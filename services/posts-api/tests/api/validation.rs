@@ -95,6 +95,14 @@ async fn whitespace_only_strings_are_accepted_and_unknown_fields_ignored(b: Back
     assert_eq!(answer.text, r#"{"id":1,"title":" ","content":"\t"}"#);
 }
 
+async fn patch_ignores_unknown_fields_as_nestjs_does(b: Backend) {
+    let app = spawn_app(b).await;
+    app.create_post("Hello", "World").await;
+    let answer = app.patch_json("/posts/1", &json!({"content": "changed", "tilte": "typo"})).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.text, r#"{"id":1,"title":"Hello","content":"changed"}"#);
+}
+
 async fn a_title_over_255_characters_returns_400_instead_of_500(b: Backend) {
     let app = spawn_app(b).await;
     let cases = [
@@ -180,6 +188,7 @@ backends! {
         post_validation_messages_match_class_validator_in_declaration_order,
         patch_validation_messages_match_class_validator_in_declaration_order,
         whitespace_only_strings_are_accepted_and_unknown_fields_ignored,
+        patch_ignores_unknown_fields_as_nestjs_does,
         a_title_over_255_characters_returns_400_instead_of_500,
         length_is_counted_in_characters_not_bytes,
         a_nul_character_returns_400_with_a_clear_message,
