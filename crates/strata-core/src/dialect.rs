@@ -55,7 +55,8 @@ pub struct UpdateBatch<'a> {
 pub struct UpdateRow {
     /// The primary key.
     pub key: Value,
-    /// The new values, in `set` order.
+    /// The new values, in `set` order. Made with room for two more values, it becomes a row of
+    /// the statement's row set without an allocation.
     pub values: Vec<Value>,
     /// The version the row had when loaded (only with a version column).
     pub version: Option<Value>,

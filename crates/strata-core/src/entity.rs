@@ -73,4 +73,7 @@ pub trait Entity: Clone + Send + Sync + 'static {
     fn on_create(&mut self) {}
     /// Runs the `on_update` hooks of the fields (before an UPDATE).
     fn on_update(&mut self) {}
+    /// True when some field has an `on_update` hook (the flush then compares again after
+    /// running them).
+    const HAS_ON_UPDATE: bool = false;
 }

@@ -14,7 +14,6 @@ use crate::managed::Managed;
 use crate::value::{FieldType, Value};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 /// The hasher of the identity map: foldhash, seeded per process. Keys come from the database,
 /// and SipHash (the std default) dominated the cost of loading and flushing many rows.
@@ -23,16 +22,14 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 /// One managed instance and what the database holds for it.
 pub(crate) struct Tracked<T: Entity> {
     handle: Managed<T>,
-    /// The state at load or last flush: dirty checking compares against it. Shared, so that a
-    /// flush can compare outside the unit-of-work lock and a transaction can keep a copy of
-    /// the identity map without copying entities.
-    snapshot: Arc<T>,
+    /// The state at load or last flush: dirty checking compares against it.
+    snapshot: T,
     /// Scheduled for DELETE at the next flush.
     removed: bool,
 }
 
 impl<T: Entity> Tracked<T> {
-    fn new(handle: Managed<T>, snapshot: Arc<T>) -> Self {
+    fn new(handle: Managed<T>, snapshot: T) -> Self {
         Self { handle, snapshot, removed: false }
     }
 
@@ -40,7 +37,7 @@ impl<T: Entity> Tracked<T> {
         &self.handle
     }
 
-    pub(crate) fn snapshot(&self) -> &Arc<T> {
+    pub(crate) fn snapshot(&self) -> &T {
         &self.snapshot
     }
 
@@ -51,11 +48,7 @@ impl<T: Entity> Tracked<T> {
 
 impl<T: Entity> Clone for Tracked<T> {
     fn clone(&self) -> Self {
-        Self {
-            handle: self.handle.clone(),
-            snapshot: Arc::clone(&self.snapshot),
-            removed: self.removed,
-        }
+        Self { handle: self.handle.clone(), snapshot: self.snapshot.clone(), removed: self.removed }
     }
 }
 
@@ -67,6 +60,9 @@ pub(crate) struct Table<T: Entity> {
     new_addrs: HashSet<usize, FastHash>,
     /// Keys scheduled for DELETE without a loaded instance (`remove_by_key`), in order.
     removed_keys: Vec<T::Key>,
+    /// Counts the changes of removal marks, so that a flush can tell whether any happened while
+    /// it ran.
+    removal_marks: u64,
 }
 
 impl<T: Entity> Clone for Table<T> {
@@ -76,6 +72,7 @@ impl<T: Entity> Clone for Table<T> {
             new: self.new.clone(),
             new_addrs: self.new_addrs.clone(),
             removed_keys: self.removed_keys.clone(),
+            removal_marks: self.removal_marks,
         }
     }
 }
@@ -87,6 +84,7 @@ impl<T: Entity> Default for Table<T> {
             new: Vec::new(),
             new_addrs: HashSet::default(),
             removed_keys: Vec::new(),
+            removal_marks: 0,
         }
     }
 }
@@ -122,6 +120,11 @@ impl<T: Entity> Table<T> {
         &self.new
     }
 
+    /// The number of removal marks set or cleared so far (see [`Table::deleted`]).
+    pub(crate) fn removal_marks(&self) -> u64 {
+        self.removal_marks
+    }
+
     /// The keys removed without loading, in order (duplicates possible).
     pub(crate) fn removed_keys(&self) -> &[T::Key] {
         &self.removed_keys
@@ -151,6 +154,7 @@ impl<T: Entity> Table<T> {
         if let Some(t) = self.managed.get_mut(key) {
             if Managed::ptr_eq(&t.handle, handle) {
                 t.removed = false;
+                self.removal_marks += 1;
                 return Ok(());
             }
             return Err(Error::usage(format!(
@@ -170,6 +174,7 @@ impl<T: Entity> Table<T> {
             && Managed::ptr_eq(&t.handle, handle)
         {
             t.removed = true;
+            self.removal_marks += 1;
             return Ok(());
         }
         if key.is_unset() {
@@ -189,6 +194,7 @@ impl<T: Entity> Table<T> {
             Some(t) => t.removed = true,
             None => self.removed_keys.push(key),
         }
+        self.removal_marks += 1;
     }
 
     // ---- what the database says ----
@@ -208,7 +214,7 @@ impl<T: Entity> Table<T> {
             Entry::Vacant(slot) => {
                 let entity = T::from_values(row)?;
                 let handle = Managed::new(entity.clone());
-                slot.insert(Tracked::new(handle.clone(), Arc::new(entity)));
+                slot.insert(Tracked::new(handle.clone(), entity));
                 handle
             }
         })
@@ -218,11 +224,12 @@ impl<T: Entity> Table<T> {
     pub(crate) fn refreshed(&mut self, handle: &Managed<T>, key: T::Key, fresh: T) {
         match self.managed.get_mut(&key) {
             Some(t) if Managed::ptr_eq(&t.handle, handle) => {
-                t.snapshot = Arc::new(fresh);
+                t.snapshot = fresh;
                 t.removed = false;
+                self.removal_marks += 1;
             }
             _ => {
-                self.managed.insert(key, Tracked::new(handle.clone(), Arc::new(fresh)));
+                self.managed.insert(key, Tracked::new(handle.clone(), fresh));
             }
         }
     }
@@ -247,7 +254,7 @@ impl<T: Entity> Table<T> {
     pub(crate) fn inserted(&mut self, handle: Managed<T>, state: T) {
         let removed_meanwhile = !self.is_new(&handle);
         let key = state.key();
-        let mut tracked = Tracked::new(handle, Arc::new(state));
+        let mut tracked = Tracked::new(handle, state);
         tracked.removed = removed_meanwhile;
         self.managed.insert(key, tracked);
     }
@@ -266,15 +273,22 @@ impl<T: Entity> Table<T> {
         if let Some(t) = self.managed.get_mut(key)
             && Managed::ptr_eq(&t.handle, handle)
         {
-            t.snapshot = Arc::new(state);
+            t.snapshot = state;
         }
     }
 
     /// The rows of `keys` were deleted, covering the first `removed_keys` keys removed without
-    /// loading (later ones arrived while the flush ran, and stay pending).
-    pub(crate) fn deleted(&mut self, keys: &[T::Key], removed_keys: usize) {
-        for key in keys {
-            self.managed.remove(key);
+    /// loading (later ones arrived while the flush ran, and stay pending). `marks` is
+    /// [`Table::removal_marks`] when the flush collected its deletes: unchanged, every entry
+    /// marked removed is one the flush deleted.
+    pub(crate) fn deleted(&mut self, keys: &[T::Key], removed_keys: usize, marks: u64) {
+        if keys.len() > 64 && marks == self.removal_marks {
+            // One pass over the map in memory order rather than one random probe per key.
+            self.managed.retain(|_, t| !t.removed);
+        } else {
+            for key in keys {
+                self.managed.remove(key);
+            }
         }
         let covered = removed_keys.min(self.removed_keys.len());
         self.removed_keys.drain(..covered);

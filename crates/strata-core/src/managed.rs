@@ -124,9 +124,9 @@ impl<T: Entity> Managed<T> {
         Arc::as_ptr(&self.0) as *const () as usize
     }
 
-    /// A read borrow without waiting, for work done while the unit of work is locked.
-    pub(crate) fn try_read_now(&self) -> Option<ReadGuard<'_, T>> {
-        self.0.try_read().map(ReadGuard)
+    /// A write borrow without waiting, for work done while the unit of work is locked.
+    pub(crate) fn try_write_now(&self) -> Option<WriteGuard<'_, T>> {
+        self.0.try_write().map(WriteGuard)
     }
 
     /// A read borrow for an operation of the EntityManager (`"flush"`, `"persist"`, …) on the

@@ -1,8 +1,9 @@
 //! `flush`: the unit of work written in one transaction.
 //!
 //! ```text
-//! collect (unit of work locked, entity locks only tried) ─► plan (entities locked one by one,
-//! hooks run) ─► render ─► BEGIN / SAVEPOINT ─► pipelined set-based statements ─► COMMIT
+//! collect (unit of work locked, entity locks only tried: change sets, hooks run) ─► plan (the
+//! borrowed entities waited for, batches grouped) ─► render ─► BEGIN / SAVEPOINT ─► pipelined
+//! set-based statements ─► COMMIT
 //! ─► write back generated values (entities) ─► apply (unit of work locked)
 //! ```
 
@@ -24,7 +25,7 @@ impl EntityManager {
     /// written by the next flush.
     pub async fn flush(&self) -> Result<()> {
         let _serial = self.inner.flush_lock.lock().await;
-        let collected = self.inner.uow.lock().collect();
+        let collected = self.inner.uow.lock().collect()?;
         let Some(collected) = collected else { return Ok(()) };
         let Some(mut plan) = collected.plan()? else { return Ok(()) };
         let orm = &self.inner.orm;

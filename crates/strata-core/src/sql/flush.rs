@@ -143,8 +143,14 @@ fn update(d: &dyn Dialect, batch: UpdateBatch<'_>) -> Vec<Statement> {
             let values = chunk
                 .into_iter()
                 .map(|row| {
-                    let old = version.map(|_| row.version.unwrap_or(Value::Null));
-                    std::iter::once(row.key).chain(row.values).chain(old).collect()
+                    // The row's own vector becomes the row set's row: no allocation per row
+                    // when it was made with room for the key and the version.
+                    let mut values = row.values;
+                    values.insert(0, row.key);
+                    if version.is_some() {
+                        values.push(row.version.unwrap_or(Value::Null));
+                    }
+                    values
                 })
                 .collect();
             w.push(" FROM ");

@@ -39,6 +39,7 @@ impl<T: Entity> ChangeSet<T> {
     }
 
     /// The key of an update (inserts have none yet).
+    #[cfg(test)]
     pub(crate) fn key(&self) -> Option<&T::Key> {
         match self {
             Self::Insert { .. } => None,

@@ -1,11 +1,10 @@
 //! The change-set computer: compares each managed entity with its snapshot, and groups the
 //! resulting change sets into set-based batches by (operation, column set).
 //!
-//! It runs in two steps so that no entity is ever locked while the unit of work is:
-//! [`collect`] runs under the unit-of-work lock and only *tries* entity locks (an entity it
-//! cannot read at once is taken along as possibly changed); [`compute`] runs after that lock is
-//! released, waits (boundedly) for each entity it must read or change, runs the hooks and builds
-//! the change sets.
+//! No entity is ever locked *waiting* while the unit of work is: [`collect`] runs under the
+//! unit-of-work lock and only *tries* entity locks. An entity it can lock at once (nearly all)
+//! gets its change set there, hooks included; one that is borrowed is deferred with a copy of its
+//! snapshot, and [`compute`] — after that lock is released — waits (boundedly) for it.
 
 use super::change_set::ChangeSet;
 use crate::entity::{Entity, Key};
@@ -15,46 +14,59 @@ use crate::managed::Managed;
 use crate::metadata::{EntityMeta, Generated};
 use crate::value::{FieldType, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
 
-/// What [`collect`] found in one table: the candidates of a flush.
+/// What [`collect`] found in one table.
 pub(crate) struct Collected<T: Entity> {
-    /// New instances, in persist order.
-    pub(crate) new: Vec<Managed<T>>,
-    /// Managed instances that changed, or that were borrowed and could not be compared yet,
-    /// with their key and snapshot.
-    pub(crate) candidates: Vec<(T::Key, Managed<T>, Arc<T>)>,
+    /// The change sets of the entities that could be locked at once.
+    pub(crate) sets: Vec<ChangeSet<T>>,
+    /// New instances that were borrowed: their INSERT is computed after the wait.
+    pub(crate) deferred_new: Vec<Managed<T>>,
+    /// Managed instances that were borrowed, with their key and a copy of their snapshot.
+    pub(crate) deferred: Vec<(T::Key, Managed<T>, T)>,
     /// The keys to delete, sorted, each once.
     pub(crate) deletes: Vec<T::Key>,
     /// How many keys of `removed_keys` this flush covers (later ones arrived while it ran).
     pub(crate) removed_keys: usize,
+    /// The table's removal marks when collected (see `Table::deleted`).
+    pub(crate) removal_marks: u64,
 }
 
-/// The candidates of one table's flush; `None` when the table has nothing to write. Never
-/// waits for an entity.
-pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Option<Collected<T>> {
-    let mut candidates = Vec::new();
+/// One table's candidates and, for every entity it can lock at once, its change set; `None`
+/// when the table has nothing to write. Never waits for an entity.
+pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Result<Option<Collected<T>>> {
+    let mut sets = Vec::with_capacity(table.new_instances().len());
+    let mut deferred_new = Vec::new();
+    let mut deferred = Vec::new();
     let mut deletes = Vec::new();
+    for handle in table.new_instances() {
+        match handle.try_write_now() {
+            Some(mut entity) => sets.push(insert_set(handle.clone(), &mut entity)?),
+            None => deferred_new.push(handle.clone()),
+        }
+    }
     let mut changed = Vec::new();
     for (key, tracked) in table.entries() {
         if tracked.is_removed() {
             deletes.push(key.clone());
             continue;
         }
-        let dirty = match tracked.handle().try_read_now() {
-            Some(entity) => {
+        let handle = tracked.handle();
+        // One lock for comparing and for the hooks: nothing changes in between.
+        match handle.try_write_now() {
+            Some(mut entity) => {
                 changed.clear();
                 entity.changed_columns(tracked.snapshot(), &mut changed);
-                !changed.is_empty()
+                if changed.is_empty() {
+                    continue;
+                }
+                let known = std::mem::take(&mut changed);
+                if let Some(set) =
+                    update_set(key, handle, &mut entity, tracked.snapshot(), Some(known))?
+                {
+                    sets.push(set);
+                }
             }
-            None => true,
-        };
-        if dirty {
-            candidates.push((
-                key.clone(),
-                tracked.handle().clone(),
-                Arc::clone(tracked.snapshot()),
-            ));
+            None => deferred.push((key.clone(), handle.clone(), tracked.snapshot().clone())),
         }
     }
     for key in table.removed_keys() {
@@ -66,15 +78,17 @@ pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Option<Collected<T>> {
     // number of rows deleted tells whether every row still existed.
     deletes.sort_unstable();
     deletes.dedup();
-    if table.new_instances().is_empty() && candidates.is_empty() && deletes.is_empty() {
-        return None;
+    if sets.is_empty() && deferred_new.is_empty() && deferred.is_empty() && deletes.is_empty() {
+        return Ok(None);
     }
-    Some(Collected {
-        new: table.new_instances().to_vec(),
-        candidates,
+    Ok(Some(Collected {
+        sets,
+        deferred_new,
+        deferred,
         deletes,
         removed_keys: table.removed_keys().len(),
-    })
+        removal_marks: table.removal_marks(),
+    }))
 }
 
 /// What one table's flush does: insert and update change sets, and the keys to delete.
@@ -84,65 +98,92 @@ pub(crate) struct Computed<T: Entity> {
     pub(crate) deletes: Vec<T::Key>,
 }
 
-/// The change sets of collected candidates. Runs the `on_create`/`on_update` hooks and assigns
-/// generated UUID keys and initial versions on the live instances (they are pending changes
-/// either way). Waits at most [`crate::managed::BORROW_WAIT`] for each borrowed entity.
+/// The change sets of a table, the deferred entities included: waits at most
+/// [`crate::managed::BORROW_WAIT`] for each borrowed one, then fails naming it.
 pub(crate) fn compute<T: Entity>(collected: Collected<T>) -> Result<Computed<T>> {
+    let Collected { mut sets, deferred_new, deferred, deletes, .. } = collected;
+    for handle in deferred_new {
+        let mut entity = handle.write_for("flush the new", None)?;
+        let set = insert_set(handle.clone(), &mut entity)?;
+        drop(entity);
+        sets.push(set);
+    }
+    for (key, handle, snapshot) in deferred {
+        let mut entity = handle.write_for("flush", Some(&key))?;
+        let set = update_set(&key, &handle, &mut entity, &snapshot, None)?;
+        drop(entity);
+        sets.extend(set);
+    }
+    Ok(Computed { sets, deletes })
+}
+
+/// The INSERT of a new entity: runs `on_create`, generates a UUID key and the first version.
+fn insert_set<T: Entity>(handle: Managed<T>, entity: &mut T) -> Result<ChangeSet<T>> {
+    let meta = T::meta();
+    entity.on_create();
+    if entity.key().is_unset()
+        && let Some(k) = <T::Key as Key>::generate()
+    {
+        entity.set_column(meta.primary_key, k.to_value())?;
+    }
+    if let Some(v) = meta.version_column()
+        && entity.column_value(v).as_i64() == Some(0)
+    {
+        entity.set_column(v, Value::I32(1))?;
+    }
+    let state = entity.clone();
+    let columns = insert_columns(meta, &state);
+    Ok(ChangeSet::Insert { handle, state, columns })
+}
+
+/// The UPDATE of a managed entity that may have changed; `None` when it did not after all.
+/// Runs `on_update` first. `changed`: the columns already found changed, if known.
+fn update_set<T: Entity>(
+    key: &T::Key,
+    handle: &Managed<T>,
+    entity: &mut T,
+    snapshot: &T,
+    changed: Option<Vec<usize>>,
+) -> Result<Option<ChangeSet<T>>> {
     let meta = T::meta();
     let pk = meta.primary_key;
     let version = meta.version_column();
-    let mut out = Vec::with_capacity(collected.new.len() + collected.candidates.len());
-
-    for handle in collected.new {
-        let mut entity = handle.write_for("flush the new", None)?;
-        entity.on_create();
-        let key = entity.key();
-        if key.is_unset()
-            && let Some(k) = <T::Key as Key>::generate()
-        {
-            entity.set_column(pk, k.to_value())?;
+    let mut changed = match changed {
+        Some(changed) => changed,
+        None => {
+            let mut changed = Vec::new();
+            entity.changed_columns(snapshot, &mut changed);
+            changed
         }
-        if let Some(v) = version
-            && entity.column_value(v).as_i64() == Some(0)
-        {
-            entity.set_column(v, Value::I32(1))?;
-        }
-        let state = entity.clone();
-        drop(entity);
-        let columns = insert_columns(meta, &state);
-        out.push(ChangeSet::Insert { handle, state, columns });
+    };
+    if changed.is_empty() {
+        return Ok(None);
     }
-
-    let mut changed = Vec::new();
-    for (key, handle, snapshot) in collected.candidates {
-        let mut entity = handle.write_for("flush", Some(&key))?;
-        changed.clear();
-        entity.changed_columns(&snapshot, &mut changed);
-        if changed.is_empty() {
-            continue;
-        }
+    if T::HAS_ON_UPDATE {
         entity.on_update();
         changed.clear();
-        entity.changed_columns(&snapshot, &mut changed);
-        if changed.contains(&pk) {
-            return Err(Error::usage(format!(
-                "the primary key of a managed {} changed from {key} to {}; keys cannot change: \
-                 remove the entity and create a new one",
-                meta.name,
-                entity.key()
-            )));
-        }
-        // The version column is maintained by the flush, never written from the entity.
-        changed.retain(|c| Some(*c) != version);
-        if changed.is_empty() {
-            continue;
-        }
-        let state = entity.clone();
-        drop(entity);
-        let old_version = version.map(|v| snapshot.column_value(v));
-        out.push(ChangeSet::Update { handle, key, state, columns: changed.clone(), old_version });
+        entity.changed_columns(snapshot, &mut changed);
     }
-    Ok(Computed { sets: out, deletes: collected.deletes })
+    if changed.contains(&pk) {
+        return Err(Error::usage(format!(
+            "the primary key of a managed {} changed from {key} to {}; keys cannot change: \
+             remove the entity and create a new one",
+            meta.name,
+            entity.key()
+        )));
+    }
+    // The version column is maintained by the flush, never written from the entity.
+    changed.retain(|c| Some(*c) != version);
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ChangeSet::Update {
+        handle: handle.clone(),
+        key: key.clone(),
+        state: entity.clone(),
+        columns: changed,
+        old_version: version.map(|v| snapshot.column_value(v)),
+    }))
 }
 
 /// The columns an INSERT writes: all but an unset identity key, and NULLs of columns with a
@@ -197,7 +238,10 @@ pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
     }
     // Keys are unique within a table, so an unstable sort gives the same order, faster.
     for g in &mut updates {
-        g.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
+        g.sort_unstable_by(|a, b| match (a, b) {
+            (ChangeSet::Update { key: a, .. }, ChangeSet::Update { key: b, .. }) => a.cmp(b),
+            _ => std::cmp::Ordering::Equal,
+        });
     }
     (inserts, updates)
 }
@@ -314,7 +358,7 @@ mod tests {
 
     /// Both steps of a flush's computation, as a flush runs them.
     fn computed(table: &Table<Item>) -> Result<Computed<Item>> {
-        match collect(table) {
+        match collect(table)? {
             Some(c) => compute(c),
             None => Ok(Computed { sets: Vec::new(), deletes: Vec::new() }),
         }
@@ -325,7 +369,7 @@ mod tests {
         let mut t = Table::<Item>::default();
         let h = loaded(&mut t, &item(1, "a", None));
         h.write().name = "a".into();
-        assert!(collect(&t).is_none(), "nothing to write: nothing collected");
+        assert!(collect(&t).unwrap().is_none(), "nothing to write: nothing collected");
     }
 
     #[test]
@@ -345,8 +389,9 @@ mod tests {
         let mut t = Table::<Item>::default();
         let h = loaded(&mut t, &item(1, "a", None));
         let guard = h.write();
-        let collected = collect(&t).expect("a borrowed entity is a candidate");
-        assert_eq!(collected.candidates.len(), 1);
+        let collected = collect(&t).unwrap().expect("a borrowed entity is a candidate");
+        assert_eq!(collected.deferred.len(), 1);
+        assert!(collected.sets.is_empty());
         drop(guard);
         assert!(compute(collected).unwrap().sets.is_empty(), "it did not change after all");
     }
@@ -376,7 +421,7 @@ mod tests {
         for key in [9, 1, 9, 2] {
             t.schedule_removal_by_key(key);
         }
-        let collected = collect(&t).unwrap();
+        let collected = collect(&t).unwrap().unwrap();
         assert_eq!(collected.removed_keys, 3, "2 is managed: marked, not listed");
         let computed = compute(collected).unwrap();
         assert!(computed.sets.is_empty(), "deletes make no change sets");

@@ -12,8 +12,9 @@
 //!   `UnitOfWork::apply` re-snapshots; on failure nothing here has changed, so the caller can
 //!   fix and flush again.
 //!
-//! No entity is locked while the unit of work is: collecting the candidates only *tries* entity
-//! locks; computing, writing back and undoing happen with the unit of work unlocked. A flush
+//! No entity is waited for while the unit of work is locked: collecting only *tries* entity
+//! locks (a borrowed entity is deferred); waiting for it, writing back and undoing happen with
+//! the unit of work unlocked. A flush
 //! applies only what it wrote, so whatever is persisted, changed or removed while it runs stays
 //! pending for the next one.
 
@@ -209,18 +210,20 @@ impl UnitOfWork {
         undo
     }
 
-    /// Step one of a flush, under the unit-of-work lock: what may need writing. `None` when
-    /// nothing changed. Never waits for an entity.
-    pub(crate) fn collect(&self) -> Option<Collected> {
-        let tables: Vec<(TypeId, Box<dyn PendingTable>)> = self
-            .order
-            .iter()
-            .filter_map(|id| self.tables[id].collect().map(|pending| (*id, pending)))
-            .collect();
-        if tables.is_empty() {
-            return None;
+    /// Step one of a flush, under the unit-of-work lock: the change sets of every entity that
+    /// can be locked at once, and the borrowed ones to wait for. `None` when nothing changed.
+    /// Never waits for an entity.
+    pub(crate) fn collect(&self) -> Result<Option<Collected>> {
+        let mut tables: Vec<(TypeId, Box<dyn PendingTable>)> = Vec::new();
+        for id in &self.order {
+            if let Some(pending) = self.tables[id].collect()? {
+                tables.push((*id, pending));
+            }
         }
-        Some(Collected { generation: self.generation, tables })
+        if tables.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Collected { generation: self.generation, tables }))
     }
 
     /// The last step of a committed flush, under the unit-of-work lock: flushed instances
@@ -343,6 +346,8 @@ struct TypedPlan<T: Entity> {
     deletes: Vec<T::Key>,
     /// How many of the table's removed-by-key entries this flush covers.
     removed_keys: usize,
+    /// The table's removal marks when the flush collected its deletes.
+    removal_marks: u64,
 }
 
 /// The steps of a flush on one table's typed change sets, type-erased.
@@ -357,7 +362,7 @@ trait TypedWork: Send + Sync {
 
 /// The flush steps every table performs under the unit-of-work lock, type-erased.
 pub(crate) trait TableFlush {
-    fn collect(&self) -> Option<Box<dyn PendingTable>>;
+    fn collect(&self) -> Result<Option<Box<dyn PendingTable>>>;
     fn apply(&mut self, typed: Box<dyn Any>);
 }
 
@@ -368,7 +373,7 @@ pub(crate) trait PendingTable: Send {
 
 impl<T: Entity> PendingTable for computer::Collected<T> {
     fn plan(self: Box<Self>) -> Result<Option<TablePlan>> {
-        let removed_keys = self.removed_keys;
+        let (removed_keys, removal_marks) = (self.removed_keys, self.removal_marks);
         let computer::Computed { sets, deletes } = computer::compute(*self)?;
         if sets.is_empty() && deletes.is_empty() {
             return Ok(None);
@@ -403,9 +408,12 @@ impl<T: Entity> PendingTable for computer::Collected<T> {
             let mut rows = Vec::with_capacity(len);
             for cs in group {
                 if let ChangeSet::Update { handle, key, state, old_version, .. } = cs {
+                    // Room for the key and the old version, which the statement adds to the row.
+                    let mut values = Vec::with_capacity(columns.len() + 2);
+                    values.extend(columns.iter().map(|&c| state.column_value(c)));
                     rows.push(crate::dialect::UpdateRow {
                         key: key.to_value(),
-                        values: columns.iter().map(|&c| state.column_value(c)).collect(),
+                        values,
                         version: old_version.clone(),
                     });
                     typed_updates.push((handle, key, state, old_version));
@@ -427,6 +435,7 @@ impl<T: Entity> PendingTable for computer::Collected<T> {
                 updates: typed_updates,
                 deletes,
                 removed_keys,
+                removal_marks,
             }),
         }))
     }
@@ -505,8 +514,10 @@ fn restore_columns<T: Entity>(handle: Managed<T>, columns: Vec<(usize, Value)>) 
     })
 }
 
-/// Records on a table what a committed flush wrote to it.
+/// Records on a table what a committed flush wrote to it: deletes first (an instance removed
+/// while its INSERT was under way is marked removed by `inserted`, for the next flush).
 fn apply_typed<T: Entity>(table: &mut Table<T>, typed: TypedPlan<T>) {
+    table.deleted(&typed.deletes, typed.removed_keys, typed.removal_marks);
     let inserted_rows: usize = typed.inserts.iter().map(Vec::len).sum();
     table.reserve(inserted_rows);
     let mut flushed_new: HashSet<usize, FastHash> =
@@ -519,7 +530,6 @@ fn apply_typed<T: Entity>(table: &mut Table<T>, typed: TypedPlan<T>) {
     for (handle, key, state, _) in typed.updates {
         table.updated(&handle, &key, state);
     }
-    table.deleted(&typed.deletes, typed.removed_keys);
 }
 
 fn bump(old: i64, ty: crate::value::ColumnType) -> Value {
@@ -531,8 +541,8 @@ fn bump(old: i64, ty: crate::value::ColumnType) -> Value {
 }
 
 impl<T: Entity> TableFlush for Table<T> {
-    fn collect(&self) -> Option<Box<dyn PendingTable>> {
-        computer::collect(self).map(|c| Box::new(c) as Box<dyn PendingTable>)
+    fn collect(&self) -> Result<Option<Box<dyn PendingTable>>> {
+        Ok(computer::collect(self)?.map(|c| Box::new(c) as Box<dyn PendingTable>))
     }
     fn apply(&mut self, typed: Box<dyn Any>) {
         let typed = typed.downcast::<TypedPlan<T>>().expect("a plan is applied to its own table");

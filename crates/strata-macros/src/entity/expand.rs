@@ -89,6 +89,7 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
     let skipped = &def.skipped;
     let on_create = hooks(def, false);
     let on_update = hooks(def, true);
+    let has_on_update = def.columns.iter().any(|c| c.on_update.is_some());
 
     quote! {
         impl #root::entity::Entity for #ident {
@@ -194,6 +195,8 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
             fn on_update(&mut self) {
                 #on_update
             }
+
+            const HAS_ON_UPDATE: bool = #has_on_update;
         }
     }
 }

@@ -85,6 +85,31 @@ async fn a_remove_made_while_a_large_flush_is_in_flight_is_not_lost(b: Backend) 
     assert_eq!(em.managed_count(), 1, "only the ticket is left");
 }
 
+async fn a_new_entity_removed_while_a_large_flush_inserts_it_is_deleted_next(b: Backend) {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (db, orm) = setup(b, &[POST_DDL, TICKET_DDL]).await;
+    let em = orm.em();
+    em.native_insert((0..100).map(|i| PostEntity::new(&format!("p{i}"), "x"))).await.unwrap();
+    em.native_insert([Ticket { id: 0, name: "t".into(), touched: 0 }]).await.unwrap();
+    for p in em.find_all::<PostEntity>(FindOptions::new()).await.unwrap() {
+        em.remove(&p).unwrap();
+    }
+    let fresh = em.create(PostEntity::new("inserted, then removed", "x"));
+
+    let (flushing, lock) = flush_in_flight(&db, b, &em).await;
+    // Nothing else changes meanwhile: only this removal of an instance being inserted.
+    em.remove(&fresh).unwrap();
+    release_write_lock(lock).await;
+    flushing.await.unwrap().unwrap();
+    assert!(fresh.read().id > 0, "its INSERT committed");
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 1);
+    assert_eq!(em.managed_count(), 2, "the ticket, and the post waiting for its DELETE");
+
+    em.flush().await.unwrap();
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 0);
+    assert_eq!(em.managed_count(), 1);
+}
+
 async fn a_remove_by_key_made_while_a_flush_is_in_flight_is_not_lost(b: Backend) {
     let _one = ONE_AT_A_TIME.lock().await;
     let (db, orm) = setup(b, &[POST_DDL, TICKET_DDL]).await;
@@ -133,6 +158,7 @@ async fn work_persisted_changed_or_removed_during_a_flush_stays_pending(b: Backe
 
 conformance!(
     a_remove_made_while_a_large_flush_is_in_flight_is_not_lost,
+    a_new_entity_removed_while_a_large_flush_inserts_it_is_deleted_next,
     a_remove_by_key_made_while_a_flush_is_in_flight_is_not_lost,
     work_persisted_changed_or_removed_during_a_flush_stays_pending,
 );
