@@ -12,9 +12,9 @@ use crate::{Console, Project};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use strata_core::{Error, Orm, Result, StrataConfig};
+use strata_core::{DbKind, Error, Orm, Result, StrataConfig};
 use strata_migrate::introspect::introspect;
-use strata_migrate::schema::{Backend, Schema};
+use strata_migrate::schema::Schema;
 use strata_migrate::target::target_schema;
 use strata_migrate::{Migrator, Progress};
 
@@ -51,17 +51,8 @@ impl Ctx<'_> {
     }
 
     /// The backend the configuration points at, known without connecting.
-    pub(crate) fn backend(&self) -> Result<Backend> {
-        let url = self.config.connection_url();
-        let scheme = url.split(':').next().unwrap_or_default();
-        let name = if scheme == "postgresql" { "postgres" } else { scheme };
-        Backend::from_name(name).ok_or_else(|| {
-            Error::config(format!(
-                "unsupported database URL scheme {scheme:?} in {}: set DATABASE_URL to \
-                 postgres://user:password@host:port/database or sqlite://path/to/file.sqlite",
-                self.config.redacted_url()
-            ))
-        })
+    pub(crate) fn backend(&self) -> Result<DbKind> {
+        DbKind::from_url(&self.config.connection_url())
     }
 
     /// The schema the entities want.
@@ -86,7 +77,7 @@ impl Ctx<'_> {
 
     /// The schema of the live database, in the schemas the entities use.
     pub(crate) async fn introspect(&self, orm: &Orm) -> Result<Schema> {
-        let backend = backend_of(orm)?;
+        let backend = orm.db_kind();
         let mut namespaces = self.entity_schemas();
         namespaces.push(self.config.default_schema.clone().unwrap_or_else(|| "public".into()));
         let mut conn = orm.driver().acquire().await?;
@@ -100,7 +91,7 @@ impl Ctx<'_> {
         orm: &Orm,
         path: Option<&Path>,
     ) -> Result<(Migrator, Arc<AtomicBool>)> {
-        let source = self.project.source_for(backend_of(orm)?, path)?;
+        let source = self.project.source_for(orm.db_kind(), path)?;
         let console = self.console.clone();
         let open_line = Arc::new(AtomicBool::new(false));
         let open = open_line.clone();
@@ -144,13 +135,6 @@ impl Ctx<'_> {
             self.console.out(format!("{s};"));
         }
     }
-}
-
-/// The backend of a connected ORM.
-pub(crate) fn backend_of(orm: &Orm) -> Result<Backend> {
-    let name = orm.dialect().name();
-    Backend::from_name(name)
-        .ok_or_else(|| Error::usage(format!("the {name:?} dialect has no schema engine")))
 }
 
 /// Runs statements in one transaction.

@@ -57,7 +57,7 @@ pub use args::{
 };
 pub use console::Console;
 pub use project::{MigrationSet, Project};
-pub use strata_migrate::schema::Backend;
+pub use strata_core::DbKind;
 
 use clap::Parser;
 use std::ffi::OsString;

@@ -3,15 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use strata_core::metadata::EntityMeta;
-use strata_core::{Error, Result};
-use strata_migrate::schema::Backend;
+use strata_core::{DbKind, Error, Result};
 use strata_migrate::{EmbeddedMigration, MigrationSource};
 
 /// The migrations of one database: where their files are written and read, and the copy
 /// compiled into the binary.
 #[derive(Debug, Clone)]
 pub struct MigrationSet {
-    backend: Option<Backend>,
+    backend: Option<DbKind>,
     dir: PathBuf,
     embedded: Option<&'static [EmbeddedMigration]>,
 }
@@ -20,7 +19,7 @@ impl MigrationSet {
     /// The database these migrations are written for; `None` for the one set of an
     /// application that has a single set ([`Project::migrations_dir`]), used whatever the
     /// database.
-    pub fn backend(&self) -> Option<Backend> {
+    pub fn backend(&self) -> Option<DbKind> {
         self.backend
     }
 
@@ -61,11 +60,11 @@ impl MigrationSet {
 /// # let entities = [];
 /// # static POSTGRES: &[strata_migrate::EmbeddedMigration] = &[];
 /// # static SQLITE: &[strata_migrate::EmbeddedMigration] = &[];
-/// use strata_cli::{Backend, Project};
+/// use strata_cli::{DbKind, Project};
 ///
 /// let project = Project::new(&entities)
-///     .migrations_for(Backend::Postgres, "migrations/postgres", POSTGRES)
-///     .migrations_for(Backend::Sqlite, "migrations/sqlite", SQLITE);
+///     .migrations_for(DbKind::Postgres, "migrations/postgres", POSTGRES)
+///     .migrations_for(DbKind::Sqlite, "migrations/sqlite", SQLITE);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -114,7 +113,7 @@ impl Project {
     #[must_use]
     pub fn migrations_for(
         mut self,
-        backend: Backend,
+        backend: DbKind,
         dir: impl Into<PathBuf>,
         embedded: &'static [EmbeddedMigration],
     ) -> Self {
@@ -143,7 +142,7 @@ impl Project {
     ///
     /// A usage error naming the databases the application has migrations for, when it has
     /// none for `backend`.
-    pub fn set_for(&self, backend: Backend) -> Result<&MigrationSet> {
+    pub fn set_for(&self, backend: DbKind) -> Result<&MigrationSet> {
         if let Some(set) = self.sets.iter().find(|s| s.backend == Some(backend)) {
             return Ok(set);
         }
@@ -169,7 +168,7 @@ impl Project {
     /// # Errors
     ///
     /// As [`Project::set_for`].
-    pub fn source_for(&self, backend: Backend, path: Option<&Path>) -> Result<MigrationSource> {
+    pub fn source_for(&self, backend: DbKind, path: Option<&Path>) -> Result<MigrationSource> {
         match path {
             Some(p) => Ok(MigrationSource::directory(p)),
             None => Ok(self.set_for(backend)?.source()),
@@ -178,10 +177,10 @@ impl Project {
 }
 
 /// A database's name for people: `PostgreSQL`, `SQLite`.
-pub(crate) fn name(backend: Backend) -> &'static str {
+pub(crate) fn name(backend: DbKind) -> &'static str {
     match backend {
-        Backend::Postgres => "PostgreSQL",
-        Backend::Sqlite => "SQLite",
+        DbKind::Postgres => "PostgreSQL",
+        DbKind::Sqlite => "SQLite",
     }
 }
 
@@ -194,21 +193,21 @@ mod tests {
     #[test]
     fn one_directory_serves_every_database() {
         let p = Project::new(&[]).migrations_dir("m");
-        assert_eq!(p.set_for(Backend::Postgres).unwrap().dir(), Path::new("m"));
-        assert_eq!(p.set_for(Backend::Sqlite).unwrap().dir(), Path::new("m"));
+        assert_eq!(p.set_for(DbKind::Postgres).unwrap().dir(), Path::new("m"));
+        assert_eq!(p.set_for(DbKind::Sqlite).unwrap().dir(), Path::new("m"));
         assert_eq!(p.sets().len(), 1);
     }
 
     #[test]
     fn per_database_sets_replace_the_single_directory_and_are_chosen_by_database() {
         let p = Project::new(&[])
-            .migrations_for(Backend::Postgres, "m/postgres", NONE)
-            .migrations_for(Backend::Sqlite, "m/sqlite", NONE);
+            .migrations_for(DbKind::Postgres, "m/postgres", NONE)
+            .migrations_for(DbKind::Sqlite, "m/sqlite", NONE);
         assert_eq!(p.sets().len(), 2);
-        assert_eq!(p.set_for(Backend::Sqlite).unwrap().dir(), Path::new("m/sqlite"));
-        assert_eq!(p.set_for(Backend::Postgres).unwrap().backend(), Some(Backend::Postgres));
-        let only_pg = Project::new(&[]).migrations_for(Backend::Postgres, "m/postgres", NONE);
-        let err = only_pg.set_for(Backend::Sqlite).unwrap_err();
+        assert_eq!(p.set_for(DbKind::Sqlite).unwrap().dir(), Path::new("m/sqlite"));
+        assert_eq!(p.set_for(DbKind::Postgres).unwrap().backend(), Some(DbKind::Postgres));
+        let only_pg = Project::new(&[]).migrations_for(DbKind::Postgres, "m/postgres", NONE);
+        let err = only_pg.set_for(DbKind::Sqlite).unwrap_err();
         assert!(err.message().contains("no migrations for SQLite, only for PostgreSQL"), "{err}");
     }
 }

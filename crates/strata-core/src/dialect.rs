@@ -6,6 +6,7 @@
 //! follows from it. The statements of a flush are built from those parts by
 //! [`crate::sql::flush`].
 
+use crate::db_kind::DbKind;
 use crate::metadata::ColumnMeta;
 use crate::sql::SqlWriter;
 use crate::sql::flush::RowSetColumn;
@@ -75,8 +76,8 @@ pub struct DeleteBatch<'a> {
 
 /// The SQL dialect of one database.
 pub trait Dialect: Send + Sync + 'static {
-    /// The dialect's name (`postgres`, `sqlite`).
-    fn name(&self) -> &'static str;
+    /// The database this dialect renders for.
+    fn kind(&self) -> DbKind;
 
     /// Writes the placeholder of parameter `n` (1-based): `$1` or `?1`.
     fn placeholder(&self, n: usize, out: &mut String);
@@ -101,6 +102,12 @@ pub trait Dialect: Send + Sync + 'static {
     /// case-sensitive on every database.
     fn like_escape(&self) -> &'static str {
         ""
+    }
+
+    /// What `LIMIT` takes to mean "no limit", for an OFFSET without a LIMIT: `ALL`
+    /// (PostgreSQL), `-1` (SQLite, which requires a LIMIT before an OFFSET).
+    fn no_limit(&self) -> &'static str {
+        "ALL"
     }
 
     /// The most rows one statement carries when each row has `columns` values (the test suite

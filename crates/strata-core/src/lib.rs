@@ -10,12 +10,14 @@
 //! - [`query`]: typed filters and find options.
 //! - [`driver`], [`dialect`] and [`sql`]: what a database backend implements, and the SQL shared
 //!   by all of them; [`query_log`]: statement logging and counting.
-//! - [`config`]: where the database is; [`error`]: the one error type.
+//! - [`config`]: where the database is; [`db_kind`]: which database ([`DbKind`]); [`error`]:
+//!   the one error type.
 
 #![forbid(unsafe_code)]
 
 pub mod assign;
 pub mod config;
+pub mod db_kind;
 pub mod dialect;
 pub mod driver;
 pub mod entity;
@@ -37,6 +39,7 @@ pub mod value;
 
 pub use assign::AssignOptions;
 pub use config::StrataConfig;
+pub use db_kind::DbKind;
 pub use entity::{Entity, Key};
 pub use entity_manager::EntityManager;
 pub use error::{Error, ErrorKind, Result};

@@ -3,6 +3,7 @@
 //! [`Orm::em`].
 
 use crate::config::StrataConfig;
+use crate::db_kind::DbKind;
 use crate::dialect::Dialect;
 use crate::driver::{Driver, Statement, StatementKind};
 use crate::entity_manager::EntityManager;
@@ -52,6 +53,11 @@ impl Orm {
     /// The SQL dialect.
     pub fn dialect(&self) -> &dyn Dialect {
         self.inner.dialect.as_ref()
+    }
+
+    /// Which database this ORM is connected to.
+    pub fn db_kind(&self) -> DbKind {
+        self.inner.dialect.kind()
     }
 
     /// The configuration.

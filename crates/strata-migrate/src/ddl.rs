@@ -2,7 +2,7 @@
 //!
 //! The migration files (`files`) write what [`render`] returns; `schema:create` and
 //! `schema:update` run it. Each backend has its renderer in its own module (`ddl/postgres.rs`,
-//! `ddl/sqlite.rs`), chosen by one `match` on [`Backend`]. SQLite's renderer rebuilds a table
+//! `ddl/sqlite.rs`), chosen by one `match` on [`DbKind`]. SQLite's renderer rebuilds a table
 //! for most changes, so it reads the unchanged rest of the table from [`Diff::from`] /
 //! [`Diff::to`].
 
@@ -10,8 +10,8 @@ mod postgres;
 pub(crate) mod sqlite;
 
 use crate::diff::{Change, Diff};
-use crate::schema::{Backend, Schema};
-use strata_core::Result;
+use crate::schema::Schema;
+use strata_core::{DbKind, Result};
 
 /// The SQL of a migration: statements without a trailing `;`, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,9 +41,10 @@ impl MigrationSql {
 /// # Examples
 ///
 /// ```
+/// use strata_core::DbKind;
 /// use strata_migrate::ddl::render;
 /// use strata_migrate::diff::diff;
-/// use strata_migrate::schema::{Backend, Column, PrimaryKey, Schema, SqlType, Table};
+/// use strata_migrate::schema::{Column, PrimaryKey, Schema, SqlType, Table};
 ///
 /// let mut post = Table::new(None, "post_entity");
 /// let mut id = Column::new("id", SqlType::Integer);
@@ -54,7 +55,7 @@ impl MigrationSql {
 ///     Some(PrimaryKey { name: "post_entity_pkey".into(), columns: vec!["id".into()] });
 /// let target = Schema { tables: vec![post], ..Schema::default() };
 ///
-/// let sql = render(&diff(&Schema::default(), &target), Backend::Postgres)?;
+/// let sql = render(&diff(&Schema::default(), &target), DbKind::Postgres)?;
 /// assert_eq!(
 ///     sql.up,
 ///     [r#"create table "post_entity" ("id" serial primary key, "title" varchar(255) not null)"#]
@@ -62,13 +63,13 @@ impl MigrationSql {
 /// assert_eq!(sql.down, [r#"drop table "post_entity""#]);
 /// # Ok::<(), strata_core::Error>(())
 /// ```
-pub fn render(diff: &Diff, backend: Backend) -> Result<MigrationSql> {
+pub fn render(diff: &Diff, backend: DbKind) -> Result<MigrationSql> {
     match backend {
-        Backend::Postgres => Ok(MigrationSql {
+        DbKind::Postgres => Ok(MigrationSql {
             up: render_changes(&diff.changes, backend)?,
             down: render_changes(&diff.reverse().changes, backend)?,
         }),
-        Backend::Sqlite => Ok(MigrationSql {
+        DbKind::Sqlite => Ok(MigrationSql {
             up: sqlite::render(&diff.from, &diff.changes)?,
             down: sqlite::render(&diff.to, &diff.reverse().changes)?,
         }),
@@ -85,9 +86,9 @@ pub fn render(diff: &Diff, backend: Backend) -> Result<MigrationSql> {
 ///
 /// As [`render`]; on SQLite also an error of kind `Usage` for a change that needs a rebuild
 /// of a table the changes do not create.
-pub fn render_changes(changes: &[Change], backend: Backend) -> Result<Vec<String>> {
+pub fn render_changes(changes: &[Change], backend: DbKind) -> Result<Vec<String>> {
     match backend {
-        Backend::Postgres => Ok(changes.iter().flat_map(postgres::render).collect()),
-        Backend::Sqlite => sqlite::render(&Schema::default(), changes),
+        DbKind::Postgres => Ok(changes.iter().flat_map(postgres::render).collect()),
+        DbKind::Sqlite => sqlite::render(&Schema::default(), changes),
     }
 }

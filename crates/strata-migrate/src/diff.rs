@@ -17,7 +17,8 @@ mod change;
 
 pub use change::Change;
 
-use crate::schema::{Backend, Column, Schema, Table, TableRef, constraint_name};
+use crate::schema::{Column, Schema, Table, TableRef, constraint_name};
+use strata_core::DbKind;
 
 /// The changes from one schema to another, in the order they apply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,10 +61,10 @@ impl Diff {
     /// One line per change that means something on `backend`: SQLite has no sequences (an
     /// identity key's counter belongs to its table), so renames of identity sequences are left
     /// out there.
-    pub fn summaries_for(&self, backend: Backend) -> Vec<String> {
+    pub fn summaries_for(&self, backend: DbKind) -> Vec<String> {
         self.changes
             .iter()
-            .filter(|c| !(backend == Backend::Sqlite && matches!(c, Change::RenameSequence { .. })))
+            .filter(|c| !(backend == DbKind::Sqlite && matches!(c, Change::RenameSequence { .. })))
             .map(Change::summary)
             .collect()
     }

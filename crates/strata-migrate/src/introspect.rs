@@ -3,16 +3,16 @@
 //! `migration:create` diffs it against the entities when there is no snapshot, and
 //! `migration:check` uses it to tell whether the database matches the code. It runs through the
 //! driver-agnostic [`Connection`], so any driver works; what is read depends on the
-//! [`Backend`] (`pg_catalog` for PostgreSQL in `introspect/postgres.rs`; `sqlite_master` and
+//! [`DbKind`] (`pg_catalog` for PostgreSQL in `introspect/postgres.rs`; `sqlite_master` and
 //! the pragma functions for SQLite in `introspect/sqlite.rs`). The migrations' own tracking
 //! table `strata_migrations` is never reported.
 
 mod postgres;
 mod sqlite;
 
-use crate::schema::{Backend, Schema};
-use strata_core::Result;
+use crate::schema::Schema;
 use strata_core::driver::Connection;
+use strata_core::{DbKind, Result};
 
 /// The name of the migrator's tracking table, which introspection leaves out.
 pub const TRACKING_TABLE: &str = "strata_migrations";
@@ -56,14 +56,14 @@ pub fn namespaces_for(schemas: &[&Schema], default_schema: Option<&str>) -> Vec<
 ///
 /// On SQLite, `namespaces` is ignored (SQLite has no schemas): the tables of the main
 /// database are read, and the returned schema's [`backend`](Schema::backend) is
-/// `Some(Backend::Sqlite)`, so that comparisons with it use SQLite's storage types.
+/// `Some(DbKind::Sqlite)`, so that comparisons with it use SQLite's storage types.
 pub async fn introspect(
     conn: &mut dyn Connection,
-    backend: Backend,
+    backend: DbKind,
     namespaces: &[String],
 ) -> Result<Schema> {
     match backend {
-        Backend::Postgres => postgres::introspect(conn, namespaces).await,
-        Backend::Sqlite => sqlite::introspect(conn).await,
+        DbKind::Postgres => postgres::introspect(conn, namespaces).await,
+        DbKind::Sqlite => sqlite::introspect(conn).await,
     }
 }

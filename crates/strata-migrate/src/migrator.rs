@@ -45,7 +45,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use strata_core::driver::{Connection, Param, Statement, StatementKind};
-use strata_core::{ColumnType, Error, Orm, Result, Value};
+use strata_core::{ColumnType, DbKind, Error, Orm, Result, Value};
 
 /// The name of the tracking table. Schema introspection leaves it out of the diff.
 pub use crate::introspect::TRACKING_TABLE;
@@ -178,9 +178,9 @@ impl Migrator {
     /// A migrator for `orm`'s database. The tracking table goes into `orm.default_schema()`, or
     /// `public` on PostgreSQL when none is configured.
     pub fn new(orm: &Orm, source: MigrationSource) -> Self {
-        let schema = match orm.dialect().name() {
-            "sqlite" => None,
-            _ => Some(orm.default_schema().unwrap_or("public").to_owned()),
+        let schema = match orm.db_kind() {
+            DbKind::Sqlite => None,
+            DbKind::Postgres => Some(orm.default_schema().unwrap_or("public").to_owned()),
         };
         Self { orm: orm.clone(), source, schema, other_schemas: Vec::new(), progress: None }
     }
@@ -350,7 +350,7 @@ impl Migrator {
     }
 
     fn flavor(&self) -> Result<Flavor> {
-        Flavor::from_dialect(self.orm.dialect().name())
+        Ok(Flavor::of(self.orm.db_kind()))
     }
 
     fn report(&self, p: &Progress<'_>) {

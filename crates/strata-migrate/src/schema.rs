@@ -15,36 +15,7 @@ pub use normalize::{MAX_IDENTIFIER_BYTES, constraint_name, normalize_default};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use strata_core::ColumnType;
-
-/// The database a schema lives in. DDL and introspection are chosen per backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// PostgreSQL.
-    Postgres,
-    /// SQLite.
-    Sqlite,
-}
-
-impl Backend {
-    /// The backend of a dialect name (`Dialect::name()`): `postgres` or `sqlite`.
-    pub fn from_name(name: &str) -> Option<Backend> {
-        match name {
-            "postgres" | "postgresql" => Some(Backend::Postgres),
-            "sqlite" => Some(Backend::Sqlite),
-            _ => None,
-        }
-    }
-
-    /// The backend's name, as [`Backend::from_name`] reads it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Postgres => "postgres",
-            Backend::Sqlite => "sqlite",
-        }
-    }
-}
+use strata_core::{ColumnType, DbKind};
 
 /// A column type in canonical form: every alias PostgreSQL accepts for the same type
 /// (`int4`, `integer`, `serial`; `varchar(255)`, `character varying(255)`) is one value.
@@ -210,7 +181,7 @@ pub struct Schema {
     /// `TEXT`; `varchar(n)` keeps its length), and `now()` and `current_timestamp` as the same
     /// default. Not part of a snapshot.
     #[serde(skip)]
-    pub backend: Option<Backend>,
+    pub backend: Option<DbKind>,
 }
 
 impl Schema {
@@ -263,7 +234,7 @@ impl Schema {
     }
 
     /// The backend two schemas are compared for: either one's when known.
-    pub(crate) fn shared_backend(a: &Schema, b: &Schema) -> Option<Backend> {
+    pub(crate) fn shared_backend(a: &Schema, b: &Schema) -> Option<DbKind> {
         a.backend.or(b.backend)
     }
 
@@ -272,10 +243,10 @@ impl Schema {
     pub(crate) fn comparable(
         &self,
         default_namespace: Option<&str>,
-        backend: Option<Backend>,
+        backend: Option<DbKind>,
     ) -> Schema {
         let mut out = self.canonical(default_namespace);
-        if backend == Some(Backend::Sqlite) {
+        if backend == Some(DbKind::Sqlite) {
             crate::ddl::sqlite::storage_form(&mut out);
         }
         out

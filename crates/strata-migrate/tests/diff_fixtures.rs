@@ -22,15 +22,15 @@ mod diff_fixtures {
 }
 
 use std::sync::Arc;
-use strata::Value;
 use strata::driver::{Connection, Driver, Statement, StatementKind};
 use strata::metadata::EntityMeta;
 use strata::postgres::PgDriver;
 use strata::sqlite::SqliteDriver;
+use strata::{DbKind, Value};
 use strata_migrate::ddl::{MigrationSql, render};
 use strata_migrate::diff::diff;
 use strata_migrate::introspect::introspect;
-use strata_migrate::schema::{Backend, Schema};
+use strata_migrate::schema::Schema;
 use strata_migrate::target::target_schema;
 use strata_test::AnyTestDb;
 
@@ -100,7 +100,7 @@ pub(crate) struct Fixture {
     #[allow(dead_code)] // kept alive: dropping it drops the database
     db: AnyTestDb,
     driver: Arc<dyn Driver>,
-    pub(crate) backend: Backend,
+    pub(crate) backend: DbKind,
     namespaces: Vec<String>,
     start: Schema,
     target: Schema,
@@ -120,7 +120,7 @@ impl Case<'_> {
     /// [`Case::prepare`] on every backend the case applies to, PostgreSQL first.
     pub(crate) async fn prepare_all(&self) -> Vec<Fixture> {
         let mut out = Vec::new();
-        for backend in [Backend::Postgres, Backend::Sqlite] {
+        for backend in DbKind::ALL {
             if let Some(f) = self.prepare(backend).await {
                 out.push(f);
             }
@@ -130,28 +130,24 @@ impl Case<'_> {
 
     /// Applies the start and the seed on `backend`, then diffs and checks the SQL and the
     /// destructive steps. `None` when the case declares that it does not apply to `backend`.
-    pub(crate) async fn prepare(&self, backend: Backend) -> Option<Fixture> {
+    pub(crate) async fn prepare(&self, backend: DbKind) -> Option<Fixture> {
         let (start_sql, seed, up, down, destructive) = match (backend, &self.sqlite) {
-            (Backend::Postgres, _) => (self.start, self.seed, self.up, self.down, self.destructive),
-            (Backend::Sqlite, OnSqlite::Run(s)) => (s.start, s.seed, s.up, s.down, s.destructive),
-            (Backend::Sqlite, OnSqlite::PostgresOnly(reason)) => {
+            (DbKind::Postgres, _) => (self.start, self.seed, self.up, self.down, self.destructive),
+            (DbKind::Sqlite, OnSqlite::Run(s)) => (s.start, s.seed, s.up, s.down, s.destructive),
+            (DbKind::Sqlite, OnSqlite::PostgresOnly(reason)) => {
                 assert!(!reason.is_empty(), "a PostgreSQL-only case says why");
                 return None;
             }
-            (Backend::Sqlite, OnSqlite::Undeclared) => {
+            (DbKind::Sqlite, OnSqlite::Undeclared) => {
                 panic!(
                     "the case declares nothing for SQLite: give `sqlite: OnSqlite::Run(…)` or `OnSqlite::PostgresOnly(\"why\")`"
                 )
             }
         };
-        let db = AnyTestDb::new(match backend {
-            Backend::Postgres => strata_test::Backend::Postgres,
-            Backend::Sqlite => strata_test::Backend::Sqlite,
-        })
-        .await;
+        let db = AnyTestDb::new(backend).await;
         let driver: Arc<dyn Driver> = match backend {
-            Backend::Postgres => Arc::new(PgDriver::connect(&db.config()).await.unwrap()),
-            Backend::Sqlite => Arc::new(SqliteDriver::connect(&db.config()).await.unwrap()),
+            DbKind::Postgres => Arc::new(PgDriver::connect(&db.config()).await.unwrap()),
+            DbKind::Sqlite => Arc::new(SqliteDriver::connect(&db.config()).await.unwrap()),
         };
         let mut conn = driver.acquire().await.unwrap();
         for sql in [start_sql, seed].into_iter().filter(|s| !s.trim().is_empty()) {

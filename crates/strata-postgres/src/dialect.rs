@@ -17,6 +17,7 @@
 //! shared by every dialect and lives in [`strata_core::sql`].
 
 use strata_core::ColumnType;
+use strata_core::DbKind;
 use strata_core::Value;
 use strata_core::dialect::Dialect;
 use strata_core::driver::Param;
@@ -125,8 +126,8 @@ fn arrays(w: &mut SqlWriter<'_>, columns: impl Iterator<Item = (ColumnType, Vec<
 }
 
 impl Dialect for PgDialect {
-    fn name(&self) -> &'static str {
-        "postgres"
+    fn kind(&self) -> DbKind {
+        DbKind::Postgres
     }
 
     fn placeholder(&self, n: usize, out: &mut String) {

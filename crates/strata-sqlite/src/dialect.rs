@@ -19,6 +19,7 @@
 //! `ILIKE` does not exist: [`strata_core::sql`] renders a case-insensitive match as
 //! `lower(col) LIKE lower(?)`, which folds ASCII letters only (SQLite's `lower()` without ICU).
 
+use strata_core::DbKind;
 use strata_core::Value;
 use strata_core::dialect::Dialect;
 use strata_core::metadata::ColumnMeta;
@@ -129,8 +130,13 @@ fn tuples(w: &mut SqlWriter<'_>, rows: Vec<Vec<Value>>) {
 }
 
 impl Dialect for SqliteDialect {
-    fn name(&self) -> &'static str {
-        "sqlite"
+    fn kind(&self) -> DbKind {
+        DbKind::Sqlite
+    }
+
+    /// SQLite requires a LIMIT before an OFFSET; a negative one is none.
+    fn no_limit(&self) -> &'static str {
+        "-1"
     }
 
     fn placeholder(&self, n: usize, out: &mut String) {

@@ -4,27 +4,8 @@ use strata_core::StrataConfig;
 
 use crate::{SqliteTestDb, TestDb};
 
-/// A database Strata has a driver for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Backend {
-    /// PostgreSQL, through `strata-postgres`.
-    Postgres,
-    /// SQLite, through `strata-sqlite`.
-    Sqlite,
-}
-
-impl Backend {
-    /// Every backend, in a fixed order.
-    pub const ALL: [Backend; 2] = [Backend::Postgres, Backend::Sqlite];
-
-    /// The name used for test modules: `postgres` or `sqlite`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Postgres => "postgres",
-            Backend::Sqlite => "sqlite",
-        }
-    }
-}
+/// The database a test runs on: [`strata_core::DbKind`] under the name the test suites use.
+pub use strata_core::DbKind as Backend;
 
 /// A fresh database of one test on either backend, dropped with it.
 #[derive(Debug)]

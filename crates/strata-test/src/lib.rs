@@ -1,7 +1,7 @@
 //! Test support for Strata: one fresh PostgreSQL database (or SQLite file) per test.
 //!
-//! [`AnyTestDb::new`] takes a [`Backend`], so that one test body runs against every driver (the
-//! ORM's conformance suite does this); [`SqliteTestDb`] is a database file in the system's
+//! [`AnyTestDb::new`] takes a [`Backend`] (the core's `DbKind`, under the name tests use), so
+//! that one test body runs against every driver (the ORM's conformance suite does this); [`SqliteTestDb`] is a database file in the system's
 //! temporary directory, deleted with the value. The rest of this page is about PostgreSQL.
 //!
 //! Integration tests of the drivers, the migrator and the services each call [`TestDb::new`] to

@@ -36,8 +36,8 @@
 #![forbid(unsafe_code)]
 
 pub use strata_core::{
-    AssignOptions, ColumnType, DbEnum, Entity, EntityManager, Error, ErrorKind, FieldType, Key,
-    Managed, Orm, Reference, Repository, Result, StrataConfig, Value, config, dialect, driver,
+    AssignOptions, ColumnType, DbEnum, DbKind, Entity, EntityManager, Error, ErrorKind, FieldType,
+    Key, Managed, Orm, Reference, Repository, Result, StrataConfig, Value, config, dialect, driver,
     entity, error, metadata, query, query_log, sql, value,
 };
 pub use strata_macros::{DbEnum, Entity};

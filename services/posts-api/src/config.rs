@@ -22,7 +22,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use strata::StrataConfig;
+use strata::{DbKind, StrataConfig};
 
 use crate::http::ServerSettings;
 
@@ -47,8 +47,10 @@ pub const DEFAULT_SQLITE_PATH: &str = "./data/posts.sqlite";
 pub struct Config {
     /// The HTTP port.
     pub port: u16,
-    /// Where the posts are stored.
-    pub database: DatabaseChoice,
+    /// Which database stores the posts: PostgreSQL when `DATABASE_URL` or one of the
+    /// `POSTGRES_*` variables is set (the connection is [`Config::strata`]), else SQLite
+    /// ([`Config::sqlite_path`]).
+    pub database: DbKind,
     /// The log filter (`tracing_subscriber::EnvFilter` directives).
     pub log_filter: String,
     /// How long a request may take before it is answered with 408.
@@ -62,22 +64,12 @@ pub struct Config {
     pub strata: StrataConfig,
 }
 
-/// Which database stores the posts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseChoice {
-    /// PostgreSQL: `DATABASE_URL` or one of the `POSTGRES_*` variables is set (the connection
-    /// is [`Config::strata`]).
-    Postgres,
-    /// SQLite: nothing points at PostgreSQL; the file's path (`SQLITE_PATH` or a `sqlite:` URL).
-    Sqlite(PathBuf),
-}
-
 impl Config {
     /// The defaults, for printing help when the environment's configuration is invalid.
     pub fn for_help() -> Self {
         Self {
             port: DEFAULT_PORT,
-            database: DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)),
+            database: DbKind::Sqlite,
             log_filter: "info".to_owned(),
             request_timeout: crate::AppState::DEFAULT_REQUEST_TIMEOUT,
             server: ServerSettings::default(),
@@ -87,12 +79,13 @@ impl Config {
     }
 }
 
-impl DatabaseChoice {
-    /// The name of the Strata dialect of this database (`Dialect::name`).
-    pub fn dialect(&self) -> &'static str {
-        match self {
-            DatabaseChoice::Postgres => "postgres",
-            DatabaseChoice::Sqlite(_) => "sqlite",
+impl Config {
+    /// The SQLite file the posts are stored in (`SQLITE_PATH` or a `sqlite:` URL); `None` on
+    /// PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match self.database {
+            DbKind::Sqlite => Some(sqlite_path(&self.strata.connection_url())),
+            DbKind::Postgres => None,
         }
     }
 }
@@ -100,6 +93,11 @@ impl DatabaseChoice {
 /// The `sqlite:` URL of a database file.
 fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
+}
+
+/// The file of a `sqlite:` URL (`sqlite://data/x.sqlite`, `sqlite:data/x.sqlite`).
+fn sqlite_path(url: &str) -> PathBuf {
+    PathBuf::from(url.trim_start_matches("sqlite:").trim_start_matches("//"))
 }
 
 /// An invalid configuration: one problem per line.
@@ -202,54 +200,46 @@ impl Config {
             (None, None) => "info".to_owned(),
         };
 
-        let mut postgres = None;
-        let database = match get("DATABASE_URL") {
-            Some(url) if url.starts_with("sqlite:") => {
-                let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-                Some(DatabaseChoice::Sqlite(PathBuf::from(path)))
+        // The database, and the URL of the SQLite file when it is SQLite.
+        let (database, sqlite) = match get("DATABASE_URL").map(|url| (DbKind::from_url(&url), url))
+        {
+            Some((Ok(DbKind::Sqlite), url)) => {
+                (Some(DbKind::Sqlite), Some(sqlite_url(&sqlite_path(&url))))
             }
-            Some(url) if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) => {
+            Some((Err(_), url)) => {
                 problems.push(format!(
                     "DATABASE_URL must start with postgres:// or postgresql:// (or sqlite:), got {:?}",
                     strata::config::redact_url(&url)
                 ));
-                None
+                (None, None)
             }
             _ if POSTGRES_VARIABLES.iter().any(|k| get(k).is_some()) => {
-                match StrataConfig::from_lookup(get) {
-                    Ok(config) => {
-                        postgres = Some(config);
-                        Some(DatabaseChoice::Postgres)
-                    }
-                    Err(e) => {
-                        problems.extend(e.message().lines().map(str::to_owned));
-                        None
-                    }
-                }
+                (Some(DbKind::Postgres), None)
             }
             _ => {
                 let path = get("SQLITE_PATH").unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned());
-                Some(DatabaseChoice::Sqlite(PathBuf::from(path)))
+                (Some(DbKind::Sqlite), Some(sqlite_url(Path::new(&path))))
             }
         };
 
-        let strata = match &database {
-            Some(DatabaseChoice::Postgres) => postgres,
-            Some(DatabaseChoice::Sqlite(path)) => {
-                // The same STRATA_* settings as on PostgreSQL, for the SQLite URL.
-                let url = sqlite_url(path);
-                let lookup = |k: &str| if k == "DATABASE_URL" { Some(url.clone()) } else { get(k) };
-                match StrataConfig::from_lookup(lookup) {
-                    // SQLite has no schemas: the tables live in the file.
-                    Ok(config) => Some(StrataConfig { default_schema: None, ..config }),
-                    Err(e) => {
-                        problems.extend(e.message().lines().map(str::to_owned));
-                        None
-                    }
+        // The same STRATA_* settings on both databases; the SQLite file as its URL.
+        let strata = database.and_then(|_| {
+            let lookup = |k: &str| match (&sqlite, k) {
+                (Some(url), "DATABASE_URL") => Some(url.clone()),
+                _ => get(k),
+            };
+            match StrataConfig::from_lookup(lookup) {
+                // SQLite has no schemas: the tables live in the file.
+                Ok(config) if sqlite.is_some() => {
+                    Some(StrataConfig { default_schema: None, ..config })
+                }
+                Ok(config) => Some(config),
+                Err(e) => {
+                    problems.extend(e.message().lines().map(str::to_owned));
+                    None
                 }
             }
-            None => None,
-        };
+        });
 
         match (database, strata) {
             (Some(database), Some(strata)) if problems.is_empty() => Ok(Self {
@@ -278,15 +268,15 @@ mod tests {
     }
 
     #[test]
-    fn each_choice_names_the_dialect_of_its_driver() {
+    fn each_choice_is_the_database_of_its_driver() {
         use strata::dialect::Dialect;
-        let pg = DatabaseChoice::Postgres;
-        assert_eq!(pg.dialect(), strata::postgres::PgDialect::new().name());
-        let sqlite = DatabaseChoice::Sqlite(PathBuf::from("x.sqlite"));
-        assert_eq!(sqlite.dialect(), strata::sqlite::SqliteDialect::new().name());
-        let (migrations, dir) = crate::db::migrations_for(sqlite.dialect());
+        let pg = load(&[("DATABASE_URL", "postgres://u@h/d")]).unwrap().database;
+        assert_eq!(pg, strata::postgres::PgDialect::new().kind());
+        let sqlite = load(&[("SQLITE_PATH", "x.sqlite")]).unwrap().database;
+        assert_eq!(sqlite, strata::sqlite::SqliteDialect::new().kind());
+        let (migrations, dir) = crate::db::migrations_for(sqlite);
         assert!(std::ptr::eq(migrations, crate::db::SQLITE_MIGRATIONS) && dir.ends_with("sqlite"));
-        let (migrations, dir) = crate::db::migrations_for(pg.dialect());
+        let (migrations, dir) = crate::db::migrations_for(pg);
         assert!(
             std::ptr::eq(migrations, crate::db::POSTGRES_MIGRATIONS) && dir.ends_with("postgres")
         );
@@ -327,7 +317,8 @@ mod tests {
     fn nothing_set_chooses_sqlite_on_port_3000() {
         let c = load(&[]).unwrap();
         assert_eq!(c.port, 3000);
-        assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from(DEFAULT_SQLITE_PATH)));
+        assert_eq!(c.database, DbKind::Sqlite);
+        assert_eq!(c.sqlite_path(), Some(PathBuf::from(DEFAULT_SQLITE_PATH)));
         assert_eq!(c.log_filter, "info");
         assert_eq!(c.request_timeout, Duration::from_secs(30));
         assert_eq!(c.server, ServerSettings::default());
@@ -336,7 +327,8 @@ mod tests {
         assert_eq!(c.server.shutdown_timeout, Duration::from_secs(10));
         assert!(c.migrate_on_start);
         let c = load(&[("SQLITE_PATH", "/tmp/p.sqlite")]).unwrap();
-        assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from("/tmp/p.sqlite")));
+        assert_eq!(c.database, DbKind::Sqlite);
+        assert_eq!(c.sqlite_path(), Some(PathBuf::from("/tmp/p.sqlite")));
     }
 
     #[test]
@@ -352,7 +344,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.port, 8080);
-        assert_eq!(c.database, DatabaseChoice::Postgres);
+        assert_eq!((c.database, c.sqlite_path()), (DbKind::Postgres, None));
         let pg = &c.strata;
         assert_eq!(pg.redacted_url(), "postgres://admin:***@db:5433/nestjs");
         assert_eq!(pg.default_schema.as_deref(), Some("blog"));
@@ -361,10 +353,11 @@ mod tests {
     #[test]
     fn database_url_chooses_the_driver_by_scheme() {
         let c = load(&[("DATABASE_URL", "postgresql://u:p@h/d")]).unwrap();
-        assert_eq!(c.database, DatabaseChoice::Postgres);
+        assert_eq!((c.database, c.sqlite_path()), (DbKind::Postgres, None));
         assert_eq!(c.strata.connection_url(), "postgresql://u:p@h/d");
         let c = load(&[("DATABASE_URL", "sqlite://data/x.sqlite")]).unwrap();
-        assert_eq!(c.database, DatabaseChoice::Sqlite(PathBuf::from("data/x.sqlite")));
+        assert_eq!(c.database, DbKind::Sqlite);
+        assert_eq!(c.sqlite_path(), Some(PathBuf::from("data/x.sqlite")));
     }
 
     #[test]

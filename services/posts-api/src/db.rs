@@ -13,8 +13,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use strata::metadata::EntityMeta;
-use strata::{Entity, Orm};
-use strata_migrate::schema::Backend;
+use strata::{DbKind, Entity, Orm};
 use strata_migrate::{EmbeddedMigration, MigrationSource, Migrator};
 
 use crate::posts::entity::PostEntity;
@@ -37,8 +36,8 @@ pub fn entities() -> [&'static EntityMeta; 1] {
 /// directory) with the copies embedded in the binary.
 pub fn project(root: &Path) -> strata_cli::Project {
     strata_cli::Project::new(&entities())
-        .migrations_for(Backend::Postgres, root.join("migrations/postgres"), POSTGRES_MIGRATIONS)
-        .migrations_for(Backend::Sqlite, root.join("migrations/sqlite"), SQLITE_MIGRATIONS)
+        .migrations_for(DbKind::Postgres, root.join("migrations/postgres"), POSTGRES_MIGRATIONS)
+        .migrations_for(DbKind::Sqlite, root.join("migrations/sqlite"), SQLITE_MIGRATIONS)
 }
 
 /// What the database lacks or has besides what the entities describe, one line per change
@@ -49,16 +48,15 @@ pub fn project(root: &Path) -> strata_cli::Project {
 /// The database's error when reading its catalog fails.
 pub async fn schema_differences(orm: &Orm) -> strata::Result<Vec<String>> {
     let changes = strata_migrate::check::differences(orm, &entities()).await?;
-    let backend = Backend::from_name(orm.dialect().name()).unwrap_or(Backend::Postgres);
-    Ok(changes.summaries_for(backend))
+    Ok(changes.summaries_for(orm.db_kind()))
 }
 
-/// The migrations for a database of `dialect` (`"postgres"` or `"sqlite"`, as
-/// `Dialect::name` says), and their directory in the source tree (relative to the crate).
-pub fn migrations_for(dialect: &str) -> (&'static [EmbeddedMigration], &'static str) {
-    match dialect {
-        "sqlite" => (SQLITE_MIGRATIONS, "migrations/sqlite"),
-        _ => (POSTGRES_MIGRATIONS, "migrations/postgres"),
+/// The migrations for a database of `kind`, and their directory in the source tree (relative
+/// to the crate).
+pub fn migrations_for(kind: DbKind) -> (&'static [EmbeddedMigration], &'static str) {
+    match kind {
+        DbKind::Sqlite => (SQLITE_MIGRATIONS, "migrations/sqlite"),
+        DbKind::Postgres => (POSTGRES_MIGRATIONS, "migrations/postgres"),
     }
 }
 
@@ -69,7 +67,7 @@ pub fn migrations_for(dialect: &str) -> (&'static [EmbeddedMigration], &'static 
 /// Any error of the migrator: the database is unreachable ([`strata::ErrorKind::Connection`]),
 /// a migration fails (named with its statement), or an applied migration was changed.
 pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
-    let (migrations, _) = migrations_for(orm.dialect().name());
+    let (migrations, _) = migrations_for(orm.db_kind());
     let applied = Migrator::new(orm, MigrationSource::Embedded(migrations)).up(None).await?;
     for id in &applied {
         tracing::info!(migration = %id, "migration applied");
@@ -83,7 +81,7 @@ pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
 ///
 /// Any error of the migrator reading its tracking table.
 pub async fn pending(orm: &Orm) -> strata::Result<Vec<String>> {
-    let (migrations, _) = migrations_for(orm.dialect().name());
+    let (migrations, _) = migrations_for(orm.db_kind());
     let pending = Migrator::new(orm, MigrationSource::Embedded(migrations)).pending().await?;
     Ok(pending.into_iter().map(|m| m.id).collect())
 }
@@ -156,12 +154,12 @@ mod tests {
     #[test]
     fn the_commands_see_one_migration_set_per_database_the_service_ships() {
         let project = project(Path::new(env!("CARGO_MANIFEST_DIR")));
-        for (backend, dir) in [(Backend::Postgres, "postgres"), (Backend::Sqlite, "sqlite")] {
+        for (backend, dir) in [(DbKind::Postgres, "postgres"), (DbKind::Sqlite, "sqlite")] {
             let set = project.set_for(backend).expect("a set for each database");
             assert_eq!(set.backend(), Some(backend));
             assert!(set.dir().ends_with(Path::new("migrations").join(dir)), "{set:?}");
             assert!(set.dir().is_dir(), "{set:?}");
-            let (embedded, relative) = migrations_for(backend.name());
+            let (embedded, relative) = migrations_for(backend);
             assert!(set.dir().ends_with(relative));
             assert!(set.embedded().is_some_and(|e| std::ptr::eq(e, embedded)));
         }

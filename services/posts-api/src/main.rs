@@ -11,10 +11,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use posts_api::config::{Config, DatabaseChoice};
+use posts_api::config::Config;
 use posts_api::{AppState, app, db, serve};
-use strata::Strata;
 use strata::postgres::PgDriver;
+use strata::{DbKind, Strata};
 use tokio::net::TcpListener;
 
 #[tokio::main]
@@ -91,15 +91,16 @@ fn report(e: &anyhow::Error) -> String {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    let orm = match &config.database {
-        DatabaseChoice::Postgres => {
+    let orm = match config.database {
+        DbKind::Postgres => {
             let pg = &config.strata;
             // Lazy: the service starts (and answers 503) while the database is down.
             let driver = PgDriver::lazy(pg).context("cannot set up the PostgreSQL pool")?;
             tracing::info!(database = %pg.redacted_url(), "using PostgreSQL");
             Strata::with_driver(Arc::new(driver), pg.clone())
         }
-        DatabaseChoice::Sqlite(path) => {
+        DbKind::Sqlite => {
+            let path = config.sqlite_path().unwrap_or_default();
             let orm = Strata::connect(config.strata.clone())
                 .await
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;

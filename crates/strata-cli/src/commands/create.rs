@@ -21,18 +21,18 @@ use crate::args::CreateArgs;
 use crate::project::name as db_name;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use strata_core::{Error, Orm, Result, StrataConfig};
+use strata_core::{DbKind, Error, Orm, Result, StrataConfig};
 use strata_migrate::ddl::render;
 use strata_migrate::diff::{Diff, diff};
 use strata_migrate::files::{MigrationSource, check_id, new_id, write_migration};
 use strata_migrate::introspect::introspect;
-use strata_migrate::schema::{Backend, Schema};
+use strata_migrate::schema::Schema;
 use strata_migrate::target::target_schema;
 use strata_migrate::{Migrator, snapshot};
 
 /// One migration set the new migration goes into.
 struct Set {
-    backend: Backend,
+    backend: DbKind,
     dir: PathBuf,
     /// What the entities want on this database.
     target: Schema,
@@ -109,8 +109,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &CreateArgs) -> Result<u8> {
 
 /// The sets to write: `--path` alone, or every set of the project, the configured database's
 /// first.
-fn sets(ctx: &Ctx<'_>, args: &CreateArgs, configured: Backend) -> Vec<Set> {
-    let target = |backend: Backend| {
+fn sets(ctx: &Ctx<'_>, args: &CreateArgs, configured: DbKind) -> Vec<Set> {
+    let target = |backend: DbKind| {
         // The configured schema is the configured database's; SQLite has none, and another
         // PostgreSQL gets the tables of its connection's schema.
         let schema =
@@ -138,7 +138,7 @@ async fn start(
     ctx: &Ctx<'_>,
     args: &CreateArgs,
     set: &Set,
-    configured: Backend,
+    configured: DbKind,
 ) -> Result<(Schema, &'static str)> {
     if args.initial {
         let existing = MigrationSource::directory(&set.dir).load()?;
@@ -159,8 +159,8 @@ async fn start(
         return Ok((from_database(ctx, &set.dir).await?, "the database"));
     }
     match set.backend {
-        Backend::Sqlite => Ok((replayed(&set.dir).await?, "the migrations before it")),
-        Backend::Postgres => Err(Error::usage(format!(
+        DbKind::Sqlite => Ok((replayed(&set.dir).await?, "the migrations before it")),
+        DbKind::Postgres => Err(Error::usage(format!(
             "{} has no {}: without it the PostgreSQL migrations can be compared only with a \
              PostgreSQL database. Restore the snapshot from version control, or run \
              migration:create with DATABASE_URL pointing at PostgreSQL",
@@ -216,7 +216,7 @@ async fn replayed(dir: &Path) -> Result<Schema> {
         )
     })?;
     let mut conn = orm.driver().acquire().await?;
-    introspect(conn.as_mut(), Backend::Sqlite, &[]).await
+    introspect(conn.as_mut(), DbKind::Sqlite, &[]).await
 }
 
 /// One set's migration about to be written.

@@ -3,13 +3,13 @@
 use super::Ctx;
 use crate::connect::{connect, maintenance};
 use strata_core::driver::{Param, Statement, StatementKind};
-use strata_core::{ColumnType, Error, Result, Value};
-use strata_migrate::schema::{Backend, quote_ident};
+use strata_core::{ColumnType, DbKind, Error, Result, Value};
+use strata_migrate::schema::quote_ident;
 
 /// `database:create`: creates the configured database unless it exists, connecting to the
 /// server's `postgres` database to do so.
 pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<u8> {
-    if ctx.backend()? == Backend::Sqlite {
+    if ctx.backend()? == DbKind::Sqlite {
         // Opening a SQLite database creates its file (and directory): nothing to do here.
         let orm = ctx.orm().await?;
         ctx.console.out(format!(

@@ -2,9 +2,9 @@
 //! its table and columns.
 
 use super::Ctx;
-use strata_core::Result;
 use strata_core::metadata::{EntityMeta, Generated};
-use strata_migrate::schema::{Backend, SqlType};
+use strata_core::{DbKind, Result};
+use strata_migrate::schema::SqlType;
 
 /// `debug`.
 pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<u8> {
@@ -13,7 +13,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<u8> {
     out("Configuration".into());
     out(format!("  database:        {}", c.redacted_url()));
     let schema = match (ctx.backend(), c.default_schema.as_deref()) {
-        (Ok(Backend::Sqlite), _) => "(none: SQLite has no schemas)",
+        (Ok(DbKind::Sqlite), _) => "(none: SQLite has no schemas)",
         (_, Some(schema)) => schema,
         (_, None) => "(the database's search path, usually public)",
     };

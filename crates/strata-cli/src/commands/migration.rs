@@ -1,7 +1,7 @@
 //! `migration:up`, `migration:down`, `migration:list`, `migration:pending`, `migration:check`
 //! and `migration:fresh`.
 
-use super::{Ctx, backend_of};
+use super::Ctx;
 use crate::args::{DownArgs, SourceArgs, UpArgs};
 use strata_core::Result;
 use strata_migrate::check::differences;
@@ -123,7 +123,7 @@ pub(crate) async fn check(ctx: &Ctx<'_>) -> Result<u8> {
         return Ok(0);
     }
     ctx.console.out("The entities and the database differ:");
-    for s in changes.summaries_for(backend_of(&orm)?) {
+    for s in changes.summaries_for(orm.db_kind()) {
         ctx.console.out(format!("  - {s}"));
     }
     let (migrator, _) = ctx.migrator(&orm, None)?;

@@ -3,11 +3,11 @@
 
 use super::{Ctx, execute, refuse_destructive};
 use crate::args::{DropArgs, RunOrDump, SchemaArgs, UpdateArgs};
-use strata_core::Result;
+use strata_core::{DbKind, Result};
 use strata_migrate::ddl::render;
 use strata_migrate::diff::diff;
 use strata_migrate::migrator::TRACKING_TABLE;
-use strata_migrate::schema::{Backend, Schema, quote_ident};
+use strata_migrate::schema::{Schema, quote_ident};
 
 /// Runs or prints `statements`, saying what was done.
 async fn apply(ctx: &Ctx<'_>, mode: &RunOrDump, statements: &[String], done: &str) -> Result<u8> {
@@ -78,8 +78,8 @@ pub(crate) async fn drop(ctx: &Ctx<'_>, args: &DropArgs) -> Result<u8> {
     if args.drop_migrations_table {
         // SQLite has no schemas: its tracking table is unqualified.
         let table = match ctx.backend()? {
-            Backend::Sqlite => quote_ident(TRACKING_TABLE),
-            Backend::Postgres => {
+            DbKind::Sqlite => quote_ident(TRACKING_TABLE),
+            DbKind::Postgres => {
                 let schema = ctx.config.default_schema.as_deref().unwrap_or("public");
                 format!("{}.{}", quote_ident(schema), quote_ident(TRACKING_TABLE))
             }

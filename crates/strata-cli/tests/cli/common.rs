@@ -4,8 +4,8 @@ pub(crate) use std::path::Path;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 pub(crate) use strata::{Entity, StrataConfig};
-pub(crate) use strata_cli::{Backend, Project};
 use strata_cli::{Console, run};
+pub(crate) use strata_cli::{DbKind, Project};
 pub(crate) use strata_test::{SqliteTestDb, TestDb};
 
 #[derive(Entity, Debug, Clone)]
@@ -90,8 +90,8 @@ pub(crate) fn posts(dir: &Dir) -> Project {
 /// `dir/sqlite`.
 pub(crate) fn both(dir: &Dir, entities: &[&'static strata::metadata::EntityMeta]) -> Project {
     Project::new(entities)
-        .migrations_for(Backend::Postgres, dir.path().join("postgres"), &[])
-        .migrations_for(Backend::Sqlite, dir.path().join("sqlite"), &[])
+        .migrations_for(DbKind::Postgres, dir.path().join("postgres"), &[])
+        .migrations_for(DbKind::Sqlite, dir.path().join("sqlite"), &[])
 }
 
 /// The sorted file names of `dir`.

@@ -206,11 +206,9 @@ pub fn select(dialect: &dyn Dialect, q: &Select<'_>) -> Statement {
                 w.push(&format!(" OFFSET {o}"));
             }
         }
-        // SQLite requires a LIMIT before OFFSET; -1 means none there, and PostgreSQL
-        // accepts LIMIT ALL.
+        // SQLite requires a LIMIT before OFFSET.
         (None, Some(o)) => {
-            let all = if dialect.name() == "postgres" { "ALL" } else { "-1" };
-            w.push(&format!(" LIMIT {all} OFFSET {o}"));
+            w.push(&format!(" LIMIT {} OFFSET {o}", dialect.no_limit()));
         }
         (None, None) => {}
     }

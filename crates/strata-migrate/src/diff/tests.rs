@@ -2,9 +2,8 @@
 
 use super::*;
 use crate::ddl::render;
-use crate::schema::{
-    Backend, Check, ForeignKey, ForeignKeyAction, Index, PrimaryKey, SqlType, Unique,
-};
+use crate::schema::{Check, ForeignKey, ForeignKeyAction, Index, PrimaryKey, SqlType, Unique};
+use strata_core::DbKind;
 
 fn post() -> Table {
     let mut t = Table::new(None, "post");
@@ -27,7 +26,7 @@ fn schema(tables: Vec<Table>) -> Schema {
 }
 
 fn up(from: &Schema, to: &Schema) -> Vec<String> {
-    render(&diff(from, to), Backend::Postgres).unwrap().up
+    render(&diff(from, to), DbKind::Postgres).unwrap().up
 }
 
 #[test]
@@ -128,8 +127,8 @@ fn a_table_rename_on_sqlite_is_not_summarised_with_a_sequence() {
     renamed.primary_key.as_mut().unwrap().name = "article_pkey".into();
     let d = diff(&schema(vec![post()]), &schema(vec![renamed]));
     let sequence = r#"rename sequence "post_id_seq" to "article_id_seq""#;
-    assert!(d.summaries_for(Backend::Postgres).iter().any(|s| s == sequence), "{d:?}");
-    let sqlite = d.summaries_for(Backend::Sqlite);
+    assert!(d.summaries_for(DbKind::Postgres).iter().any(|s| s == sequence), "{d:?}");
+    let sqlite = d.summaries_for(DbKind::Sqlite);
     assert!(sqlite.iter().all(|s| !s.contains("sequence")), "{sqlite:?}");
     assert_eq!(sqlite[0], r#"rename table "post" to "article""#);
 }
@@ -178,7 +177,7 @@ fn nullability_default_and_identity_render_in_a_reversible_order() {
     t.columns[0].identity = false;
     t.columns[1].nullable = true;
     t.columns[1].default = Some("'untitled'".into());
-    let sql = render(&diff(&from, &schema(vec![t])), Backend::Postgres).unwrap();
+    let sql = render(&diff(&from, &schema(vec![t])), DbKind::Postgres).unwrap();
     assert_eq!(
         sql.up,
         [
@@ -215,7 +214,7 @@ fn foreign_keys_are_added_after_tables_and_dropped_before() {
         on_update: ForeignKeyAction::NoAction,
     });
     let to = schema(vec![post(), comment]);
-    let sql = render(&diff(&Schema::default(), &to), Backend::Postgres).unwrap();
+    let sql = render(&diff(&Schema::default(), &to), DbKind::Postgres).unwrap();
     assert_eq!(
         sql.up,
         [

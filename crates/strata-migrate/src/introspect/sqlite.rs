@@ -14,12 +14,12 @@ mod parse;
 use super::TRACKING_TABLE;
 use crate::ddl::sqlite::types::read_default;
 use crate::schema::{
-    Backend, Check, Column, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, SqlType,
-    Table, Unique, constraint_name,
+    Check, Column, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, SqlType, Table, Unique,
+    constraint_name,
 };
 use std::collections::BTreeMap;
 use strata_core::driver::{Connection, Param, Statement, StatementKind};
-use strata_core::{Error, Result, Value};
+use strata_core::{DbKind, Error, Result, Value};
 
 /// The tables to read, joined as `m`: not SQLite's own (`sqlite_%`) nor the tracking table
 /// (`?1`).
@@ -176,7 +176,7 @@ pub(super) async fn introspect(conn: &mut dyn Connection) -> Result<Schema> {
         table.foreign_keys.push(fk);
     }
 
-    let mut schema = Schema { backend: Some(Backend::Sqlite), ..Schema::default() };
+    let mut schema = Schema { backend: Some(DbKind::Sqlite), ..Schema::default() };
     schema.tables = tables.into_values().map(|(t, _)| t).collect();
     schema.normalize();
     Ok(schema)

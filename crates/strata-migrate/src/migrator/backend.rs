@@ -10,12 +10,12 @@
 use super::Progress;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use strata_core::driver::{Connection, Param, Statement, StatementKind};
-use strata_core::{ColumnType, Error, Result, Value};
+use strata_core::{ColumnType, DbKind, Error, Result, Value};
 
 /// The key of the PostgreSQL advisory lock the migrator holds while it runs ("STRATAMG").
 pub(crate) const LOCK_KEY: i64 = 0x5354_5241_5441_4d47;
 
-/// The database family, from `orm.dialect().name()`.
+/// The database family, from `orm.db_kind()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavor {
     Postgres,
@@ -23,13 +23,10 @@ pub(crate) enum Flavor {
 }
 
 impl Flavor {
-    pub(crate) fn from_dialect(name: &str) -> Result<Self> {
-        match name {
-            "postgres" => Ok(Self::Postgres),
-            "sqlite" => Ok(Self::Sqlite),
-            other => Err(Error::usage(format!(
-                "the migrator supports PostgreSQL and SQLite, not the {other:?} dialect"
-            ))),
+    pub(crate) fn of(kind: DbKind) -> Self {
+        match kind {
+            DbKind::Postgres => Self::Postgres,
+            DbKind::Sqlite => Self::Sqlite,
         }
     }
 

@@ -238,14 +238,14 @@ mod identity_type {
         };
         for f in case.prepare_all().await {
             f.up().await;
-            if f.backend == strata_migrate::schema::Backend::Postgres {
+            if f.backend == strata::DbKind::Postgres {
                 f.execute("select setval('post_id_seq', 3000000000)").await;
             } else {
                 f.execute("insert into post (id) values (3000000000)").await;
             }
             let id = f.text("insert into post default values returning cast(id as text)").await;
             assert_eq!(id, "3000000001", "{:?}", f.backend);
-            if f.backend == strata_migrate::schema::Backend::Postgres {
+            if f.backend == strata::DbKind::Postgres {
                 f.execute("delete from post; select setval('post_id_seq', 1)").await;
             } else {
                 f.execute("delete from post").await;
@@ -258,12 +258,12 @@ mod identity_type {
 /// SQLite rebuilds a table to change it; rows of other tables that reference it survive, with
 /// foreign keys on and inside the migration's transaction.
 mod sqlite_rebuild {
+    use strata::DbKind;
     use strata::driver::Driver;
     use strata::sqlite::SqliteDriver;
     use strata_migrate::ddl::render;
     use strata_migrate::diff::diff;
     use strata_migrate::introspect::introspect;
-    use strata_migrate::schema::Backend;
     use strata_test::SqliteTestDb;
 
     const START: &str = "create table post (id integer primary key autoincrement,
@@ -285,18 +285,18 @@ mod sqlite_rebuild {
     async fn a_referenced_table_is_rebuilt_keeping_the_rows_that_reference_it() {
         let (_db, driver) = start("").await;
         let mut conn = driver.acquire().await.unwrap();
-        let before = introspect(conn.as_mut(), Backend::Sqlite, &[]).await.unwrap();
+        let before = introspect(conn.as_mut(), DbKind::Sqlite, &[]).await.unwrap();
         let mut target = before.clone();
         let post = target.tables.iter_mut().find(|t| t.name == "post").unwrap();
         post.columns[1].nullable = false;
         let d = diff(&before, &target);
-        let sql = render(&d, Backend::Sqlite).unwrap();
+        let sql = render(&d, DbKind::Sqlite).unwrap();
         assert_eq!(sql.up[0], "pragma defer_foreign_keys = on");
 
         conn.begin().await.unwrap();
         conn.batch_execute(&sql.up.join(";\n")).await.unwrap();
         conn.commit().await.unwrap();
-        let after = introspect(conn.as_mut(), Backend::Sqlite, &[]).await.unwrap();
+        let after = introspect(conn.as_mut(), DbKind::Sqlite, &[]).await.unwrap();
         assert_eq!(after, target);
         let count = strata::driver::Statement {
             sql: "select count(*) from comment join post on post.id = comment.post_id".into(),
@@ -312,18 +312,18 @@ mod sqlite_rebuild {
         conn.begin().await.unwrap();
         conn.batch_execute(&sql.down.join(";\n")).await.unwrap();
         conn.commit().await.unwrap();
-        assert_eq!(introspect(conn.as_mut(), Backend::Sqlite, &[]).await.unwrap(), before);
+        assert_eq!(introspect(conn.as_mut(), DbKind::Sqlite, &[]).await.unwrap(), before);
     }
 
     #[tokio::test]
     async fn a_table_referenced_with_on_delete_cascade_is_not_rebuilt() {
         let (_db, driver) = start(" on delete cascade").await;
         let mut conn = driver.acquire().await.unwrap();
-        let before = introspect(conn.as_mut(), Backend::Sqlite, &[]).await.unwrap();
+        let before = introspect(conn.as_mut(), DbKind::Sqlite, &[]).await.unwrap();
         let mut target = before.clone();
         let post = target.tables.iter_mut().find(|t| t.name == "post").unwrap();
         post.columns[1].nullable = false;
-        let err = render(&diff(&before, &target), Backend::Sqlite).unwrap_err();
+        let err = render(&diff(&before, &target), DbKind::Sqlite).unwrap_err();
         assert!(err.message().contains("on delete cascade"), "{err}");
         assert!(err.message().contains("pragma foreign_keys = off"), "{err}");
     }

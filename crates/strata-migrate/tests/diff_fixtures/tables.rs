@@ -146,8 +146,8 @@ mod no_op {
             );
             strata_migrate::ddl::render(&d, backend).unwrap().up.join(";\n")
         };
-        let postgres = create(strata_migrate::schema::Backend::Postgres);
-        let sqlite = create(strata_migrate::schema::Backend::Sqlite);
+        let postgres = create(strata::DbKind::Postgres);
+        let sqlite = create(strata::DbKind::Sqlite);
         Case {
             start: &postgres,
             entities: &[Article::meta()],
@@ -261,8 +261,7 @@ mod other_schema {
             &strata_migrate::schema::Schema::default(),
             &strata_migrate::target::target_schema(&[Post::meta()], None),
         );
-        let err =
-            strata_migrate::ddl::render(&d, strata_migrate::schema::Backend::Sqlite).unwrap_err();
+        let err = strata_migrate::ddl::render(&d, strata::DbKind::Sqlite).unwrap_err();
         assert!(err.message().contains("SQLite has no schemas"), "{err}");
         assert!(err.message().contains("schema = "), "{err}");
     }

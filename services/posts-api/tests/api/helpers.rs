@@ -119,7 +119,7 @@ pub(crate) async fn spawn_app_serving(
     // SQLite: `sqlite://<temp>/strata-test-sqlite/<file>.sqlite`, as `Strata::connect` opens
     // the service's default file.
     let orm = Strata::connect(db.config()).await.expect("the test database accepts connections");
-    assert_eq!(orm.dialect().name(), backend.name(), "the app runs on the database asked for");
+    assert_eq!(orm.db_kind(), backend, "the app runs on the database asked for");
     let raw = Strata::connect(db.config().pool_size(1))
         .await
         .expect("the test database accepts a second connection");

@@ -8,7 +8,6 @@ use serde_json::json;
 use strata::{Strata, StrataConfig};
 use strata_migrate::diff::diff;
 use strata_migrate::introspect::introspect;
-use strata_migrate::schema::Backend as Engine;
 use strata_migrate::{MigrationSource, Migrator, snapshot};
 use strata_test::{SqliteTestDb, TestDb};
 
@@ -22,8 +21,8 @@ async fn each_shipped_snapshot_is_what_its_migrations_build() {
     let lite = SqliteTestDb::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for (engine, config, migrations, dir) in [
-        (Engine::Postgres, pg.config(), POSTGRES_MIGRATIONS, "migrations/postgres"),
-        (Engine::Sqlite, lite.config(), SQLITE_MIGRATIONS, "migrations/sqlite"),
+        (Backend::Postgres, pg.config(), POSTGRES_MIGRATIONS, "migrations/postgres"),
+        (Backend::Sqlite, lite.config(), SQLITE_MIGRATIONS, "migrations/sqlite"),
     ] {
         let orm = Strata::connect(config).await.unwrap();
         Migrator::new(&orm, MigrationSource::Embedded(migrations)).up(None).await.unwrap();

@@ -2,7 +2,8 @@
 
 use crate::ddl::render;
 use crate::diff::diff;
-use crate::schema::{Backend, Column, PrimaryKey, Schema, SqlType, Table};
+use crate::schema::{Column, PrimaryKey, Schema, SqlType, Table};
+use strata_core::DbKind;
 
 fn post() -> Table {
     let mut t = Table::new(None, "post");
@@ -21,7 +22,7 @@ fn schema(tables: Vec<Table>) -> Schema {
 
 #[test]
 fn create_table_uses_the_driver_types_and_an_autoincrement_key() {
-    let sql = render(&diff(&Schema::default(), &schema(vec![post()])), Backend::Sqlite).unwrap();
+    let sql = render(&diff(&Schema::default(), &schema(vec![post()])), DbKind::Sqlite).unwrap();
     assert_eq!(
         sql.up,
         [
@@ -37,16 +38,16 @@ fn changes_alone_cannot_rebuild_a_table_they_do_not_create() {
     let mut t = post();
     t.columns[1].nullable = true;
     let d = diff(&from, &schema(vec![t]));
-    let err = crate::ddl::render_changes(&d.changes, Backend::Sqlite).unwrap_err();
+    let err = crate::ddl::render_changes(&d.changes, DbKind::Sqlite).unwrap_err();
     assert!(err.message().contains("ddl::render"), "{err}");
-    assert!(render(&d, Backend::Sqlite).is_ok());
+    assert!(render(&d, DbKind::Sqlite).is_ok());
 }
 
 #[test]
 fn an_identity_column_outside_the_key_is_refused() {
     let mut t = post();
     t.columns[1] = Column { identity: true, ..Column::new("n", SqlType::BigInt) };
-    let err = render(&diff(&Schema::default(), &schema(vec![t])), Backend::Sqlite).unwrap_err();
+    let err = render(&diff(&Schema::default(), &schema(vec![t])), DbKind::Sqlite).unwrap_err();
     assert!(err.message().contains("\"post\".\"n\""), "{err}");
 }
 
@@ -55,7 +56,7 @@ fn a_named_key_and_a_non_identity_integer_key_are_declared_so_they_read_back() {
     let mut t = post();
     t.columns[0].identity = false;
     t.primary_key.as_mut().unwrap().name = "post_key".into();
-    let sql = render(&diff(&Schema::default(), &schema(vec![t])), Backend::Sqlite).unwrap();
+    let sql = render(&diff(&Schema::default(), &schema(vec![t])), DbKind::Sqlite).unwrap();
     assert_eq!(
         sql.up,
         [
@@ -71,6 +72,6 @@ fn an_integer_widened_to_bigint_is_no_statement() {
     t.columns[0].ty = SqlType::BigInt;
     let d = diff(&from, &schema(vec![t]));
     assert_eq!(d.changes.len(), 1, "the diff between targets sees it");
-    let sql = render(&d, Backend::Sqlite).unwrap();
+    let sql = render(&d, DbKind::Sqlite).unwrap();
     assert!(sql.up.is_empty() && sql.down.is_empty(), "{sql:?}");
 }
