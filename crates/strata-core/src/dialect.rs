@@ -1,7 +1,8 @@
 //! SQL dialects: how statements are rendered for one database.
 //!
-//! All SQL is written once, in [`crate::sql`]; a dialect supplies only what differs between
-//! databases: placeholders, quoting, capabilities, and how a set of rows and a set of keys are
+//! All SQL is written once, in [`crate::sql`] (identifiers are quoted the same way everywhere,
+//! by [`crate::sql::quote_ident`]); a dialect supplies only what differs between databases:
+//! placeholders, capabilities, and how a set of rows and a set of keys are
 //! bound (`UNNEST` arrays on PostgreSQL, multi-row `VALUES` on SQLite), with the chunking that
 //! follows from it. The statements of a flush are built from those parts by
 //! [`crate::sql::flush`].
@@ -81,18 +82,6 @@ pub trait Dialect: Send + Sync + 'static {
 
     /// Writes the placeholder of parameter `n` (1-based): `$1` or `?1`.
     fn placeholder(&self, n: usize, out: &mut String);
-
-    /// Writes a quoted identifier.
-    fn quote_ident(&self, ident: &str, out: &mut String) {
-        out.push('"');
-        for c in ident.chars() {
-            if c == '"' {
-                out.push('"');
-            }
-            out.push(c);
-        }
-        out.push('"');
-    }
 
     /// True when the database has `ILIKE`; otherwise `lower(col) LIKE lower(pattern)` is used.
     fn has_ilike(&self) -> bool;

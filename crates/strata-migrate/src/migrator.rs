@@ -39,12 +39,13 @@ mod statements;
 pub use select::{DownTo, UpTo};
 
 use crate::files::{Migration, MigrationSource};
-use backend::{Flavor, quote, text, timestamp};
+use backend::{Flavor, text, timestamp};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use strata_core::driver::{Connection, Param, Statement, StatementKind};
+use strata_core::sql::quote_ident;
 use strata_core::{ColumnType, DbKind, Error, Orm, Result, Value};
 
 /// The name of the tracking table. Schema introspection leaves it out of the diff.
@@ -361,8 +362,8 @@ impl Migrator {
 
     fn table(&self) -> String {
         match &self.schema {
-            Some(s) => format!("{}.{}", quote(s), quote(TRACKING_TABLE)),
-            None => quote(TRACKING_TABLE),
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(TRACKING_TABLE)),
+            None => quote_ident(TRACKING_TABLE),
         }
     }
 

@@ -355,10 +355,9 @@ impl fmt::Display for TableRef {
     }
 }
 
-/// Quotes an identifier for SQL: `post` → `"post"`, doubling embedded quotes.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+/// Quotes an identifier for SQL: `post` → `"post"`, doubling embedded quotes (the core's
+/// quoting, shared with every statement Strata writes).
+pub use strata_core::sql::quote_ident;
 
 /// Quotes a string literal for SQL: `it's` → `'it''s'`.
 pub fn quote_literal(text: &str) -> String {

@@ -44,6 +44,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use strata_core::dialect::Dialect;
 use strata_core::driver::{Connection, Driver, Outcome, Statement};
+use strata_core::sql::quote_ident;
 use strata_core::{Error, ErrorKind, Result, StrataConfig, Value};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
@@ -395,17 +396,17 @@ impl PgConnection {
 
     async fn savepoint_untracked(&mut self, name: &str) -> Result<()> {
         self.open().await?;
-        let sql = format!("SAVEPOINT {}", quote(name));
+        let sql = format!("SAVEPOINT {}", quote_ident(name));
         self.client().batch_execute(&sql).await.map_err(error::map)
     }
 
     async fn release_savepoint_untracked(&mut self, name: &str) -> Result<()> {
-        let sql = format!("RELEASE SAVEPOINT {}", quote(name));
+        let sql = format!("RELEASE SAVEPOINT {}", quote_ident(name));
         self.client().batch_execute(&sql).await.map_err(error::map)
     }
 
     async fn rollback_to_savepoint_untracked(&mut self, name: &str) -> Result<()> {
-        let sql = format!("ROLLBACK TO SAVEPOINT {}", quote(name));
+        let sql = format!("ROLLBACK TO SAVEPOINT {}", quote_ident(name));
         self.client().batch_execute(&sql).await.map_err(error::map)
     }
 }
@@ -475,12 +476,8 @@ impl Connection for PgConnection {
 /// The startup option that puts `schema` first on the search path: `-c search_path="s",public`.
 /// Spaces are escaped because the server splits the options string on them.
 fn search_path_option(schema: &str) -> String {
-    let quoted = quote(schema).replace('\\', "\\\\").replace(' ', "\\ ");
+    let quoted = quote_ident(schema).replace('\\', "\\\\").replace(' ', "\\ ");
     format!("-c search_path={quoted},public")
-}
-
-fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //! application.
 
 use rusqlite::ffi;
+use strata_core::sql::quote_ident;
 use strata_core::{Error, ErrorKind};
 
 /// Maps an error of a statement run on `conn` (used to name the violated unique index).
@@ -149,7 +150,7 @@ fn unique_constraint(
 /// itself (`sqlite_autoindex_…`, for an inline `UNIQUE` or `PRIMARY KEY` whose name SQLite does
 /// not keep).
 fn unique_index(conn: &rusqlite::Connection, table: &str, columns: &[&str]) -> Option<String> {
-    let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+    let quoted = quote_ident(table);
     let mut list = conn.prepare(&format!("PRAGMA index_list({quoted})")).ok()?;
     let indexes: Vec<(String, bool)> = list
         .query_map([], |r| Ok((r.get::<_, String>("name")?, r.get::<_, bool>("unique")?)))
@@ -160,7 +161,7 @@ fn unique_index(conn: &rusqlite::Connection, table: &str, columns: &[&str]) -> O
         if !unique || name.starts_with("sqlite_autoindex_") {
             continue;
         }
-        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let quoted = quote_ident(&name);
         let Ok(mut info) = conn.prepare(&format!("PRAGMA index_info({quoted})")) else {
             continue;
         };

@@ -64,6 +64,7 @@ use pool::{Pool, Shared, blocking};
 use std::sync::Arc;
 use strata_core::dialect::Dialect;
 use strata_core::driver::{Connection, Driver, Outcome, Statement, StatementKind};
+use strata_core::sql::quote_ident;
 use strata_core::value::ColumnType;
 use strata_core::{Error, Result, StrataConfig};
 use tokio::sync::OwnedSemaphorePermit;
@@ -262,7 +263,7 @@ impl SqliteConnection {
         if self.tx == Tx::None {
             return Err(Error::usage(format!("{command} outside a transaction")));
         }
-        let sql = format!("{command} \"{}\"", name.replace('"', "\"\""));
+        let sql = format!("{command} {}", quote_ident(name));
         self.with_tx(false, move |c| c.execute_batch(&sql).map_err(|e| error::map(e, c))).await
     }
 }

@@ -8,6 +8,7 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use strata_core::sql::quote_ident;
 use tokio_postgres::Client;
 
 /// Every test database name starts with this; cleanup drops nothing else.
@@ -65,7 +66,7 @@ async fn create_locked(
             &[&name, &pid, &host()],
         )
         .await?;
-    let ddl = format!("CREATE DATABASE {} CONNECTION LIMIT {connection_limit}", quote(name));
+    let ddl = format!("CREATE DATABASE {} CONNECTION LIMIT {connection_limit}", quote_ident(name));
     if let Err(e) = client.batch_execute(&ddl).await {
         let _ = client.execute("DELETE FROM strata_test.databases WHERE name = $1", &[&name]).await;
         return Err(e);
@@ -108,16 +109,11 @@ pub(crate) async fn drop_database(
 ) -> Result<(), tokio_postgres::Error> {
     if name.starts_with(PREFIX) {
         client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(name)))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)))
             .await?;
     }
     client.execute("DELETE FROM strata_test.databases WHERE name = $1", &[&name]).await?;
     Ok(())
-}
-
-/// A quoted SQL identifier.
-fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
 /// The name of this machine, which scopes the pids in the registry.
@@ -155,12 +151,12 @@ pub(crate) fn process_alive(pid: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{process_alive, quote};
+    use super::{process_alive, quote_ident};
 
     #[test]
     fn quote_doubles_embedded_quotes() {
-        assert_eq!(quote("strata_test_1"), "\"strata_test_1\"");
-        assert_eq!(quote("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident("strata_test_1"), "\"strata_test_1\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }
 
     #[test]

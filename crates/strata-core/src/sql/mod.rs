@@ -1,8 +1,10 @@
 //! SQL shared by every dialect: SELECT, COUNT, filters, native UPDATE and DELETE, and (in
 //! [`flush`]) the set-based statements of a flush.
 //!
-//! [`SqlWriter`] accumulates SQL text and bound parameters; the dialect supplies placeholders and
-//! quoting. Values are always parameters; identifiers always come from entity metadata.
+//! [`SqlWriter`] accumulates SQL text and bound parameters; the dialect supplies placeholders.
+//! Values are always parameters; identifiers always come from entity metadata and are quoted by
+//! [`quote_ident`], the one place in Strata that quotes an identifier (the drivers, the schema
+//! engine and the test support use it too).
 
 pub mod flush;
 
@@ -13,6 +15,33 @@ use crate::driver::{Param, Statement, StatementKind};
 use crate::metadata::ColumnMeta;
 use crate::query::{CmpOp, Expr, Order};
 use crate::value::{ColumnType, Value};
+
+/// Appends `ident` as a quoted identifier to `out`: `post` → `"post"`, an embedded `"`
+/// doubled. Every database Strata supports quotes identifiers this way.
+pub fn push_ident(out: &mut String, ident: &str) {
+    out.reserve(ident.len() + 2);
+    out.push('"');
+    for c in ident.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}
+
+/// `ident` as a quoted identifier (see [`push_ident`]).
+///
+/// ```
+/// use strata_core::sql::quote_ident;
+/// assert_eq!(quote_ident("post"), r#""post""#);
+/// assert_eq!(quote_ident(r#"a"b"#), r#""a""b""#);
+/// ```
+pub fn quote_ident(ident: &str) -> String {
+    let mut out = String::with_capacity(ident.len() + 2);
+    push_ident(&mut out, ident);
+    out
+}
 
 /// Builds one statement.
 pub struct SqlWriter<'d> {
@@ -35,7 +64,7 @@ impl<'d> SqlWriter<'d> {
 
     /// Appends a quoted identifier.
     pub fn ident(&mut self, ident: &str) -> &mut Self {
-        self.dialect.quote_ident(ident, &mut self.sql);
+        push_ident(&mut self.sql, ident);
         self
     }
 

@@ -10,6 +10,7 @@
 use super::Progress;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use strata_core::driver::{Connection, Param, Statement, StatementKind};
+use strata_core::sql::quote_ident;
 use strata_core::{ColumnType, DbKind, Error, Result, Value};
 
 /// The key of the PostgreSQL advisory lock the migrator holds while it runs ("STRATAMG").
@@ -109,7 +110,7 @@ impl Flavor {
             Self::Postgres => {
                 let mut sql = String::new();
                 if let Some(s) = schema.filter(|s| *s != "public") {
-                    sql.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {};\n", quote(s)));
+                    sql.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {};\n", quote_ident(s)));
                 }
                 sql.push_str(&format!(
                     "CREATE TABLE IF NOT EXISTS {table} (\n  \"id\" serial PRIMARY KEY,\n  \
@@ -167,8 +168,11 @@ impl Flavor {
             Self::Postgres => {
                 let schema = schema.unwrap_or("public");
                 for other in others.iter().filter(|o| *o != schema) {
-                    conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote(other)))
-                        .await?;
+                    conn.batch_execute(&format!(
+                        "DROP SCHEMA IF EXISTS {} CASCADE",
+                        quote_ident(other)
+                    ))
+                    .await?;
                     dropped.push(format!("schema {other}"));
                 }
                 let objects = conn
@@ -225,7 +229,8 @@ impl Flavor {
                         continue;
                     };
                     let kind = kind.to_uppercase();
-                    conn.batch_execute(&format!("DROP {kind} IF EXISTS {}", quote(name))).await?;
+                    conn.batch_execute(&format!("DROP {kind} IF EXISTS {}", quote_ident(name)))
+                        .await?;
                     dropped.push(format!("{} {name}", kind.to_lowercase()));
                 }
             }
@@ -242,11 +247,6 @@ pub(crate) fn text(s: &str) -> Param {
 /// The first column of the first row.
 pub(crate) fn first(rows: &[Vec<Value>]) -> Option<&Value> {
     rows.first().and_then(|r| r.first())
-}
-
-/// A double-quoted identifier.
-pub(crate) fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
 /// A timestamp read back from the tracking table (`timestamptz` on PostgreSQL, ISO text on
