@@ -12,7 +12,7 @@ use crate::{Console, Project};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use strata_core::{DbKind, Error, Orm, Result, StrataConfig};
+use strata::{DbKind, Error, Result, Strata, StrataConfig};
 use strata_migrate::introspect::introspect;
 use strata_migrate::schema::Schema;
 use strata_migrate::target::target_schema;
@@ -46,7 +46,7 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<u8> {
 
 impl Ctx<'_> {
     /// Connects to the configured database.
-    pub(crate) async fn orm(&self) -> Result<Orm> {
+    pub(crate) async fn orm(&self) -> Result<Strata> {
         connect::connect(self.config).await
     }
 
@@ -76,7 +76,7 @@ impl Ctx<'_> {
     }
 
     /// The schema of the live database, in the schemas the entities use.
-    pub(crate) async fn introspect(&self, orm: &Orm) -> Result<Schema> {
+    pub(crate) async fn introspect(&self, orm: &Strata) -> Result<Schema> {
         let backend = orm.db_kind();
         let mut namespaces = self.entity_schemas();
         namespaces.push(self.config.default_schema.clone().unwrap_or_else(|| "public".into()));
@@ -88,7 +88,7 @@ impl Ctx<'_> {
     /// progress.
     pub(crate) fn migrator(
         &self,
-        orm: &Orm,
+        orm: &Strata,
         path: Option<&Path>,
     ) -> Result<(Migrator, Arc<AtomicBool>)> {
         let source = self.project.source_for(orm.db_kind(), path)?;
@@ -138,7 +138,7 @@ impl Ctx<'_> {
 }
 
 /// Runs statements in one transaction.
-pub(crate) async fn execute(orm: &Orm, statements: &[String]) -> Result<()> {
+pub(crate) async fn execute(orm: &Strata, statements: &[String]) -> Result<()> {
     if statements.is_empty() {
         return Ok(());
     }

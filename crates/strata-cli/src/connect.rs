@@ -1,27 +1,16 @@
-//! Connecting to the configured database, and to its server's maintenance database for
-//! `database:create`.
+//! Connecting to the configured database (through the facade's `Strata::connect`), and to its
+//! server's maintenance database for `database:create`.
 
-use std::sync::Arc;
-use strata_core::{Error, ErrorKind, Orm, Result, StrataConfig};
+use strata::{Connect, DbKind, Error, ErrorKind, Result, Strata, StrataConfig};
 
-/// Connects to the database of `config` and checks that it answers.
-pub(crate) async fn connect(config: &StrataConfig) -> Result<Orm> {
-    let url = config.connection_url();
-    let scheme = url.split(':').next().unwrap_or_default();
-    match scheme {
-        "postgres" | "postgresql" => {
-            let driver = strata_postgres::PgDriver::connect(config).await.map_err(advise)?;
-            Ok(Orm::new(Arc::new(driver), config.clone()))
-        }
-        "sqlite" => {
-            let driver = strata_sqlite::SqliteDriver::connect(config).await?;
-            Ok(Orm::new(Arc::new(driver), config.clone()))
-        }
-        other => Err(Error::config(format!(
-            "unsupported database URL scheme {other:?} in {}: set DATABASE_URL to \
-             postgres://user:password@host:port/database or sqlite://path/to/file.sqlite",
-            config.redacted_url()
-        ))),
+/// Connects to the database of `config` and checks that it answers; a PostgreSQL connection
+/// error says what to do next.
+pub(crate) async fn connect(config: &StrataConfig) -> Result<Strata> {
+    let kind = DbKind::from_url(&config.connection_url())?;
+    let connected = Strata::connect(config.clone()).await;
+    match kind {
+        DbKind::Postgres => connected.map_err(advise),
+        DbKind::Sqlite => connected,
     }
 }
 

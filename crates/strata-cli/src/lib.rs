@@ -57,12 +57,12 @@ pub use args::{
 };
 pub use console::Console;
 pub use project::{MigrationSet, Project};
-pub use strata_core::DbKind;
+pub use strata::DbKind;
 
 use clap::Parser;
 use std::ffi::OsString;
 use std::process::ExitCode;
-use strata_core::StrataConfig;
+use strata::StrataConfig;
 
 /// True when the first argument after the binary's name is a Strata command (see
 /// [`is_command`]).

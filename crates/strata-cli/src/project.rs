@@ -2,8 +2,8 @@
 //! migrations, one set per database it ships migrations for.
 
 use std::path::{Path, PathBuf};
-use strata_core::metadata::EntityMeta;
-use strata_core::{DbKind, Error, Result};
+use strata::metadata::EntityMeta;
+use strata::{DbKind, Error, Result};
 use strata_migrate::{EmbeddedMigration, MigrationSource};
 
 /// The migrations of one database: where their files are written and read, and the copy

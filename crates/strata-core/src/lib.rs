@@ -4,7 +4,7 @@
 //!
 //! - [`entity`] and [`metadata`]: the [`Entity`] trait that `#[derive(Entity)]` implements, and the
 //!   runtime description of tables and columns; [`value`]: column types and values.
-//! - [`orm`]: the application-wide [`Orm`]; [`entity_manager`]: the request-scoped
+//! - [`orm`]: the application-wide ORM, [`Strata`]; [`entity_manager`]: the request-scoped
 //!   [`EntityManager`] with its identity map and [`unit_of_work`]; [`managed`]: the shared
 //!   handle to a managed instance; [`repository`], [`reference`](mod@reference), [`assign`](mod@assign).
 //! - [`query`]: typed filters and find options.
@@ -44,7 +44,7 @@ pub use entity::{Entity, Key};
 pub use entity_manager::EntityManager;
 pub use error::{Error, ErrorKind, Result};
 pub use managed::Managed;
-pub use orm::Orm;
+pub use orm::Strata;
 pub use reference::Reference;
 pub use repository::Repository;
 pub use value::{ColumnType, DbEnum, FieldType, Value};

@@ -1,6 +1,9 @@
-//! [`Orm`]: what an application holds for its lifetime — the driver (and its pool), the
-//! configuration and the statement log. Fork a request-scoped [`EntityManager`] with
-//! [`Orm::em`].
+//! [`Strata`], the ORM: what an application holds for its lifetime — the driver (and its pool),
+//! the configuration and the statement log. Fork a request-scoped [`EntityManager`] with
+//! [`Strata::em`].
+//!
+//! The facade crate opens one from a configuration (`Strata::connect`, which picks the driver
+//! from the URL); [`Strata::with_driver`] takes a driver built by the caller.
 
 use crate::config::StrataConfig;
 use crate::db_kind::DbKind;
@@ -12,32 +15,35 @@ use crate::query_log::QueryLog;
 use crate::session::{Session, Slot};
 use std::sync::Arc;
 
-/// The ORM instance shared by the whole application. Cheap to clone.
+/// The ORM instance shared by the whole application: the connection pool, the configuration
+/// and the statement log. Cheap to clone; fork a request-scoped [`EntityManager`] with
+/// [`Strata::em`].
 #[derive(Clone)]
-pub struct Orm {
-    inner: Arc<OrmInner>,
+pub struct Strata {
+    inner: Arc<Inner>,
 }
 
-struct OrmInner {
+struct Inner {
     driver: Arc<dyn Driver>,
     dialect: Arc<dyn Dialect>,
     config: StrataConfig,
     log: QueryLog,
 }
 
-impl std::fmt::Debug for Orm {
+impl std::fmt::Debug for Strata {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Orm").field("database", &self.inner.driver.describe()).finish()
+        f.debug_struct("Strata").field("database", &self.inner.driver.describe()).finish()
     }
 }
 
-impl Orm {
-    /// An ORM over `driver`. Applications usually call `strata::Strata::connect` instead,
-    /// which picks the driver from the configuration.
-    pub fn new(driver: Arc<dyn Driver>, config: StrataConfig) -> Self {
+impl Strata {
+    /// An ORM over a driver built by the caller (a custom pool, a lazy pool, another
+    /// database). Applications usually call the facade's `Strata::connect` instead, which picks
+    /// the driver from the configuration.
+    pub fn with_driver(driver: Arc<dyn Driver>, config: StrataConfig) -> Self {
         let dialect = driver.dialect();
         let log = QueryLog::new(config.log_sql);
-        Self { inner: Arc::new(OrmInner { driver, dialect, config, log }) }
+        Self { inner: Arc::new(Inner { driver, dialect, config, log }) }
     }
 
     /// A new EntityManager with its own identity map and unit of work: one per request.

@@ -1,7 +1,7 @@
 //! Statement logging and counting.
 //!
 //! Every statement an EntityManager sends passes through the [`QueryLog`] of its
-//! [`crate::orm::Orm`]: it is logged through `tracing` when SQL logging is on (target
+//! [`crate::orm::Strata`]: it is logged through `tracing` when SQL logging is on (target
 //! `strata::sql`: statement, parameter count, rows, duration, and the error of a statement
 //! that failed), counted always, and recorded while a capture is active — which is how tests
 //! assert the exact statements an operation sent. A statement that fails is logged and

@@ -6,7 +6,7 @@ use crate::diff::{Diff, diff};
 use crate::introspect::{introspect, namespaces_for};
 use crate::target::target_schema;
 use strata_core::metadata::EntityMeta;
-use strata_core::{DbKind, Orm, Result};
+use strata_core::{DbKind, Result, Strata};
 
 /// The changes that would make the database of `orm` what `entities` describe: empty when it
 /// matches. Tables of the entities go to the ORM's configured schema when they name none.
@@ -14,7 +14,7 @@ use strata_core::{DbKind, Orm, Result};
 /// # Errors
 ///
 /// The database's error when reading its catalog fails.
-pub async fn differences(orm: &Orm, entities: &[&'static EntityMeta]) -> Result<Diff> {
+pub async fn differences(orm: &Strata, entities: &[&'static EntityMeta]) -> Result<Diff> {
     let backend = orm.db_kind();
     let target = target_schema(entities, orm.default_schema());
     let namespaces = match backend {

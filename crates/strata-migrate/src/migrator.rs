@@ -1,6 +1,6 @@
 //! The migrator: applies and reverts migrations, recorded in the `strata_migrations` table.
 //!
-//! [`Migrator`] works on an [`Orm`] and a [`MigrationSource`]. It takes one connection for a
+//! [`Migrator`] works on an [`Strata`] and a [`MigrationSource`]. It takes one connection for a
 //! whole run and, on PostgreSQL, holds a session advisory lock on it (`pg_advisory_lock`), so two
 //! processes migrating the same database at once apply each migration exactly once: the second
 //! waits, then reads the tracking table and finds nothing left to do.
@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use strata_core::driver::{Connection, Param, Statement, StatementKind};
 use strata_core::sql::quote_ident;
-use strata_core::{ColumnType, DbKind, Error, Orm, Result, Value};
+use strata_core::{ColumnType, DbKind, Error, Result, Strata, Value};
 
 /// The name of the tracking table. Schema introspection leaves it out of the diff.
 pub use crate::introspect::TRACKING_TABLE;
@@ -147,7 +147,7 @@ struct Record {
 /// Applies and reverts migrations from one source on one database.
 ///
 /// ```no_run
-/// # async fn run(orm: strata_core::Orm) -> strata_core::Result<()> {
+/// # async fn run(orm: strata_core::Strata) -> strata_core::Result<()> {
 /// use strata_migrate::files::MigrationSource;
 /// use strata_migrate::migrator::{DownTo, Migrator};
 ///
@@ -158,7 +158,7 @@ struct Record {
 /// ```
 #[derive(Clone)]
 pub struct Migrator {
-    orm: Orm,
+    orm: Strata,
     source: MigrationSource,
     schema: Option<String>,
     other_schemas: Vec<String>,
@@ -178,7 +178,7 @@ impl std::fmt::Debug for Migrator {
 impl Migrator {
     /// A migrator for `orm`'s database. The tracking table goes into `orm.default_schema()`, or
     /// `public` on PostgreSQL when none is configured.
-    pub fn new(orm: &Orm, source: MigrationSource) -> Self {
+    pub fn new(orm: &Strata, source: MigrationSource) -> Self {
         let schema = match orm.db_kind() {
             DbKind::Sqlite => None,
             DbKind::Postgres => Some(orm.default_schema().unwrap_or("public").to_owned()),

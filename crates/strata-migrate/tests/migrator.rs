@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use strata::Strata;
+use strata::{Connect, Strata};
 use strata_migrate::files::{EmbeddedMigration, MigrationSource};
 use strata_migrate::migrator::{DownTo, MigrationState, Migrator, Progress, UpTo};
 use strata_test::TestDb;

@@ -14,13 +14,13 @@
 //!
 //! ```no_run
 //! # async fn run() -> strata_core::Result<()> {
-//! use strata_core::{Orm, StrataConfig};
+//! use strata_core::{Strata, StrataConfig};
 //! use strata_postgres::PgDriver;
 //! use std::sync::Arc;
 //!
 //! let config = StrataConfig::from_url("postgres://postgres@127.0.0.1:5432/postgres");
 //! let driver = PgDriver::connect(&config).await?;
-//! let orm = Orm::new(Arc::new(driver), config);
+//! let orm = Strata::with_driver(Arc::new(driver), config);
 //! orm.ping().await?;
 //! # Ok(()) }
 //! ```
@@ -88,7 +88,7 @@ impl PgDriver {
 
     /// Creates the pool without connecting: the first operation opens the first connection.
     /// A service that must start while its database is down uses this and reports readiness
-    /// with [`strata_core::Orm::ping`].
+    /// with [`strata_core::Strata::ping`].
     ///
     /// # Errors
     ///

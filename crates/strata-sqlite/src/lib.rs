@@ -16,13 +16,13 @@
 //!
 //! ```
 //! # async fn run() -> strata_core::Result<()> {
-//! use strata_core::{Orm, StrataConfig};
+//! use strata_core::{Strata, StrataConfig};
 //! use strata_sqlite::SqliteDriver;
 //! use std::sync::Arc;
 //!
 //! let config = StrataConfig::from_url("sqlite::memory:");
 //! let driver = SqliteDriver::connect(&config).await?;
-//! let orm = Orm::new(Arc::new(driver), config);
+//! let orm = Strata::with_driver(Arc::new(driver), config);
 //! orm.execute("CREATE TABLE post (id INTEGER PRIMARY KEY, title TEXT NOT NULL)").await?;
 //! orm.ping().await?;
 //! # Ok(()) }

@@ -37,8 +37,8 @@
 
 pub use strata_core::{
     AssignOptions, ColumnType, DbEnum, DbKind, Entity, EntityManager, Error, ErrorKind, FieldType,
-    Key, Managed, Orm, Reference, Repository, Result, StrataConfig, Value, config, dialect, driver,
-    entity, error, metadata, query, query_log, sql, value,
+    Key, Managed, Reference, Repository, Result, Strata, StrataConfig, Value, config, dialect,
+    driver, entity, error, metadata, query, query_log, sql, value,
 };
 pub use strata_macros::{DbEnum, Entity};
 
@@ -51,70 +51,16 @@ pub use strata_sqlite as sqlite;
 #[doc(hidden)]
 pub use strata_core as __core;
 
-use std::sync::Arc;
+mod connect;
 
-/// The ORM instance an application creates once and shares: the connection pool, the
-/// configuration and the statement log. Fork a request-scoped [`EntityManager`] with
-/// [`Orm::em`] (available through `Deref`).
-#[derive(Clone, Debug)]
-pub struct Strata {
-    orm: Orm,
-}
-
-impl Strata {
-    /// Connects to the database the configuration names and checks that it answers.
-    ///
-    /// A `postgres://` or `postgresql://` URL (or the `POSTGRES_*` parts) selects the
-    /// PostgreSQL driver; a `sqlite:` URL (`sqlite://./data/app.sqlite`, `sqlite::memory:`)
-    /// the SQLite driver, which creates the file when missing. An unreachable database is an
-    /// error of kind [`ErrorKind::Connection`] whose message names the URL without its
-    /// password.
-    pub async fn connect(config: StrataConfig) -> Result<Self> {
-        let url = config.connection_url();
-        let scheme = url.split(':').next().unwrap_or_default();
-        match scheme {
-            #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => {
-                let driver = strata_postgres::PgDriver::connect(&config).await?;
-                Ok(Self::with_driver(Arc::new(driver), config))
-            }
-            #[cfg(feature = "sqlite")]
-            "sqlite" => {
-                let driver = strata_sqlite::SqliteDriver::connect(&config).await?;
-                Ok(Self::with_driver(Arc::new(driver), config))
-            }
-            other => Err(Error::config(format!(
-                "unsupported database URL scheme {other:?} in {}: use \
-                 postgres://user:password@host:port/database or sqlite://path/to/file.sqlite",
-                config.redacted_url()
-            ))),
-        }
-    }
-
-    /// An ORM over a driver built by the caller (a custom pool, another database).
-    pub fn with_driver(driver: Arc<dyn driver::Driver>, config: StrataConfig) -> Self {
-        Self { orm: Orm::new(driver, config) }
-    }
-
-    /// The underlying [`Orm`].
-    pub fn orm(&self) -> &Orm {
-        &self.orm
-    }
-}
-
-impl std::ops::Deref for Strata {
-    type Target = Orm;
-    fn deref(&self) -> &Orm {
-        &self.orm
-    }
-}
+pub use connect::Connect;
 
 /// Everything an application usually needs: `use strata::prelude::*;`.
 pub mod prelude {
     pub use crate::query::{Filter, FindOptions};
     pub use crate::{
-        AssignOptions, DbEnum, Entity, EntityManager, Error, ErrorKind, Managed, Reference,
-        Repository, Strata, StrataConfig,
+        AssignOptions, Connect, DbEnum, Entity, EntityManager, Error, ErrorKind, Managed,
+        Reference, Repository, Strata, StrataConfig,
     };
 }
 

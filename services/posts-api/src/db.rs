@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use strata::metadata::EntityMeta;
-use strata::{DbKind, Entity, Orm};
+use strata::{DbKind, Entity, Strata};
 use strata_migrate::{EmbeddedMigration, MigrationSource, Migrator};
 
 use crate::posts::entity::PostEntity;
@@ -46,7 +46,7 @@ pub fn project(root: &Path) -> strata_cli::Project {
 /// # Errors
 ///
 /// The database's error when reading its catalog fails.
-pub async fn schema_differences(orm: &Orm) -> strata::Result<Vec<String>> {
+pub async fn schema_differences(orm: &Strata) -> strata::Result<Vec<String>> {
     let changes = strata_migrate::check::differences(orm, &entities()).await?;
     Ok(changes.summaries_for(orm.db_kind()))
 }
@@ -66,7 +66,7 @@ pub fn migrations_for(kind: DbKind) -> (&'static [EmbeddedMigration], &'static s
 ///
 /// Any error of the migrator: the database is unreachable ([`strata::ErrorKind::Connection`]),
 /// a migration fails (named with its statement), or an applied migration was changed.
-pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
+pub async fn migrate(orm: &Strata) -> strata::Result<Vec<String>> {
     let (migrations, _) = migrations_for(orm.db_kind());
     let applied = Migrator::new(orm, MigrationSource::Embedded(migrations)).up(None).await?;
     for id in &applied {
@@ -80,7 +80,7 @@ pub async fn migrate(orm: &Orm) -> strata::Result<Vec<String>> {
 /// # Errors
 ///
 /// Any error of the migrator reading its tracking table.
-pub async fn pending(orm: &Orm) -> strata::Result<Vec<String>> {
+pub async fn pending(orm: &Strata) -> strata::Result<Vec<String>> {
     let (migrations, _) = migrations_for(orm.db_kind());
     let pending = Migrator::new(orm, MigrationSource::Embedded(migrations)).pending().await?;
     Ok(pending.into_iter().map(|m| m.id).collect())
@@ -112,7 +112,7 @@ impl SchemaGate {
         self.external
     }
 
-    pub(crate) async fn ensure(&self, orm: &Orm) -> strata::Result<()> {
+    pub(crate) async fn ensure(&self, orm: &Strata) -> strata::Result<()> {
         if self.ready.load(Ordering::Acquire) {
             return Ok(());
         }

@@ -14,7 +14,7 @@ use anyhow::Context;
 use posts_api::config::Config;
 use posts_api::{AppState, app, db, serve};
 use strata::postgres::PgDriver;
-use strata::{DbKind, Strata};
+use strata::{Connect, DbKind, Strata};
 use tokio::net::TcpListener;
 
 #[tokio::main]

@@ -20,8 +20,7 @@ use super::{Ctx, refuse_destructive};
 use crate::args::CreateArgs;
 use crate::project::name as db_name;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use strata_core::{DbKind, Error, Orm, Result, StrataConfig};
+use strata::{Connect, DbKind, Error, Result, Strata, StrataConfig};
 use strata_migrate::ddl::render;
 use strata_migrate::diff::{Diff, diff};
 use strata_migrate::files::{MigrationSource, check_id, new_id, write_migration};
@@ -203,8 +202,7 @@ async fn from_database(ctx: &Ctx<'_>, dir: &Path) -> Result<Schema> {
 /// The schema the SQLite migrations of `dir` build, applied to an in-memory database.
 async fn replayed(dir: &Path) -> Result<Schema> {
     let config = StrataConfig::from_url("sqlite::memory:").pool_size(1);
-    let driver = strata_sqlite::SqliteDriver::connect(&config).await?;
-    let orm = Orm::new(Arc::new(driver), config);
+    let orm = Strata::connect(config).await?;
     Migrator::new(&orm, MigrationSource::directory(dir)).up(None).await.map_err(|e| {
         Error::new(
             e.kind().clone(),

@@ -2,8 +2,8 @@
 
 use super::Ctx;
 use crate::connect::{connect, maintenance};
-use strata_core::driver::{Param, Statement, StatementKind};
-use strata_core::{ColumnType, DbKind, Error, Result, Value};
+use strata::driver::{Param, Statement, StatementKind};
+use strata::{ColumnType, DbKind, Error, Result, Value};
 use strata_migrate::schema::quote_ident;
 
 /// `database:create`: creates the configured database unless it exists, connecting to the

@@ -2,8 +2,8 @@
 //! its table and columns.
 
 use super::Ctx;
-use strata_core::metadata::{EntityMeta, Generated};
-use strata_core::{DbKind, Result};
+use strata::metadata::{EntityMeta, Generated};
+use strata::{DbKind, Result};
 use strata_migrate::schema::SqlType;
 
 /// `debug`.

@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use crate::args::{DownArgs, SourceArgs, UpArgs};
-use strata_core::Result;
+use strata::Result;
 use strata_migrate::check::differences;
 use strata_migrate::{DownTo, MigrationState, UpTo};
 

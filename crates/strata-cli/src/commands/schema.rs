@@ -3,7 +3,7 @@
 
 use super::{Ctx, execute, refuse_destructive};
 use crate::args::{DropArgs, RunOrDump, SchemaArgs, UpdateArgs};
-use strata_core::{DbKind, Result};
+use strata::{DbKind, Result};
 use strata_migrate::ddl::render;
 use strata_migrate::diff::diff;
 use strata_migrate::migrator::TRACKING_TABLE;

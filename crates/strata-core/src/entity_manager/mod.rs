@@ -10,7 +10,7 @@
 //!
 //! An `EntityManager` is a cheap handle (`Clone`, `Send`, `Sync`): clones share the identity map
 //! and, while [`EntityManager::transactional`] runs, its transaction. Fork a new one per request
-//! with [`crate::orm::Orm::em`].
+//! with [`crate::orm::Strata::em`].
 //!
 //! The module is split by concern: `query` (find, count, refresh), `flush`, and `transaction`
 //! (`transactional` and the connection a transaction holds).
@@ -22,7 +22,7 @@ mod transaction;
 use crate::entity::Entity;
 use crate::error::Result;
 use crate::managed::Managed;
-use crate::orm::Orm;
+use crate::orm::Strata;
 use crate::unit_of_work::UnitOfWork;
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -35,7 +35,7 @@ pub struct EntityManager {
 }
 
 pub(crate) struct EmInner {
-    pub(crate) orm: Orm,
+    pub(crate) orm: Strata,
     pub(crate) uow: Mutex<UnitOfWork>,
     /// The innermost open transaction of `transactional`, shared by every clone.
     tx: Mutex<Option<Arc<TxState>>>,
@@ -54,7 +54,7 @@ impl std::fmt::Debug for EntityManager {
 }
 
 impl EntityManager {
-    pub(crate) fn new(orm: Orm) -> Self {
+    pub(crate) fn new(orm: Strata) -> Self {
         Self {
             inner: Arc::new(EmInner {
                 orm,
@@ -67,7 +67,7 @@ impl EntityManager {
     }
 
     /// The ORM this EntityManager was forked from.
-    pub fn orm(&self) -> &Orm {
+    pub fn orm(&self) -> &Strata {
         &self.inner.orm
     }
 

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use strata::driver::{Statement, StatementKind};
 use strata::query_log::LoggedStatement;
-use strata::{ColumnType, DbEnum, Entity, Strata, Value};
+use strata::{ColumnType, Connect, DbEnum, Entity, Strata, Value};
 use strata_test::AnyTestDb;
 pub(crate) use strata_test::Backend;
 

@@ -12,7 +12,7 @@ use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 use strata::driver::Connection;
 use strata::postgres::PgDriver;
-use strata::{Strata, StrataConfig};
+use strata::{Connect, Strata, StrataConfig};
 pub(crate) use strata_test::Backend;
 use strata_test::{AnyTestDb, TestDb};
 use tokio::net::TcpListener;

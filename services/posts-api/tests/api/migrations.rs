@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use posts_api::db::{self, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use serde_json::json;
-use strata::{Strata, StrataConfig};
+use strata::{Connect, Strata, StrataConfig};
 use strata_migrate::diff::diff;
 use strata_migrate::introspect::introspect;
 use strata_migrate::{MigrationSource, Migrator, snapshot};
