@@ -123,47 +123,6 @@ impl EntityMeta {
 }
 
 /// MikroORM's UnderscoreNamingStrategy: `PostEntity` → `post_entity`, `HTTPServer` →
-/// `http_server`, `createdAt` → `created_at`.
-pub fn underscore(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev = i.checked_sub(1).map(|p| chars[p]);
-            let next = chars.get(i + 1);
-            let boundary = match prev {
-                None => false,
-                Some('_') => false,
-                Some(p) if p.is_lowercase() || p.is_ascii_digit() => true,
-                Some(p) if p.is_uppercase() => next.is_some_and(|n| n.is_lowercase()),
-                Some(_) => false,
-            };
-            if boundary {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::underscore;
-
-    #[test]
-    fn underscore_naming_matches_mikro_orm() {
-        for (input, expected) in [
-            ("PostEntity", "post_entity"),
-            ("Post", "post"),
-            ("HTTPServer", "http_server"),
-            ("createdAt", "created_at"),
-            ("already_snake", "already_snake"),
-            ("Version2Thing", "version2_thing"),
-        ] {
-            assert_eq!(underscore(input), expected, "naming of {input}");
-        }
-    }
-}
+/// `http_server`, `createdAt` → `created_at`. The rule lives in `strata-conventions`, which the
+/// derive macros apply too.
+pub use strata_conventions::underscore;

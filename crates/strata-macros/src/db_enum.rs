@@ -6,9 +6,9 @@
 
 use crate::attrs;
 use crate::errors::Errors;
-use crate::naming::underscore;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
+use strata_conventions::underscore;
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, Fields};
 

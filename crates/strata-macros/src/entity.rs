@@ -7,10 +7,10 @@ mod expand;
 
 use crate::attrs::{self, FieldAttrs, TextType};
 use crate::errors::Errors;
-use crate::naming::underscore;
 use crate::types::{self, Classified, Scalar};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
+use strata_conventions::underscore;
 use syn::ext::IdentExt;
 use syn::{Data, DeriveInput, ExprPath, Field, Fields, Ident, Path, Type, Visibility};
 

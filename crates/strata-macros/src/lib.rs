@@ -104,7 +104,6 @@ mod db_enum;
 mod entity;
 mod errors;
 mod migrations;
-mod naming;
 mod types;
 
 use proc_macro::TokenStream;

@@ -4,7 +4,9 @@
 //! The directory is relative to the `CARGO_MANIFEST_DIR` of the crate being compiled. Each file
 //! is embedded with `include_str!`, so editing one rebuilds the crate; adding a file does not,
 //! until a `build.rs` with `cargo:rerun-if-changed=migrations` (or any edit of the crate) asks
-//! for it. Names are checked here, so a malformed name is a compile error naming the file.
+//! for it. Names are checked and files paired by `strata_conventions::migration::scan_dir`, the
+//! rule `strata-migrate` reads directories with, so a malformed name is a compile error naming
+//! the file.
 //!
 //! The macro is used through `strata_migrate::embed_migrations!`, which passes its own path
 //! (`$crate`) as an optional first argument: `embed_migrations!($crate, "migrations")`. Without
@@ -12,15 +14,10 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use strata_conventions::migration::scan_dir;
 use syn::parse::{Parse, ParseStream};
 use syn::{LitStr, Token};
-
-// The id rule of `strata_migrate::files::check_id`, compiled here from the same file.
-#[path = "../../strata-migrate/src/migration_id.rs"]
-mod migration_id;
-use migration_id::check_id;
 
 /// The arguments: an optional crate path and a comma, then the directory.
 struct Args {
@@ -52,13 +49,6 @@ impl Parse for Args {
     }
 }
 
-/// One migration found on disk.
-#[derive(Debug, Default)]
-struct Found {
-    up: Option<PathBuf>,
-    down: Option<PathBuf>,
-}
-
 /// Expands `embed_migrations!`.
 pub(crate) fn embed_migrations_inner(input: TokenStream) -> syn::Result<TokenStream> {
     let args: Args = syn::parse2(input)?;
@@ -66,10 +56,10 @@ pub(crate) fn embed_migrations_inner(input: TokenStream) -> syn::Result<TokenStr
         syn::Error::new(Span::call_site(), "CARGO_MANIFEST_DIR is not set: build with cargo")
     })?;
     let dir = base.join(args.dir.value());
-    let found = scan(&dir).map_err(|msg| syn::Error::new(args.dir.span(), msg))?;
+    let found = scan_dir(&dir).map_err(|e| syn::Error::new(args.dir.span(), e.to_string()))?;
     let krate = args.krate.unwrap_or_else(|| quote!(::strata_migrate));
     let items = found.iter().map(|(id, f)| {
-        let up = f.up.as_deref().map(path_str).unwrap_or_default();
+        let up = path_str(&f.up);
         let down = match &f.down {
             Some(p) => {
                 let p = path_str(p);
@@ -97,47 +87,6 @@ fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// The migrations of `dir` by id; an error message naming the file for anything malformed.
-fn scan(dir: &Path) -> Result<BTreeMap<String, Found>, String> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read the migrations directory {}: {e}", dir.display()))?;
-    let mut found: BTreeMap<String, Found> = BTreeMap::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-        if !path.is_file() || name.starts_with('.') {
-            continue;
-        }
-        let Some(stem) = name.strip_suffix(".sql") else { continue };
-        let (id, up) = if let Some(id) = stem.strip_suffix(".up") {
-            (id, true)
-        } else if let Some(id) = stem.strip_suffix(".down") {
-            (id, false)
-        } else {
-            return Err(format!(
-                "malformed migration file name {}: a migration file ends in .up.sql or .down.sql",
-                path.display()
-            ));
-        };
-        check_id(id)
-            .map_err(|why| format!("malformed migration file name {}: {why}", path.display()))?;
-        let slot = found.entry(id.to_owned()).or_default();
-        if up {
-            slot.up = Some(path);
-        } else {
-            slot.down = Some(path);
-        }
-    }
-    if let Some((id, f)) = found.iter().find(|(_, f)| f.up.is_none()) {
-        let down = f.down.as_deref().map(path_str).unwrap_or_default();
-        return Err(format!(
-            "{down} has no matching {id}.up.sql: every migration needs an up file"
-        ));
-    }
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,29 +97,6 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
         dir
-    }
-
-    #[test]
-    fn scan_pairs_files_and_skips_others() {
-        let dir = temp_dir("pairs");
-        std::fs::write(dir.join("20260101000000_a.up.sql"), "A").unwrap();
-        std::fs::write(dir.join("20260101000000_a.down.sql"), "-A").unwrap();
-        std::fs::write(dir.join("20260102000000_b.up.sql"), "B").unwrap();
-        std::fs::write(dir.join(".snapshot.json"), "{}").unwrap();
-        let found = scan(&dir).unwrap();
-        assert_eq!(found.keys().collect::<Vec<_>>(), ["20260101000000_a", "20260102000000_b"]);
-        assert!(found["20260101000000_a"].down.is_some());
-        assert!(found["20260102000000_b"].down.is_none());
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn scan_names_a_malformed_file() {
-        let dir = temp_dir("bad");
-        std::fs::write(dir.join("posts.up.sql"), "A").unwrap();
-        let err = scan(&dir).unwrap_err();
-        assert!(err.contains("posts.up.sql"), "{err}");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

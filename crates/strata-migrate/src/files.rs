@@ -9,14 +9,15 @@
 //! in the binary at compile time by `strata_migrate::embed_migrations!("migrations")`, so that a
 //! deployed binary migrates without its source tree. Files that do not end in `.sql` (such as the
 //! schema snapshot `.snapshot.json` or a `README.md`) are ignored; a `.sql` file whose name does
-//! not follow the pattern is an error that names the file.
+//! not follow the pattern is an error that names the file. The id rule and how files pair up are
+//! `strata_conventions::migration`'s, which `embed_migrations!` applies at compile time too.
 //!
 //! [`write_migration`] creates a new pair of files, as `migration:create` does.
 
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use strata_conventions::migration;
 use strata_core::{Error, Result};
 
 /// One migration embedded in the binary, as `embed_migrations!` emits it.
@@ -125,104 +126,37 @@ pub fn checksum(sql: &str) -> String {
     out
 }
 
-/// Why an id is malformed, or `Ok` for `<14 digits>_<name>` with a name of ASCII letters,
-/// digits, `_` and `-`.
-pub fn check_id(id: &str) -> std::result::Result<(), String> {
-    crate::migration_id::check_id(id)
-}
-
-/// Which half of a migration a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Half {
-    Up,
-    Down,
-}
-
-/// Splits `20261124120000_x.up.sql` into its id and half; `None` for files that are not SQL.
-fn classify(file_name: &str) -> Option<std::result::Result<(&str, Half), String>> {
-    let stem = file_name.strip_suffix(".sql")?;
-    if file_name.starts_with('.') {
-        return None;
-    }
-    let parsed = if let Some(id) = stem.strip_suffix(".up") {
-        check_id(id).map(|()| (id, Half::Up))
-    } else if let Some(id) = stem.strip_suffix(".down") {
-        check_id(id).map(|()| (id, Half::Down))
-    } else {
-        Err("a migration file ends in .up.sql or .down.sql".to_owned())
-    };
-    Some(parsed)
-}
+pub use strata_conventions::migration::check_id;
 
 fn load_directory(dir: &Path) -> Result<Vec<Migration>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(Error::config(format!(
-                "cannot read the migrations directory {}: {e}",
-                dir.display()
-            )));
-        }
+    let found = match migration::scan_dir(dir) {
+        Ok(found) => found,
+        Err(e) if e.is_missing_directory() => return Ok(Vec::new()),
+        Err(e) => return Err(Error::config(e.to_string())),
     };
-    let mut halves: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| {
-            Error::config(format!("cannot read the migrations directory {}: {e}", dir.display()))
-        })?;
-        let path = entry.path();
-        if !path.is_file() {
-            continue;
-        }
-        let file_name = entry.file_name();
-        let Some(file_name) = file_name.to_str() else {
-            continue;
-        };
-        let Some(parsed) = classify(file_name) else {
-            continue;
-        };
-        let (id, half) = parsed.map_err(|why| {
-            Error::config(format!("malformed migration file name {}: {why}", path.display()))
-        })?;
-        let sql = std::fs::read_to_string(&path)
-            .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?;
-        let slot = halves.entry(id.to_owned()).or_default();
-        match half {
-            Half::Up => slot.0 = Some(sql),
-            Half::Down => slot.1 = Some(sql),
-        }
-    }
-    halves
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))
+    };
+    found
         .into_iter()
-        .map(|(id, (up, down))| match up {
-            Some(up) => Ok(Migration::new(id, up, down)),
-            None => Err(Error::config(format!(
-                "{} has no matching {id}.up.sql: every migration needs an up file",
-                dir.join(format!("{id}.down.sql")).display()
-            ))),
+        .map(|(id, files)| {
+            let down = files.down.as_deref().map(read).transpose()?;
+            Ok(Migration::new(id, read(&files.up)?, down))
         })
         .collect()
 }
 
 /// The paths of a migration's two files in `dir`.
 pub fn file_paths(dir: &Path, id: &str) -> (PathBuf, PathBuf) {
-    (dir.join(format!("{id}.up.sql")), dir.join(format!("{id}.down.sql")))
+    let (up, down) = migration::file_names(id);
+    (dir.join(up), dir.join(down))
 }
 
 /// A new migration id from a UTC time and a name: `20261124120000_create_post_entity`. The name
 /// is lower-cased and every run of other characters than ASCII letters and digits becomes `_`.
 pub fn new_id(at: chrono::DateTime<chrono::Utc>, name: &str) -> String {
-    let mut clean = String::with_capacity(name.len());
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() || c == '-' {
-            clean.push(c.to_ascii_lowercase());
-        } else if !clean.ends_with('_') {
-            clean.push('_');
-        }
-    }
-    let clean = clean.trim_matches('_');
-    let clean = if clean.is_empty() { "migration" } else { clean };
-    format!("{}_{clean}", at.format("%Y%m%d%H%M%S"))
+    migration::new_id(&at.format("%Y%m%d%H%M%S").to_string(), name)
 }
 
 /// Writes `<id>.up.sql` and `<id>.down.sql` into `dir` (created if needed) and returns their
@@ -267,15 +201,6 @@ mod tests {
             checksum("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-    }
-
-    #[test]
-    fn ids_must_have_a_timestamp_and_a_name() {
-        assert!(check_id("20261124120000_create_post_entity").is_ok());
-        assert!(check_id("20261124120000_").is_err());
-        assert!(check_id("2026112412000_x").is_err());
-        assert!(check_id("create_post").is_err());
-        assert!(check_id("20261124120000_has space").is_err());
     }
 
     #[test]

@@ -16,7 +16,6 @@ pub mod ddl;
 pub mod diff;
 pub mod files;
 pub mod introspect;
-mod migration_id;
 pub mod migrator;
 pub mod schema;
 pub mod snapshot;

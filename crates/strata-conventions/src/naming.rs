@@ -1,15 +1,17 @@
-//! Default names: tables and columns from Rust names, and enum variants' stored text.
-//!
-//! A proc-macro crate cannot call `strata_core::metadata::underscore` while it expands, so the
-//! same algorithm lives here; `crates/strata/tests/derive.rs` checks that both agree on the
-//! names an entity produces.
+//! Default names: tables and columns from Rust names, and the stored text of enum variants.
 
 /// MikroORM's UnderscoreNamingStrategy: `PostEntity` → `post_entity`, `HTTPServer` →
 /// `http_server`, `createdAt` → `created_at`, `already_snake` unchanged.
 ///
 /// An uppercase letter starts a new word after a lowercase letter or a digit, and after an
 /// uppercase letter when a lowercase one follows (the `S` of `HTTPServer`).
-pub(crate) fn underscore(name: &str) -> String {
+///
+/// ```
+/// use strata_conventions::underscore;
+/// assert_eq!(underscore("PostEntity"), "post_entity");
+/// assert_eq!(underscore("HTTPServer"), "http_server");
+/// ```
+pub fn underscore(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
