@@ -10,6 +10,7 @@
 //! of a table keep their declaration order, which `CREATE TABLE` uses.
 
 pub(crate) mod normalize;
+pub(crate) mod storage;
 
 pub use normalize::{MAX_IDENTIFIER_BYTES, constraint_name, normalize_default};
 
@@ -247,7 +248,7 @@ impl Schema {
     ) -> Schema {
         let mut out = self.canonical(default_namespace);
         if backend == Some(DbKind::Sqlite) {
-            crate::ddl::sqlite::storage_form(&mut out);
+            storage::storage_form(&mut out);
         }
         out
     }

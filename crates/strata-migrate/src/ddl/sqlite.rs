@@ -17,13 +17,12 @@ mod model;
 mod rebuild;
 pub(crate) mod types;
 
-pub(crate) use types::storage_form;
-
 use crate::diff::Change;
+use crate::schema::storage::storage_default;
 use crate::schema::{Schema, Table, TableRef, constraint_name, quote_ident};
 use rebuild::{create_index, create_table, create_unique, no_schemas};
 use strata_core::{Error, Result};
-use types::{addable_default, declared_type, default_clause, storage_default};
+use types::{addable_default, declared_type, default_clause};
 
 /// The statements of `changes`, applied in order to `start` (the diff's starting schema, in
 /// which the tables that are changed but not created by `changes` are found).

@@ -12,7 +12,7 @@
 mod parse;
 
 use super::TRACKING_TABLE;
-use crate::ddl::sqlite::types::read_default;
+use crate::schema::storage::read_default;
 use crate::schema::{
     Check, Column, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, SqlType, Table, Unique,
     constraint_name,

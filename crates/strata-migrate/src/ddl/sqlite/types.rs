@@ -1,6 +1,6 @@
-//! How SQLite stores what the model describes: the declared type of each [`SqlType`], the
-//! default expressions SQLite needs written differently, and the storage form two schemas are
-//! compared in when one of them was read from SQLite.
+//! How SQLite DDL spells what the model describes: the declared type of each [`SqlType`] and
+//! the default expressions SQLite needs written differently. What SQLite keeps of them (the
+//! storage form schemas are compared in) is the model's, in [`crate::schema::storage`].
 //!
 //! The declared types are the driver's (`strata_sqlite::declared_type`): every integer and
 //! boolean is `integer`, both float types `real`, text-like values (`text`, `uuid`,
@@ -8,24 +8,8 @@
 //! that introspection reads it back (SQLite does not enforce it). Those names give each column
 //! the affinity that keeps values exactly as the driver binds them.
 
-use crate::schema::{Schema, SqlType, normalize_default};
-
-/// SQLite's spelling of `now()`: the driver's timestamp text (UTC, six fractional digits,
-/// `Z`), so that a default timestamp sorts with the ones the application writes.
-pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')";
-
-/// The storage form of a type: what SQLite keeps of it.
-pub(crate) fn storage_type(ty: &SqlType) -> SqlType {
-    use SqlType as T;
-    match ty {
-        T::Boolean | T::SmallInt | T::Integer | T::BigInt => T::Other("integer".to_owned()),
-        T::Real | T::Double => T::Other("real".to_owned()),
-        T::Text | T::Uuid | T::TimestampTz | T::Date | T::Jsonb => T::Text,
-        T::Bytea => T::Other("blob".to_owned()),
-        T::Varchar(n) => T::Varchar(*n),
-        T::Other(t) => T::Other(t.clone()),
-    }
-}
+use crate::schema::SqlType;
+use crate::schema::storage::{NOW, storage_default, storage_type};
 
 /// The type written in `create table`: `integer`, `real`, `text`, `blob`, `varchar(n)`, or
 /// any other type as the model spells it.
@@ -36,24 +20,6 @@ pub(crate) fn declared_type(ty: &SqlType) -> String {
 /// True when SQLite stores integers in a column of this type (the type of a rowid alias).
 pub(crate) fn is_integer(ty: &SqlType) -> bool {
     storage_type(ty) == SqlType::Other("integer".to_owned())
-}
-
-/// The storage form of a normalised default: `current_timestamp` is `now()`, as SQLite's
-/// timestamp default is read back as `now()`.
-pub(crate) fn storage_default(default: Option<&str>) -> Option<String> {
-    match default {
-        Some("current_timestamp") => Some("now()".to_owned()),
-        other => other.map(str::to_owned),
-    }
-}
-
-/// A default as read from SQLite (`pragma_table_info.dflt_value`), in the model's form.
-pub(crate) fn read_default(text: &str) -> Option<String> {
-    let d = normalize_default(text)?;
-    if normalize_default(NOW).as_deref() == Some(d.as_str()) {
-        return Some("now()".to_owned());
-    }
-    Some(d)
 }
 
 /// The `default …` clause of a column: literals as they are, `now()` as [`NOW`], any other
@@ -87,20 +53,10 @@ fn is_literal(d: &str) -> bool {
     numeric || matches!(d, "true" | "false" | "null" | "current_date" | "current_time")
 }
 
-/// Folds a canonical schema into SQLite's storage form (see
-/// [`Schema::backend`](crate::schema::Schema::backend)).
-pub(crate) fn storage_form(schema: &mut Schema) {
-    for t in &mut schema.tables {
-        for c in &mut t.columns {
-            c.ty = storage_type(&c.ty);
-            c.default = storage_default(c.default.as_deref());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::storage::read_default;
 
     #[test]
     fn every_type_is_declared_as_the_driver_stores_it() {
