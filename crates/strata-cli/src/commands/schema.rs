@@ -3,11 +3,11 @@
 
 use super::{Ctx, execute, refuse_destructive};
 use crate::args::{DropArgs, RunOrDump, SchemaArgs, UpdateArgs};
-use strata::{DbKind, Result};
+use strata::Result;
 use strata_migrate::ddl::render;
 use strata_migrate::diff::diff;
-use strata_migrate::migrator::TRACKING_TABLE;
-use strata_migrate::schema::{Schema, quote_ident};
+use strata_migrate::migrator::tracking_table;
+use strata_migrate::schema::Schema;
 
 /// Runs or prints `statements`, saying what was done.
 async fn apply(ctx: &Ctx<'_>, mode: &RunOrDump, statements: &[String], done: &str) -> Result<u8> {
@@ -76,15 +76,7 @@ pub(crate) async fn drop(ctx: &Ctx<'_>, args: &DropArgs) -> Result<u8> {
     without.tables.retain(|t| target.table(t.namespace.as_deref(), &t.name).is_none());
     let mut statements = render(&diff(&current, &without), ctx.backend()?)?.up;
     if args.drop_migrations_table {
-        // SQLite has no schemas: its tracking table is unqualified.
-        let table = match ctx.backend()? {
-            DbKind::Sqlite => quote_ident(TRACKING_TABLE),
-            DbKind::Postgres => {
-                let schema = ctx.config.default_schema.as_deref().unwrap_or("public");
-                format!("{}.{}", quote_ident(schema), quote_ident(TRACKING_TABLE))
-            }
-        };
-        statements.push(format!("drop table if exists {table}"));
+        statements.push(format!("drop table if exists {}", tracking_table(&orm)));
     }
     apply(ctx, &args.mode, &statements, "Schema dropped").await
 }

@@ -14,8 +14,15 @@
 //!
 //! A migration is named by its full id, a unique prefix of it (its timestamp), or its name
 //! after the timestamp.
+//!
+//! Resolution also matches the source's files with the tracking table's records: an applied
+//! migration whose file changed stops every run ([`verify`]), one whose file is missing is
+//! reported and listed as missing, and cannot be reverted ([`revert_steps`]).
 
-use std::collections::HashSet;
+use super::progress::{MigrationState, MigrationStatus, Progress, Reporter};
+use super::storage::Record;
+use crate::files::Migration;
+use std::collections::{HashMap, HashSet};
 use strata_core::{Error, Result};
 
 /// How far `down` reverts.
@@ -69,12 +76,107 @@ impl UpTo {
     }
 }
 
-/// The ids of `pending` (a subset of `ids`, both in id order) that `up` applies.
-pub(super) fn to_apply<'a>(
-    ids: &[&'a str],
-    pending: &[&'a str],
+/// Stops on an edited applied migration; reports applied migrations without a file.
+pub(super) fn verify(
+    records: &[Record],
+    migrations: &[Migration],
+    reporter: &Reporter,
+) -> Result<()> {
+    let by_id: HashMap<&str, &Migration> = migrations.iter().map(|m| (m.id.as_str(), m)).collect();
+    for r in records {
+        match by_id.get(r.name.as_str()) {
+            Some(m) if m.checksum != r.checksum => {
+                return Err(Error::usage(format!(
+                    "migration {} was changed after it was applied (checksum {} recorded, \
+                     {} now): restore its up SQL as it was applied, and put the change in a \
+                     new migration",
+                    r.name, r.checksum, m.checksum
+                )));
+            }
+            Some(_) => {}
+            None => reporter.report(&Progress::Missing { id: &r.name }),
+        }
+    }
+    Ok(())
+}
+
+/// Every migration, applied, pending or missing, in id order.
+pub(super) fn status(records: &[Record], migrations: &[Migration]) -> Vec<MigrationStatus> {
+    let recorded: HashMap<&str, &Record> = records.iter().map(|r| (r.name.as_str(), r)).collect();
+    let mut out: Vec<MigrationStatus> = migrations
+        .iter()
+        .map(|m| MigrationStatus {
+            name: m.id.clone(),
+            state: match recorded.get(m.id.as_str()) {
+                Some(r) => MigrationState::Executed(r.executed_at),
+                None => MigrationState::Pending,
+            },
+        })
+        .collect();
+    let known: HashSet<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
+    out.extend(records.iter().filter(|r| !known.contains(r.name.as_str())).map(|r| {
+        MigrationStatus { name: r.name.clone(), state: MigrationState::Missing(r.executed_at) }
+    }));
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The migrations not recorded yet, in id order.
+pub(super) fn pending<'m>(records: &[Record], migrations: &'m [Migration]) -> Vec<&'m Migration> {
+    let recorded: HashSet<&str> = records.iter().map(|r| r.name.as_str()).collect();
+    migrations.iter().filter(|m| !recorded.contains(m.id.as_str())).collect()
+}
+
+/// The pending migrations that `up` applies, in id order.
+pub(super) fn apply_steps<'m>(
+    records: &[Record],
+    migrations: &'m [Migration],
     up: &UpTo,
-) -> Result<Vec<&'a str>> {
+) -> Result<Vec<&'m Migration>> {
+    let ids: Vec<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
+    let pending: Vec<&str> = pending(records, migrations).iter().map(|m| m.id.as_str()).collect();
+    let chosen: HashSet<&str> = to_apply(&ids, &pending, up)?.into_iter().collect();
+    Ok(migrations.iter().filter(|m| chosen.contains(m.id.as_str())).collect())
+}
+
+/// The migrations that `down` reverts, newest first, each with its down SQL. An error, before
+/// anything is reverted, for one whose file is missing from `source` or has no down SQL.
+pub(super) fn revert_steps<'m>(
+    records: &[Record],
+    migrations: &'m [Migration],
+    to: &DownTo,
+    source: &str,
+) -> Result<Vec<(&'m Migration, &'m str)>> {
+    let newest_first: Vec<&str> = records.iter().rev().map(|r| r.name.as_str()).collect();
+    let mut known: Vec<&str> = migrations.iter().map(|m| m.id.as_str()).collect();
+    known.extend(newest_first.iter().copied());
+    known.sort_unstable();
+    known.dedup();
+    let chosen = to_revert(&newest_first, &known, to)?;
+    let by_id: HashMap<&str, &Migration> = migrations.iter().map(|m| (m.id.as_str(), m)).collect();
+    chosen
+        .into_iter()
+        .map(|id| {
+            let Some(m) = by_id.get(id) else {
+                return Err(Error::usage(format!(
+                    "cannot revert migration {id}: its file is missing from {source}; nothing \
+                     was reverted"
+                )));
+            };
+            let Some(down) = m.down.as_deref() else {
+                return Err(Error::usage(format!(
+                    "cannot revert migration {}: it has no down SQL ({}.down.sql); nothing was \
+                     reverted",
+                    m.id, m.id
+                )));
+            };
+            Ok((*m, down))
+        })
+        .collect()
+}
+
+/// The ids of `pending` (a subset of `ids`, both in id order) that `up` applies.
+fn to_apply<'a>(ids: &[&'a str], pending: &[&'a str], up: &UpTo) -> Result<Vec<&'a str>> {
     if !up.only.is_empty() {
         if up.from.is_some() || up.to.is_some() {
             return Err(Error::usage(
@@ -105,7 +207,7 @@ pub(super) fn to_apply<'a>(
 
 /// The ids of `applied_newest_first` that `down` reverts, in the order to revert them. `known`
 /// is every id a name may refer to (the files' and the applied ones).
-pub(super) fn to_revert<'a>(
+fn to_revert<'a>(
     applied_newest_first: &[&'a str],
     known: &[&'a str],
     to: &DownTo,
@@ -134,7 +236,7 @@ pub(super) fn to_revert<'a>(
 
 /// The id among `ids` that `wanted` names: the id itself, a unique prefix (the timestamp), or
 /// the name after the timestamp.
-pub(super) fn resolve<'a>(ids: &[&'a str], wanted: &str, option: &str) -> Result<&'a str> {
+fn resolve<'a>(ids: &[&'a str], wanted: &str, option: &str) -> Result<&'a str> {
     if let Some(id) = ids.iter().find(|id| **id == wanted) {
         return Ok(id);
     }
