@@ -152,12 +152,12 @@ impl Project {
         let shipped: Vec<String> = self
             .sets
             .iter()
-            .filter_map(|s| s.backend.map(|b| format!("{} ({})", name(b), s.dir.display())))
+            .filter_map(|s| s.backend.map(|b| format!("{} ({})", b.title(), s.dir.display())))
             .collect();
         Err(Error::usage(format!(
             "the application has no migrations for {}, only for {}: configure one of those \
              databases",
-            name(backend),
+            backend.title(),
             shipped.join(", ")
         )))
     }
@@ -173,14 +173,6 @@ impl Project {
             Some(p) => Ok(MigrationSource::directory(p)),
             None => Ok(self.set_for(backend)?.source()),
         }
-    }
-}
-
-/// A database's name for people: `PostgreSQL`, `SQLite`.
-pub(crate) fn name(backend: DbKind) -> &'static str {
-    match backend {
-        DbKind::Postgres => "PostgreSQL",
-        DbKind::Sqlite => "SQLite",
     }
 }
 

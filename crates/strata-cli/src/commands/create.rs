@@ -18,7 +18,6 @@
 
 use super::{Ctx, refuse_destructive};
 use crate::args::CreateArgs;
-use crate::project::name as db_name;
 use std::path::{Path, PathBuf};
 use strata::{Connect, DbKind, Error, Result, Strata, StrataConfig};
 use strata_migrate::ddl::render;
@@ -81,14 +80,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &CreateArgs) -> Result<u8> {
         let (up, down) = if changes.is_empty() {
             let nothing = format!(
                 "-- Nothing to change on {}: its migrations already match the entities.\n",
-                db_name(set.backend)
+                set.backend.title()
             );
             (format!("{header}{nothing}"), format!("{header}{nothing}"))
         } else {
             let sql = render(&changes, set.backend).map_err(|e| {
                 Error::new(
                     e.kind().clone(),
-                    format!("cannot write the {} migration: {}", db_name(set.backend), e.message()),
+                    format!("cannot write the {} migration: {}", set.backend.title(), e.message()),
                 )
             })?;
             (format!("{header}{}", script(&sql.up)), format!("{header}{}", script(&sql.down)))
@@ -235,7 +234,7 @@ fn finish(ctx: &Ctx<'_>, args: &CreateArgs, name: &str, files: &[Files]) -> Resu
     let several = files.len() > 1;
     if args.dump {
         for f in files {
-            let db = if several { format!("{}: ", db_name(f.set.backend)) } else { String::new() };
+            let db = if several { format!("{}: ", f.set.backend.title()) } else { String::new() };
             ctx.console.out(format!("-- {db}{id}.up.sql"));
             ctx.console.out(f.up.trim_end());
             ctx.console.out(format!("-- {db}{id}.down.sql"));
@@ -262,7 +261,7 @@ fn finish(ctx: &Ctx<'_>, args: &CreateArgs, name: &str, files: &[Files]) -> Resu
         }
     } else {
         for f in files {
-            ctx.console.out(format!("  {}:", db_name(f.set.backend)));
+            ctx.console.out(format!("  {}:", f.set.backend.title()));
             if f.summaries.is_empty() {
                 ctx.console.out("    (nothing to change)");
             }
