@@ -28,11 +28,7 @@ fn advise(e: Error) -> Error {
         "check DATABASE_URL, or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD \
          and POSTGRES_DB"
     };
-    let mut out = Error::new(ErrorKind::Connection, format!("{}\n{hint}", e.message()));
-    if let Some(code) = e.code() {
-        out = out.with_code(code.to_owned());
-    }
-    out.with_source(e)
+    e.with_hint(hint)
 }
 
 /// The database name of `config`, and a configuration for the maintenance database `postgres`

@@ -110,6 +110,27 @@ impl Error {
     #[must_use]
     pub fn context(self, context: impl fmt::Display) -> Self {
         let message = format!("{context}: {}", self.inner.message);
+        self.wrapped(message)
+    }
+
+    /// The same error (kind and code kept) with `hint`, what to do about it, on a line of its
+    /// own after its message, and this error as its source.
+    ///
+    /// ```
+    /// # use strata_core::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::Connection, "database \"blog\" does not exist").with_code("3D000");
+    /// let e = e.with_hint("run `database:create` to create it");
+    /// assert_eq!(e.message(), "database \"blog\" does not exist\nrun `database:create` to create it");
+    /// assert_eq!((e.kind(), e.code()), (&ErrorKind::Connection, Some("3D000")));
+    /// ```
+    #[must_use]
+    pub fn with_hint(self, hint: impl fmt::Display) -> Self {
+        let message = format!("{}\n{hint}", self.inner.message);
+        self.wrapped(message)
+    }
+
+    /// A new error of the same kind and code with `message`, and this one as its source.
+    fn wrapped(self, message: String) -> Self {
         Self {
             inner: Arc::new(Inner {
                 kind: self.inner.kind.clone(),

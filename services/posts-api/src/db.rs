@@ -95,7 +95,7 @@ pub async fn pending(orm: &Strata) -> strata::Result<Vec<String>> {
 pub(crate) struct SchemaGate {
     ready: AtomicBool,
     lock: tokio::sync::Mutex<()>,
-    failed: std::sync::OnceLock<(strata::ErrorKind, String)>,
+    failed: std::sync::OnceLock<strata::Error>,
     /// The schema is migrated outside the service: nothing to do here.
     external: bool,
 }
@@ -120,13 +120,13 @@ impl SchemaGate {
         if self.ready.load(Ordering::Acquire) {
             return Ok(());
         }
-        if let Some((kind, message)) = self.failed.get() {
-            return Err(strata::Error::new(kind.clone(), message.clone()));
+        if let Some(failed) = self.failed.get() {
+            return Err(failed.clone());
         }
         if let Err(e) = migrate(orm).await {
             if !e.is_connection() {
                 tracing::error!(error = %e, "the migrations failed; fix them and restart");
-                let _ = self.failed.set((e.kind().clone(), e.message().to_owned()));
+                let _ = self.failed.set(e.clone());
             }
             return Err(e);
         }

@@ -85,10 +85,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, args: &CreateArgs) -> Result<u8> {
             (format!("{header}{nothing}"), format!("{header}{nothing}"))
         } else {
             let sql = render(&changes, set.backend).map_err(|e| {
-                Error::new(
-                    e.kind().clone(),
-                    format!("cannot write the {} migration: {}", set.backend.title(), e.message()),
-                )
+                e.context(format!("cannot write the {} migration", set.backend.title()))
             })?;
             (format!("{header}{}", script(&sql.up)), format!("{header}{}", script(&sql.down)))
         };
@@ -171,15 +168,11 @@ async fn start(
 /// The configured database's schema, once it has every migration of `dir`.
 async fn from_database(ctx: &Ctx<'_>, dir: &Path) -> Result<Schema> {
     let orm = ctx.orm().await.map_err(|e| {
-        Error::new(
-            e.kind().clone(),
-            format!(
-                "{}\nmigration:create compares the entities with {} when it exists, else with \
-                 the database; use --initial for the first migration without a database",
-                e.message(),
-                snapshot::path(dir).display()
-            ),
-        )
+        e.with_hint(format!(
+            "migration:create compares the entities with {} when it exists, else with the \
+             database; use --initial for the first migration without a database",
+            snapshot::path(dir).display()
+        ))
     })?;
     // The database must already have every written migration: otherwise the diff would
     // repeat what a pending migration does.
@@ -203,14 +196,10 @@ async fn replayed(dir: &Path) -> Result<Schema> {
     let config = StrataConfig::from_url("sqlite::memory:").pool_size(1);
     let orm = Strata::connect(config).await?;
     Migrator::new(&orm, MigrationSource::directory(dir)).up(None).await.map_err(|e| {
-        Error::new(
-            e.kind().clone(),
-            format!(
-                "cannot replay the SQLite migrations of {} to compare with them: {}",
-                dir.display(),
-                e.message()
-            ),
-        )
+        e.context(format!(
+            "cannot replay the SQLite migrations of {} to compare with them",
+            dir.display()
+        ))
     })?;
     let mut conn = orm.driver().acquire().await?;
     introspect(conn.as_mut(), DbKind::Sqlite, &[]).await

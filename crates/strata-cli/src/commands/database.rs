@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::connect::{connect, maintenance};
 use strata::driver::{Param, Statement, StatementKind};
-use strata::{ColumnType, DbKind, Error, Result, Value};
+use strata::{ColumnType, DbKind, Result, Value};
 use strata_migrate::schema::quote_ident;
 
 /// `database:create`: creates the configured database unless it exists, connecting to the
@@ -20,13 +20,9 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<u8> {
     }
     let (name, maint) = maintenance(ctx.config)?;
     let orm = connect(&maint).await.map_err(|e| {
-        Error::new(
-            e.kind().clone(),
-            format!(
-                "{}\ndatabase:create connects to the server's `postgres` database to create {name:?}",
-                e.message()
-            ),
-        )
+        e.with_hint(format!(
+            "database:create connects to the server's `postgres` database to create {name:?}"
+        ))
     })?;
     let mut conn = orm.driver().acquire().await?;
     let exists = conn

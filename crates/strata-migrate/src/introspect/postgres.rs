@@ -8,7 +8,7 @@ use crate::schema::{
 };
 use std::collections::BTreeMap;
 use strata_core::driver::{Connection, Param, Statement, StatementKind};
-use strata_core::{ColumnType, Error, Result, Value};
+use strata_core::{ColumnType, Result, Value};
 
 /// The tables of the schemas `$1` (a `text[]`), but not the tracking table. Joined as `c`/`n`.
 const TABLE_FILTER: &str = "c.relkind in ('r', 'p') and n.nspname::text = any($1::text[]) \
@@ -151,15 +151,8 @@ async fn query(
 ) -> Result<Vec<Vec<Value>>> {
     let statement =
         Statement { sql: sql.to_owned(), params, returns: Vec::new(), kind: StatementKind::Select };
-    let outcome = conn.run(&statement).await.map_err(|e| {
-        let message = format!("reading the database schema failed: {}", e.message());
-        let code = e.code().map(str::to_owned);
-        let mut out = Error::new(e.kind().clone(), message).with_source(e);
-        if let Some(code) = code {
-            out = out.with_code(code);
-        }
-        out
-    })?;
+    let outcome =
+        conn.run(&statement).await.map_err(|e| e.context("reading the database schema failed"))?;
     Ok(outcome.rows)
 }
 

@@ -19,7 +19,7 @@ use crate::schema::{
 };
 use std::collections::BTreeMap;
 use strata_core::driver::{Connection, Param, Statement, StatementKind};
-use strata_core::{DbKind, Error, Result, Value};
+use strata_core::{DbKind, Result, Value};
 
 /// The tables to read, joined as `m`: not SQLite's own (`sqlite_%`) nor the tracking table
 /// (`?1`).
@@ -189,10 +189,10 @@ async fn query(conn: &mut dyn Connection, sql: &str) -> Result<Vec<Vec<Value>>> 
         returns: Vec::new(),
         kind: StatementKind::Select,
     };
-    let outcome = conn.run(&statement).await.map_err(|e| {
-        let message = format!("reading the SQLite database schema failed: {}", e.message());
-        Error::new(e.kind().clone(), message).with_source(e)
-    })?;
+    let outcome = conn
+        .run(&statement)
+        .await
+        .map_err(|e| e.context("reading the SQLite database schema failed"))?;
     Ok(outcome.rows)
 }
 
