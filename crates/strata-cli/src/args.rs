@@ -8,8 +8,8 @@ use std::path::PathBuf;
 #[command(
     about = "Strata: migrations generated from the entities, the migrator, and the schema tools",
     long_about = "Strata: migrations generated from the entities, the migrator, and the schema \
-                  tools.\n\nThe database comes from DATABASE_URL, or POSTGRES_HOST, POSTGRES_PORT, \
-                  POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB; STRATA_SCHEMA sets the schema.",
+                  tools.\n\nThe database comes from DATABASE_URL (unless the application \
+                  reads a configuration of its own); STRATA_SCHEMA sets the schema.",
     disable_version_flag = true
 )]
 pub struct Cli {

@@ -47,7 +47,7 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<u8> {
 impl Ctx<'_> {
     /// Connects to the configured database.
     pub(crate) async fn orm(&self) -> Result<Strata> {
-        connect::connect(self.config).await
+        connect::connect(self.config, self.project.settings()).await
     }
 
     /// The backend the configuration points at, known without connecting.

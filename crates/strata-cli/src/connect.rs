@@ -3,32 +3,60 @@
 
 use strata::{Connect, DbKind, Error, ErrorKind, Result, Strata, StrataConfig};
 
+/// What an application's configuration calls the settings of its database connection, so that
+/// the advice after a PostgreSQL connection error names them. The default is Strata's own
+/// configuration ([`StrataConfig::from_env`]), where both are in `DATABASE_URL`.
+///
+/// ```
+/// let settings = strata_cli::ConnectionSettings {
+///     server: "DATABASE_URL, or POSTGRES_HOST and POSTGRES_PORT".into(),
+///     login: "DATABASE_URL, or POSTGRES_USER and POSTGRES_PASSWORD".into(),
+/// };
+/// # let entities = [];
+/// let project = strata_cli::Project::new(&entities).connection_settings(settings);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// Where the server is (host and port).
+    pub server: String,
+    /// The login (user and password).
+    pub login: String,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self { server: "DATABASE_URL".into(), login: "DATABASE_URL".into() }
+    }
+}
+
 /// Connects to the database of `config` and checks that it answers; a PostgreSQL connection
-/// error says what to do next.
-pub(crate) async fn connect(config: &StrataConfig) -> Result<Strata> {
+/// error says what to do next, naming `settings`.
+pub(crate) async fn connect(
+    config: &StrataConfig,
+    settings: &ConnectionSettings,
+) -> Result<Strata> {
     let kind = DbKind::from_url(&config.connection_url())?;
     let connected = Strata::connect(config.clone()).await;
     match kind {
-        DbKind::Postgres => connected.map_err(advise),
+        DbKind::Postgres => connected.map_err(|e| advise(e, settings)),
         DbKind::Sqlite => connected,
     }
 }
 
 /// Adds what to do next to a connection error. The driver's message already says what failed
-/// (the connection, the login, the database) and why; this adds the command that helps.
-fn advise(e: Error) -> Error {
+/// (the connection, the login, the database) and why; this adds the command that helps, or
+/// the application's settings to check when the message does not name them yet.
+fn advise(e: Error, settings: &ConnectionSettings) -> Error {
     if e.kind() != &ErrorKind::Connection {
         return e;
     }
-    let hint = if e.code() == Some("3D000") {
-        "run the `database:create` command to create it"
-    } else if e.message().contains("DATABASE_URL") {
-        return e;
-    } else {
-        "check DATABASE_URL, or POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD \
-         and POSTGRES_DB"
+    let check = match e.code() {
+        Some("3D000") => return e.with_hint("run the `database:create` command to create it"),
+        // invalid_password, invalid_authorization_specification
+        Some("28P01" | "28000") => &settings.login,
+        _ => &settings.server,
     };
-    e.with_hint(hint)
+    if e.message().contains(check.as_str()) { e } else { e.with_hint(format!("check {check}")) }
 }
 
 /// The database name of `config`, and a configuration for the maintenance database `postgres`

@@ -55,6 +55,7 @@ pub use args::{
     Cli, Command, CreateArgs, DownArgs, DropArgs, FreshArgs, RunOrDump, SchemaArgs, SourceArgs,
     UpArgs, UpdateArgs, is_command,
 };
+pub use connect::ConnectionSettings;
 pub use console::Console;
 pub use project::{MigrationSet, Project};
 pub use strata::DbKind;

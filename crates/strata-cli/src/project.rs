@@ -1,6 +1,8 @@
-//! [`Project`]: what the commands need to know about the application — its entities and its
-//! migrations, one set per database it ships migrations for.
+//! [`Project`]: what the commands need to know about the application — its entities, its
+//! migrations (one set per database it ships migrations for), and what its configuration calls
+//! the connection settings.
 
+use crate::connect::ConnectionSettings;
 use std::path::{Path, PathBuf};
 use strata::metadata::EntityMeta;
 use strata::{DbKind, Error, Result};
@@ -70,6 +72,7 @@ impl MigrationSet {
 pub struct Project {
     entities: Vec<&'static EntityMeta>,
     sets: Vec<MigrationSet>,
+    settings: ConnectionSettings,
 }
 
 impl Project {
@@ -77,7 +80,24 @@ impl Project {
     /// the working directory; set an absolute one with [`Project::migrations_dir`]).
     pub fn new(entities: &[&'static EntityMeta]) -> Self {
         let any = MigrationSet { backend: None, dir: "migrations".into(), embedded: None };
-        Self { entities: entities.to_vec(), sets: vec![any] }
+        Self {
+            entities: entities.to_vec(),
+            sets: vec![any],
+            settings: ConnectionSettings::default(),
+        }
+    }
+
+    /// What the application's configuration calls its connection settings, named in the
+    /// advice after a connection error (default: `DATABASE_URL`, which [`crate::main`] reads).
+    #[must_use]
+    pub fn connection_settings(mut self, settings: ConnectionSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The connection settings named in connection errors.
+    pub fn settings(&self) -> &ConnectionSettings {
+        &self.settings
     }
 
     /// Where migration files are written and read, for whatever database is configured,

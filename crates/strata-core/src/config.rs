@@ -1,7 +1,9 @@
 //! Configuration: where the database is, the default schema, pool size and SQL logging.
 //!
-//! Read it from a URL, from parts, or from the environment: `DATABASE_URL`, or the article's
-//! `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD` and `POSTGRES_DB`.
+//! Read it from a URL, from parts (host, port, user, password, database), or from the
+//! environment: `DATABASE_URL`, `STRATA_SCHEMA`, `STRATA_POOL_SIZE` and `STRATA_LOG_SQL`. An
+//! application with variables of its own (a service that reads `POSTGRES_HOST`, …) fills the
+//! parts from them itself.
 //!
 //! ```
 //! use strata_core::config::StrataConfig;
@@ -75,8 +77,8 @@ impl StrataConfig {
         Self { url: Some(url.into()), ..Self::default() }
     }
 
-    /// Reads `DATABASE_URL`, else the `POSTGRES_*` variables, plus `STRATA_SCHEMA`,
-    /// `STRATA_POOL_SIZE` and `STRATA_LOG_SQL`. Fails with one line per invalid variable.
+    /// Reads `DATABASE_URL`, `STRATA_SCHEMA`, `STRATA_POOL_SIZE` and `STRATA_LOG_SQL`. Fails
+    /// with one line per invalid variable.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -87,26 +89,7 @@ impl StrataConfig {
         let mut c = Self::default();
         let mut problems = Vec::new();
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        if let Some(url) = get("DATABASE_URL") {
-            c.url = Some(url);
-        }
-        if let Some(h) = get("POSTGRES_HOST") {
-            c.host = h;
-        }
-        if let Some(p) = get("POSTGRES_PORT") {
-            match p.trim().parse::<u16>() {
-                Ok(p) if p > 0 => c.port = p,
-                _ => problems
-                    .push(format!("POSTGRES_PORT must be a port number (1-65535), got {p:?}")),
-            }
-        }
-        if let Some(u) = get("POSTGRES_USER") {
-            c.user = u;
-        }
-        c.password = get("POSTGRES_PASSWORD");
-        if let Some(d) = get("POSTGRES_DB") {
-            c.database = d;
-        }
+        c.url = get("DATABASE_URL");
         c.default_schema = get("STRATA_SCHEMA");
         if let Some(n) = get("STRATA_POOL_SIZE") {
             match n.trim().parse::<usize>() {
@@ -232,33 +215,42 @@ mod tests {
     }
 
     #[test]
-    fn article_variables_build_a_url() {
-        let c = StrataConfig::from_lookup(lookup(&[
-            ("POSTGRES_HOST", "localhost"),
-            ("POSTGRES_PORT", "5433"),
-            ("POSTGRES_USER", "admin"),
-            ("POSTGRES_PASSWORD", "p@ss word"),
-            ("POSTGRES_DB", "nestjs"),
-        ]))
-        .unwrap();
+    fn parts_build_an_encoded_url() {
+        let c = StrataConfig {
+            host: "localhost".into(),
+            port: 5433,
+            user: "admin".into(),
+            password: Some("p@ss word".into()),
+            database: "nestjs".into(),
+            ..StrataConfig::default()
+        };
         assert_eq!(c.connection_url(), "postgres://admin:p%40ss%20word@localhost:5433/nestjs");
         assert_eq!(c.redacted_url(), "postgres://admin:***@localhost:5433/nestjs");
     }
 
     #[test]
     fn database_url_wins_over_parts() {
+        let c = StrataConfig::from_lookup(lookup(&[("DATABASE_URL", "postgres://u@h/d")])).unwrap();
+        let c = StrataConfig { host: "ignored".into(), ..c };
+        assert_eq!(c.connection_url(), "postgres://u@h/d");
+    }
+
+    #[test]
+    fn the_library_reads_only_its_own_variables() {
         let c = StrataConfig::from_lookup(lookup(&[
-            ("DATABASE_URL", "postgres://u@h/d"),
-            ("POSTGRES_HOST", "ignored"),
+            ("POSTGRES_HOST", "db"),
+            ("POSTGRES_PORT", "abc"),
+            ("STRATA_SCHEMA", "blog"),
         ]))
         .unwrap();
-        assert_eq!(c.connection_url(), "postgres://u@h/d");
+        assert_eq!(c.connection_url(), StrataConfig::default().connection_url());
+        assert_eq!(c.default_schema.as_deref(), Some("blog"));
     }
 
     #[test]
     fn invalid_variables_are_reported_one_per_line() {
         let err = StrataConfig::from_lookup(lookup(&[
-            ("POSTGRES_PORT", "abc"),
+            ("STRATA_LOG_SQL", "sometimes"),
             ("STRATA_POOL_SIZE", "0"),
         ]))
         .unwrap_err();

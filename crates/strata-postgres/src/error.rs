@@ -138,7 +138,7 @@ pub(crate) fn pool(e: deadpool_postgres::PoolError, target: &str) -> Error {
             ErrorKind::Connection,
             format!(
                 "cannot connect to PostgreSQL at {target}: {} ({}); check that the server is \
-                 running and that DATABASE_URL (or POSTGRES_HOST, POSTGRES_PORT) points at it",
+                 running and that DATABASE_URL points at it",
                 refused_because(&e),
                 reasons(&e)
             ),
@@ -156,12 +156,9 @@ pub(crate) fn pool(e: deadpool_postgres::PoolError, target: &str) -> Error {
             };
             let hint = match mapped.code() {
                 Some(INVALID_AUTHORIZATION | INVALID_PASSWORD) => {
-                    "; check the user and password in DATABASE_URL (or POSTGRES_USER and \
-                     POSTGRES_PASSWORD)"
+                    "; check the user and password in DATABASE_URL"
                 }
-                Some(UNKNOWN_DATABASE) => {
-                    "; check the database name in DATABASE_URL (or POSTGRES_DB), or create it"
-                }
+                Some(UNKNOWN_DATABASE) => "; check the database name in DATABASE_URL, or create it",
                 _ => "",
             };
             let message = format!(

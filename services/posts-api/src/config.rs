@@ -3,8 +3,8 @@
 //!
 //! | variable | meaning | default |
 //! | --- | --- | --- |
-//! | `DATABASE_URL` | `postgres://user:password@host:port/db` | — |
-//! | `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB` | the article's variables, used when `DATABASE_URL` is not set | `127.0.0.1`, `5432`, `postgres`, none, `postgres` |
+//! | `DATABASE_URL` | `postgres://user:password@host:port/db` (read by Strata's configuration) | — |
+//! | `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB` | the article's variables, used when `DATABASE_URL` is not set; the service reads them (Strata's configuration reads `DATABASE_URL` and `STRATA_*` only) | `127.0.0.1`, `5432`, `postgres`, none, `postgres` |
 //! | `STRATA_SCHEMA` | the schema of the posts table | the search path (`public`) |
 //! | `STRATA_POOL_SIZE`, `STRATA_LOG_SQL` | pool size; log every statement | `10`, `false` |
 //! | `SQLITE_PATH` | the SQLite file used when no PostgreSQL variable is set | `./data/posts.sqlite` |
@@ -98,6 +98,55 @@ fn sqlite_url(path: &Path) -> String {
 /// The file of a `sqlite:` URL (`sqlite://data/x.sqlite`, `sqlite:data/x.sqlite`).
 fn sqlite_path(url: &str) -> PathBuf {
     PathBuf::from(url.trim_start_matches("sqlite:").trim_start_matches("//"))
+}
+
+/// The article's variables: a PostgreSQL connection in parts, used when `DATABASE_URL` is not
+/// set. The library reads only `DATABASE_URL` and `STRATA_*`; these are the service's.
+#[derive(Debug, Default)]
+struct ArticleVariables {
+    host: Option<String>,
+    port: Option<u16>,
+    user: Option<String>,
+    password: Option<String>,
+    database: Option<String>,
+}
+
+impl ArticleVariables {
+    /// Reads `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD` and
+    /// `POSTGRES_DB`; an invalid port is a problem.
+    fn read(get: impl Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> Self {
+        let port = get("POSTGRES_PORT").and_then(|p| match p.trim().parse::<u16>() {
+            Ok(p) if p > 0 => Some(p),
+            _ => {
+                problems.push(format!("POSTGRES_PORT must be a port number (1-65535), got {p:?}"));
+                None
+            }
+        });
+        Self {
+            host: get("POSTGRES_HOST"),
+            port,
+            user: get("POSTGRES_USER"),
+            password: get("POSTGRES_PASSWORD"),
+            database: get("POSTGRES_DB"),
+        }
+    }
+
+    /// Sets the parts of `config` that the variables give.
+    fn apply(self, config: &mut StrataConfig) {
+        if let Some(host) = self.host {
+            config.host = host;
+        }
+        if let Some(port) = self.port {
+            config.port = port;
+        }
+        if let Some(user) = self.user {
+            config.user = user;
+        }
+        config.password = self.password;
+        if let Some(database) = self.database {
+            config.database = database;
+        }
+    }
 }
 
 /// An invalid configuration: one problem per line.
@@ -222,23 +271,23 @@ impl Config {
             }
         };
 
-        // The same STRATA_* settings on both databases; the SQLite file as its URL.
+        // The library's DATABASE_URL and STRATA_* settings on both databases (the SQLite file
+        // as its URL), and the article's POSTGRES_* parts of a PostgreSQL connection.
         let strata = database.and_then(|_| {
             let lookup = |k: &str| match (&sqlite, k) {
                 (Some(url), "DATABASE_URL") => Some(url.clone()),
                 _ => get(k),
             };
-            match StrataConfig::from_lookup(lookup) {
+            let library = StrataConfig::from_lookup(lookup)
+                .map_err(|e| problems.extend(e.message().lines().map(str::to_owned)));
+            let article = ArticleVariables::read(get, &mut problems);
+            let mut config = library.ok()?;
+            article.apply(&mut config);
+            if sqlite.is_some() {
                 // SQLite has no schemas: the tables live in the file.
-                Ok(config) if sqlite.is_some() => {
-                    Some(StrataConfig { default_schema: None, ..config })
-                }
-                Ok(config) => Some(config),
-                Err(e) => {
-                    problems.extend(e.message().lines().map(str::to_owned));
-                    None
-                }
+                config.default_schema = None;
             }
+            Some(config)
         });
 
         match (database, strata) {
@@ -348,6 +397,35 @@ mod tests {
         let pg = &c.strata;
         assert_eq!(pg.redacted_url(), "postgres://admin:***@db:5433/nestjs");
         assert_eq!(pg.default_schema.as_deref(), Some("blog"));
+    }
+
+    #[test]
+    fn article_variables_build_a_url() {
+        let c = load(&[
+            ("POSTGRES_HOST", "localhost"),
+            ("POSTGRES_PORT", "5433"),
+            ("POSTGRES_USER", "admin"),
+            ("POSTGRES_PASSWORD", "p@ss word"),
+            ("POSTGRES_DB", "nestjs"),
+        ])
+        .unwrap();
+        let c = c.strata;
+        assert_eq!(c.connection_url(), "postgres://admin:p%40ss%20word@localhost:5433/nestjs");
+        assert_eq!(c.redacted_url(), "postgres://admin:***@localhost:5433/nestjs");
+    }
+
+    #[test]
+    fn database_url_wins_over_parts() {
+        let c =
+            load(&[("DATABASE_URL", "postgres://u@h/d"), ("POSTGRES_HOST", "ignored")]).unwrap();
+        assert_eq!(c.strata.connection_url(), "postgres://u@h/d");
+    }
+
+    #[test]
+    fn invalid_variables_are_reported_one_per_line() {
+        let e = load(&[("POSTGRES_PORT", "abc"), ("STRATA_POOL_SIZE", "0")]).unwrap_err();
+        assert_eq!(e.problems.len(), 2, "{e}");
+        assert_eq!(e.to_string().lines().count(), 2, "{e}");
     }
 
     #[test]

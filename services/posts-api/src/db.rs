@@ -31,13 +31,23 @@ pub fn entities() -> [&'static EntityMeta; 1] {
     [PostEntity::meta()]
 }
 
-/// The Strata commands' view of the service: its entities and a migration set per database,
-/// in `root/migrations/postgres` and `root/migrations/sqlite` (the binary passes its crate's
-/// directory) with the copies embedded in the binary.
+/// The Strata commands' view of the service: its entities, a migration set per database, in
+/// `root/migrations/postgres` and `root/migrations/sqlite` (the binary passes its crate's
+/// directory) with the copies embedded in the binary, and the service's connection variables
+/// for the advice after a connection error.
 pub fn project(root: &Path) -> strata_cli::Project {
     strata_cli::Project::new(&entities())
+        .connection_settings(connection_settings())
         .migrations_for(DbKind::Postgres, root.join("migrations/postgres"), POSTGRES_MIGRATIONS)
         .migrations_for(DbKind::Sqlite, root.join("migrations/sqlite"), SQLITE_MIGRATIONS)
+}
+
+/// The variables of the service's PostgreSQL connection (see [`crate::config`]).
+pub fn connection_settings() -> strata_cli::ConnectionSettings {
+    strata_cli::ConnectionSettings {
+        server: "DATABASE_URL, or POSTGRES_HOST and POSTGRES_PORT".into(),
+        login: "DATABASE_URL, or POSTGRES_USER and POSTGRES_PASSWORD".into(),
+    }
 }
 
 /// What the database lacks or has besides what the entities describe, one line per change

@@ -19,7 +19,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>) -> Result<u8> {
         return Ok(0);
     }
     let (name, maint) = maintenance(ctx.config)?;
-    let orm = connect(&maint).await.map_err(|e| {
+    let orm = connect(&maint, ctx.project.settings()).await.map_err(|e| {
         e.with_hint(format!(
             "database:create connects to the server's `postgres` database to create {name:?}"
         ))

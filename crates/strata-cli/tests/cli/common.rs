@@ -4,7 +4,7 @@ pub(crate) use std::path::Path;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 pub(crate) use strata::{Entity, StrataConfig};
-use strata_cli::{Console, run};
+use strata_cli::{ConnectionSettings, Console, run};
 pub(crate) use strata_cli::{DbKind, Project};
 pub(crate) use strata_test::{SqliteTestDb, TestDb};
 
@@ -82,8 +82,15 @@ pub(crate) async fn cli(project: &Project, config: &StrataConfig, args: &[&str])
     Ran { code, out: console.stdout(), err: console.stderr() }
 }
 
+/// The posts service's project: one migrations directory, and its configuration's connection
+/// variables (the article's `POSTGRES_*` besides `DATABASE_URL`).
 pub(crate) fn posts(dir: &Dir) -> Project {
-    Project::new(&[PostEntity::meta()]).migrations_dir(dir.path())
+    Project::new(&[PostEntity::meta()]).migrations_dir(dir.path()).connection_settings(
+        ConnectionSettings {
+            server: "DATABASE_URL, or POSTGRES_HOST and POSTGRES_PORT".into(),
+            login: "DATABASE_URL, or POSTGRES_USER and POSTGRES_PASSWORD".into(),
+        },
+    )
 }
 
 /// A project that ships migrations for PostgreSQL and SQLite, in `dir/postgres` and
