@@ -17,7 +17,8 @@
 //! assert!(statements.is_empty());
 //! ```
 
-use crate::driver::StatementKind;
+/// What a logged statement did (re-exported from [`crate::driver`], where statements are made).
+pub use crate::driver::StatementKind;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;

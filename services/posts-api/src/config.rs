@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn each_choice_is_the_database_of_its_driver() {
-        use strata::dialect::Dialect;
+        use strata::driver::dialect::Dialect;
         let pg = load(&[("DATABASE_URL", "postgres://u@h/d")]).unwrap().database;
         assert_eq!(pg, strata::postgres::PgDialect::new().kind());
         let sqlite = load(&[("SQLITE_PATH", "x.sqlite")]).unwrap().database;
