@@ -2,8 +2,10 @@
 //! Diesel's `generate_migrations` tests.
 //!
 //! Each case has, per backend, a starting schema (SQL run on a fresh database) and the exact up
-//! and down SQL expected, and entities (`#[derive(Entity)]`) shared by both. [`Case::run`]
-//! runs it on every backend: creates the database, applies the start, introspects, diffs against
+//! and down SQL expected, and entities (`#[derive(Entity)]`) shared by both. Each test is an
+//! `async fn(Backend)` listed in its module's `conformance!` (strata-test's), so it runs as
+//! `<case>::postgres::<test>` and `<case>::sqlite::<test>`; [`Case::run`] runs it on one
+//! backend: creates the database, applies the start, introspects, diffs against
 //! the entities and compares the SQL; then applies up (in one transaction, as the migrator
 //! does) and checks that the database equals the target (and that a second diff is empty),
 //! applies down and checks that it equals the start again.
@@ -22,17 +24,17 @@ mod diff_fixtures {
 }
 
 use std::sync::Arc;
+use strata::Value;
 use strata::driver::{Connection, Driver, Statement, StatementKind};
 use strata::metadata::EntityMeta;
-use strata::postgres::PgDriver;
-use strata::sqlite::SqliteDriver;
-use strata::{DbKind, Value};
+use strata::{Connect, Strata};
 use strata_migrate::ddl::{MigrationSql, render};
 use strata_migrate::diff::diff;
 use strata_migrate::introspect::introspect;
 use strata_migrate::schema::Schema;
 use strata_migrate::target::target_schema;
 use strata_test::AnyTestDb;
+pub(crate) use strata_test::{Backend, conformance};
 
 /// One fixture. The fields without a prefix are PostgreSQL's.
 pub(crate) struct Case<'a> {
@@ -100,7 +102,7 @@ pub(crate) struct Fixture {
     #[allow(dead_code)] // kept alive: dropping it drops the database
     db: AnyTestDb,
     driver: Arc<dyn Driver>,
-    pub(crate) backend: DbKind,
+    pub(crate) backend: Backend,
     namespaces: Vec<String>,
     start: Schema,
     target: Schema,
@@ -108,47 +110,33 @@ pub(crate) struct Fixture {
 }
 
 impl Case<'_> {
-    /// Runs the whole case on every backend it applies to: start, diff, compare the SQL, up,
+    /// Runs the whole case on `backend`, if it applies there: start, diff, compare the SQL, up,
     /// compare, down, compare.
-    pub(crate) async fn run(self) {
-        for f in self.prepare_all().await {
+    pub(crate) async fn run(self, backend: Backend) {
+        if let Some(f) = self.prepare(backend).await {
             f.up().await;
             f.down().await;
         }
     }
 
-    /// [`Case::prepare`] on every backend the case applies to, PostgreSQL first.
-    pub(crate) async fn prepare_all(&self) -> Vec<Fixture> {
-        let mut out = Vec::new();
-        for backend in DbKind::ALL {
-            if let Some(f) = self.prepare(backend).await {
-                out.push(f);
-            }
-        }
-        out
-    }
-
     /// Applies the start and the seed on `backend`, then diffs and checks the SQL and the
     /// destructive steps. `None` when the case declares that it does not apply to `backend`.
-    pub(crate) async fn prepare(&self, backend: DbKind) -> Option<Fixture> {
+    pub(crate) async fn prepare(&self, backend: Backend) -> Option<Fixture> {
         let (start_sql, seed, up, down, destructive) = match (backend, &self.sqlite) {
-            (DbKind::Postgres, _) => (self.start, self.seed, self.up, self.down, self.destructive),
-            (DbKind::Sqlite, OnSqlite::Run(s)) => (s.start, s.seed, s.up, s.down, s.destructive),
-            (DbKind::Sqlite, OnSqlite::PostgresOnly(reason)) => {
+            (Backend::Postgres, _) => (self.start, self.seed, self.up, self.down, self.destructive),
+            (Backend::Sqlite, OnSqlite::Run(s)) => (s.start, s.seed, s.up, s.down, s.destructive),
+            (Backend::Sqlite, OnSqlite::PostgresOnly(reason)) => {
                 assert!(!reason.is_empty(), "a PostgreSQL-only case says why");
                 return None;
             }
-            (DbKind::Sqlite, OnSqlite::Undeclared) => {
+            (Backend::Sqlite, OnSqlite::Undeclared) => {
                 panic!(
                     "the case declares nothing for SQLite: give `sqlite: OnSqlite::Run(…)` or `OnSqlite::PostgresOnly(\"why\")`"
                 )
             }
         };
         let db = AnyTestDb::new(backend).await;
-        let driver: Arc<dyn Driver> = match backend {
-            DbKind::Postgres => Arc::new(PgDriver::connect(&db.config()).await.unwrap()),
-            DbKind::Sqlite => Arc::new(SqliteDriver::connect(&db.config()).await.unwrap()),
-        };
+        let driver = Strata::connect(db.config()).await.unwrap().driver().clone();
         let mut conn = driver.acquire().await.unwrap();
         for sql in [start_sql, seed].into_iter().filter(|s| !s.trim().is_empty()) {
             conn.batch_execute(sql).await.unwrap_or_else(|e| panic!("{backend:?}: {e} in\n{sql}"));

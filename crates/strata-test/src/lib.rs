@@ -1,8 +1,12 @@
 //! Test support for Strata: one fresh PostgreSQL database (or SQLite file) per test.
 //!
 //! [`AnyTestDb::new`] takes a [`Backend`] (the core's `DbKind`, under the name tests use), so
-//! that one test body runs against every driver (the ORM's conformance suite does this); [`SqliteTestDb`] is a database file in the system's
-//! temporary directory, deleted with the value. The rest of this page is about PostgreSQL.
+//! that one test body runs against every driver: [`conformance!`] expands a list of
+//! `async fn name(b: Backend)` tests into `postgres::name` and `sqlite::name`, and [`caps`] says
+//! what legitimately differs between the databases (the ORM's suite, the schema engine's diff
+//! fixtures and the posts service's tests all use both). [`SqliteTestDb`] is a database file in
+//! the system's temporary directory, deleted with the value. The rest of this page is about
+//! PostgreSQL.
 //!
 //! Integration tests of the drivers, the migrator and the services each call [`TestDb::new`] to
 //! get a database of their own, so tests run in parallel threads and processes without seeing
@@ -45,6 +49,7 @@
 //! ```
 
 mod backend;
+mod conformance;
 mod connect;
 mod registry;
 mod sqlite;
@@ -52,6 +57,7 @@ mod test_db;
 mod url;
 
 pub use backend::{AnyTestDb, Backend};
+pub use conformance::{Caps, caps};
 pub use sqlite::SqliteTestDb;
 pub use test_db::TestDb;
 pub use url::base_url;

@@ -1,6 +1,6 @@
 //! Columns: add, drop, type (widening and narrowing), nullability, defaults, enum checks.
 
-use crate::{Case, OnSqlite, Sqlite};
+use crate::{Backend, Case, OnSqlite, Sqlite, conformance};
 use strata::{DbEnum, Entity};
 
 mod add_column {
@@ -16,8 +16,7 @@ mod add_column {
         pub views: i32,
     }
 
-    #[tokio::test]
-    async fn add_column() {
+    async fn add_column(b: Backend) {
         Case {
             start: "create table post (id serial primary key, title varchar(255) not null)",
             seed: "insert into post (title) values ('kept')",
@@ -45,9 +44,11 @@ mod add_column {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(add_column);
 }
 
 mod drop_column {
@@ -60,8 +61,7 @@ mod drop_column {
         pub title: String,
     }
 
-    #[tokio::test]
-    async fn drop_column_is_destructive() {
+    async fn drop_column_is_destructive(b: Backend) {
         Case {
             start: "create table post (id serial primary key, title varchar(255) not null,
                     content varchar(255) not null default 'x')",
@@ -81,9 +81,11 @@ mod drop_column {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(drop_column_is_destructive);
 }
 
 mod widen {
@@ -97,8 +99,7 @@ mod widen {
         pub views: i64,
     }
 
-    #[tokio::test]
-    async fn widening_a_type_keeps_the_data_and_is_not_destructive() {
+    async fn widening_a_type_keeps_the_data_and_is_not_destructive(b: Backend) {
         let case = Case {
             start: "create table post (id serial primary key, title varchar(100) not null,
                     views int not null)",
@@ -136,12 +137,14 @@ mod widen {
             }),
             ..Case::default()
         };
-        for f in case.prepare_all().await {
+        if let Some(f) = case.prepare(b).await {
             f.up().await;
             assert_eq!(f.text("select title || views from post").await, "kept7", "{:?}", f.backend);
             f.down().await;
         }
     }
+
+    conformance!(widening_a_type_keeps_the_data_and_is_not_destructive);
 }
 
 mod narrow {
@@ -156,8 +159,7 @@ mod narrow {
         pub views: i32,
     }
 
-    #[tokio::test]
-    async fn narrowing_a_type_is_destructive() {
+    async fn narrowing_a_type_is_destructive(b: Backend) {
         Case {
             start: "create table post (id serial primary key, title varchar(255) not null,
                     views bigint not null)",
@@ -198,9 +200,11 @@ mod narrow {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(narrowing_a_type_is_destructive);
 }
 
 mod nullability {
@@ -214,8 +218,7 @@ mod nullability {
         pub content: Option<String>,
     }
 
-    #[tokio::test]
-    async fn nullability_changes_both_ways() {
+    async fn nullability_changes_both_ways(b: Backend) {
         Case {
             start: "create table post (id serial primary key, title varchar(255),
                     content varchar(255) not null)",
@@ -252,9 +255,11 @@ mod nullability {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(nullability_changes_both_ways);
 }
 
 mod defaults {
@@ -271,8 +276,7 @@ mod defaults {
         pub c: i32,
     }
 
-    #[tokio::test]
-    async fn defaults_are_added_changed_and_dropped() {
+    async fn defaults_are_added_changed_and_dropped(b: Backend) {
         Case {
             start: "create table post (id serial primary key, a varchar(255) not null,
                     b varchar(255) not null default 'old', c int not null default 5)",
@@ -311,9 +315,11 @@ mod defaults {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(defaults_are_added_changed_and_dropped);
 }
 
 mod enum_check {
@@ -334,8 +340,7 @@ mod enum_check {
         pub status: Status,
     }
 
-    #[tokio::test]
-    async fn an_enum_column_comes_with_its_check() {
+    async fn an_enum_column_comes_with_its_check(b: Backend) {
         Case {
             start: "create table post (id serial primary key)",
             entities: &[Post::meta()],
@@ -369,12 +374,11 @@ mod enum_check {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
 
-    #[tokio::test]
-    async fn changed_enum_values_replace_the_check() {
+    async fn changed_enum_values_replace_the_check(b: Backend) {
         Case {
             start: "create table post (id serial primary key,
                     status text not null default 'draft' check (status in ('draft', 'published')))",
@@ -411,7 +415,9 @@ mod enum_check {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(an_enum_column_comes_with_its_check, changed_enum_values_replace_the_check);
 }

@@ -1,6 +1,6 @@
 //! Keys and indexes: unique constraints, indexes, primary keys, identity.
 
-use crate::{Case, OnSqlite, Sqlite};
+use crate::{Backend, Case, OnSqlite, Sqlite, conformance};
 use strata::Entity;
 
 mod unique {
@@ -15,8 +15,7 @@ mod unique {
         pub slug: String,
     }
 
-    #[tokio::test]
-    async fn unique_constraints_are_added_and_dropped() {
+    async fn unique_constraints_are_added_and_dropped(b: Backend) {
         Case {
             start: "create table post (id serial primary key, title varchar(255) not null,
                     slug varchar(255) not null, constraint post_slug_unique unique (slug))",
@@ -45,9 +44,11 @@ mod unique {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(unique_constraints_are_added_and_dropped);
 }
 
 mod index {
@@ -62,8 +63,7 @@ mod index {
         pub slug: String,
     }
 
-    #[tokio::test]
-    async fn indexes_are_created_and_dropped() {
+    async fn indexes_are_created_and_dropped(b: Backend) {
         Case {
             start: "create table post (id serial primary key, title varchar(255) not null,
                     slug varchar(255) not null);
@@ -93,9 +93,11 @@ mod index {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(indexes_are_created_and_dropped);
 }
 
 mod primary_key {
@@ -108,8 +110,7 @@ mod primary_key {
         pub external: uuid::Uuid,
     }
 
-    #[tokio::test]
-    async fn a_primary_key_moves_to_another_column() {
+    async fn a_primary_key_moves_to_another_column(b: Backend) {
         Case {
             start: "create table tag (id uuid not null, external uuid primary key)",
             entities: &[Tag::meta()],
@@ -144,9 +145,11 @@ mod primary_key {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(a_primary_key_moves_to_another_column);
 }
 
 mod identity {
@@ -159,8 +162,7 @@ mod identity {
         pub title: String,
     }
 
-    #[tokio::test]
-    async fn an_integer_key_becomes_serial_continuing_after_the_largest_key() {
+    async fn an_integer_key_becomes_serial_continuing_after_the_largest_key(b: Backend) {
         let case = Case {
             start: "create table post (id int primary key, title varchar(255) not null)",
             seed: "insert into post values (41, 'kept')",
@@ -197,13 +199,15 @@ mod identity {
             }),
             ..Case::default()
         };
-        for f in case.prepare_all().await {
+        if let Some(f) = case.prepare(b).await {
             f.up().await;
             let id = f.text("insert into post (title) values ('new') returning cast(id as text)");
             assert_eq!(id.await, "42", "{:?}", f.backend);
             f.down().await;
         }
     }
+
+    conformance!(an_integer_key_becomes_serial_continuing_after_the_largest_key);
 }
 
 mod identity_type {
@@ -215,8 +219,7 @@ mod identity_type {
         pub id: i64,
     }
 
-    #[tokio::test]
-    async fn a_serial_key_widened_to_bigint_widens_its_sequence() {
+    async fn a_serial_key_widened_to_bigint_widens_its_sequence(b: Backend) {
         let case = Case {
             start: "create table post (id serial primary key)",
             entities: &[Post::meta()],
@@ -236,7 +239,7 @@ mod identity_type {
             }),
             ..Case::default()
         };
-        for f in case.prepare_all().await {
+        if let Some(f) = case.prepare(b).await {
             f.up().await;
             if f.backend == strata::DbKind::Postgres {
                 f.execute("select setval('post_id_seq', 3000000000)").await;
@@ -253,6 +256,8 @@ mod identity_type {
             f.down().await;
         }
     }
+
+    conformance!(a_serial_key_widened_to_bigint_widens_its_sequence);
 }
 
 /// SQLite rebuilds a table to change it; rows of other tables that reference it survive, with

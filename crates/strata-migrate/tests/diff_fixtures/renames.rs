@@ -1,6 +1,6 @@
 //! Declared renames: the data stays, and the down renames back.
 
-use crate::{Case, OnSqlite, Sqlite};
+use crate::{Backend, Case, OnSqlite, Sqlite, conformance};
 use strata::Entity;
 
 mod column {
@@ -14,8 +14,7 @@ mod column {
         pub headline: String,
     }
 
-    #[tokio::test]
-    async fn a_declared_column_rename_keeps_the_data() {
+    async fn a_declared_column_rename_keeps_the_data(b: Backend) {
         let case = Case {
             start: "create table post (id serial primary key, title varchar(255) not null,
                     constraint post_title_unique unique (title))",
@@ -48,13 +47,15 @@ mod column {
             }),
             ..Case::default()
         };
-        for f in case.prepare_all().await {
+        if let Some(f) = case.prepare(b).await {
             f.up().await;
             assert_eq!(f.text("select headline from post").await, "hello");
             f.down().await;
             assert_eq!(f.text("select title from post").await, "hello");
         }
     }
+
+    conformance!(a_declared_column_rename_keeps_the_data);
 }
 
 mod table {
@@ -68,8 +69,7 @@ mod table {
         pub title: String,
     }
 
-    #[tokio::test]
-    async fn a_declared_table_rename_keeps_the_data_and_the_sequence() {
+    async fn a_declared_table_rename_keeps_the_data_and_the_sequence(b: Backend) {
         let case = Case {
             start: "create table post_entity (id serial primary key, title varchar(255) not null)",
             seed: "insert into post_entity (title) values ('hello')",
@@ -94,7 +94,7 @@ mod table {
             }),
             ..Case::default()
         };
-        for f in case.prepare_all().await {
+        if let Some(f) = case.prepare(b).await {
             f.up().await;
             assert_eq!(f.text("select title from article where id = 1").await, "hello");
             let id =
@@ -104,4 +104,6 @@ mod table {
             assert_eq!(f.text("select title from post_entity where id = 2").await, "next");
         }
     }
+
+    conformance!(a_declared_table_rename_keeps_the_data_and_the_sequence);
 }

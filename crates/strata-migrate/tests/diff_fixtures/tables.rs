@@ -1,6 +1,6 @@
 //! Whole tables and schemas: create, drop, a non-default schema, and the no-op run.
 
-use crate::{Case, OnSqlite, Sqlite};
+use crate::{Backend, Case, OnSqlite, Sqlite, conformance};
 use strata::{DbEnum, Entity};
 
 mod create_table {
@@ -15,8 +15,7 @@ mod create_table {
     }
 
     /// The article's migration, exactly.
-    #[tokio::test]
-    async fn create_table_from_nothing() {
+    async fn create_table_from_nothing(b: Backend) {
         Case {
             entities: &[PostEntity::meta()],
             up: &[
@@ -34,9 +33,11 @@ mod create_table {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(create_table_from_nothing);
 }
 
 mod no_op {
@@ -124,21 +125,19 @@ mod no_op {
         CREATE UNIQUE INDEX article_slug_unique ON article (slug);
         CREATE INDEX article_body_index ON article (body);";
 
-    #[tokio::test]
-    async fn an_unchanged_schema_needs_no_change() {
+    async fn an_unchanged_schema_needs_no_change(b: Backend) {
         Case {
             start: START,
             entities: &[Article::meta()],
             sqlite: OnSqlite::Run(Sqlite { start: SQLITE_START, ..Sqlite::default() }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
 
     /// The same table created by Strata's own DDL also diffs as unchanged.
-    #[tokio::test]
-    async fn a_table_strata_created_needs_no_change() {
+    async fn a_table_strata_created_needs_no_change(b: Backend) {
         let create = |backend| {
             let d = strata_migrate::diff::diff(
                 &strata_migrate::schema::Schema::default(),
@@ -154,9 +153,11 @@ mod no_op {
             sqlite: OnSqlite::Run(Sqlite { start: &sqlite, ..Sqlite::default() }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(an_unchanged_schema_needs_no_change, a_table_strata_created_needs_no_change);
 }
 
 mod drop_table {
@@ -169,8 +170,7 @@ mod drop_table {
         pub title: String,
     }
 
-    #[tokio::test]
-    async fn drop_table_is_destructive() {
+    async fn drop_table_is_destructive(b: Backend) {
         Case {
             start: "create table post (id serial primary key, title varchar(255) not null);
                     create table legacy (id serial primary key, note text)",
@@ -193,9 +193,11 @@ mod drop_table {
             }),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
+
+    conformance!(drop_table_is_destructive);
 }
 
 mod other_schema {
@@ -215,8 +217,7 @@ mod other_schema {
         pub title: String,
     }
 
-    #[tokio::test]
-    async fn a_table_in_a_non_default_schema_creates_and_drops_the_schema() {
+    async fn a_table_in_a_non_default_schema_creates_and_drops_the_schema(b: Backend) {
         Case {
             entities: &[Post::meta()],
             namespaces: &["blog", "public"],
@@ -229,12 +230,11 @@ mod other_schema {
             sqlite: OnSqlite::PostgresOnly(NO_SCHEMAS),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
 
-    #[tokio::test]
-    async fn a_column_added_in_a_non_default_schema_is_qualified() {
+    async fn a_column_added_in_a_non_default_schema_is_qualified(b: Backend) {
         Case {
             start: "create schema blog; create table blog.post (id serial primary key)",
             entities: &[Post::meta()],
@@ -250,7 +250,7 @@ mod other_schema {
             sqlite: OnSqlite::PostgresOnly(NO_SCHEMAS),
             ..Case::default()
         }
-        .run()
+        .run(b)
         .await;
     }
 
@@ -265,4 +265,9 @@ mod other_schema {
         assert!(err.message().contains("SQLite has no schemas"), "{err}");
         assert!(err.message().contains("schema = "), "{err}");
     }
+
+    conformance!(
+        a_table_in_a_non_default_schema_creates_and_drops_the_schema,
+        a_column_added_in_a_non_default_schema_is_qualified
+    );
 }

@@ -1,97 +1,16 @@
 //! Entities, schemas and set-up shared by the suite, for every backend.
 //!
-//! Each test is an `async fn(Backend)`; [`conformance!`] at the end of each module runs it once
-//! per backend, as `<module>::postgres::<test>` and `<module>::sqlite::<test>`. Behaviour that
-//! legitimately differs between databases is declared in [`Caps`] and asserted both ways.
+//! Each test is an `async fn(Backend)`; `conformance!` (strata-test's) at the end of each module
+//! runs it once per backend, as `<module>::postgres::<test>` and `<module>::sqlite::<test>`.
+//! Behaviour that legitimately differs between databases is declared in strata-test's `Caps`
+//! and asserted both ways.
 
 use serde::Serialize;
 use strata::driver::{Statement, StatementKind};
 use strata::query_log::LoggedStatement;
 use strata::{ColumnType, Connect, DbEnum, Entity, Strata, Value};
 use strata_test::AnyTestDb;
-pub(crate) use strata_test::Backend;
-
-/// Expands a list of `async fn name(b: Backend)` tests into one `#[tokio::test]` per backend.
-/// A test left out of the list is never called, which the `dead_code` lint reports.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name($crate::common::Backend::Postgres).await;
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name($crate::common::Backend::Sqlite).await;
-                }
-            )*
-        }
-    };
-}
-pub(crate) use conformance;
-
-/// [`conformance!`] for tests that are plain functions `fn name(b: Backend)`, which build their
-/// own runtimes (see [`within`]): tests of code that could block a thread.
-macro_rules! conformance_sync {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name($crate::common::Backend::Postgres);
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[test]
-                fn $name() {
-                    super::$name($crate::common::Backend::Sqlite);
-                }
-            )*
-        }
-    };
-}
-pub(crate) use conformance_sync;
-
-/// What one backend does where databases legitimately differ.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Caps {
-    /// A value longer than `varchar(n)` fails with `ValueTooLong` (SQLite stores it).
-    pub enforces_varchar_length: bool,
-    /// Text containing NUL fails with `InvalidText` (SQLite stores it).
-    pub rejects_nul_in_text: bool,
-    /// Tables can live in named schemas (SQLite has none).
-    pub schemas: bool,
-    /// Foreign-key violations name their constraint (SQLite does not say which one).
-    pub names_foreign_keys: bool,
-    /// The native code of a unique violation.
-    pub unique_violation_code: &'static str,
-}
-
-pub(crate) fn caps(b: Backend) -> Caps {
-    match b {
-        Backend::Postgres => Caps {
-            enforces_varchar_length: true,
-            rejects_nul_in_text: true,
-            schemas: true,
-            names_foreign_keys: true,
-            unique_violation_code: "23505",
-        },
-        Backend::Sqlite => Caps {
-            enforces_varchar_length: false,
-            rejects_nul_in_text: false,
-            schemas: false,
-            names_foreign_keys: false,
-            unique_violation_code: "2067",
-        },
-    }
-}
+pub(crate) use strata_test::{Backend, caps, conformance, conformance_sync};
 
 /// The DDL of one table, per backend.
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,7 @@
 //! The ORM's integration suite, a driver conformance suite: every behaviour of the
 //! EntityManager, each test run against a real PostgreSQL and a real SQLite, in a database of
 //! its own (strata-test). `cargo test -p strata --test orm sqlite::` runs one backend. Where
-//! the databases legitimately differ, `common::Caps` declares it and the test asserts each
+//! the databases legitimately differ, `strata_test::Caps` declares it and the test asserts each
 //! backend's behaviour.
 
 // Test helpers outside `#[test]` functions may unwrap too: a failure there is a failed test.

@@ -9,7 +9,7 @@ use serde_json::json;
 use strata::StrataConfig;
 
 use crate::helpers::{
-    Backend, admin, backends, bring_database_back, client, send, serve_in_background, spawn_app,
+    Backend, admin, bring_database_back, client, conformance, send, serve_in_background, spawn_app,
     spawn_app_with, spawn_lazy_app, take_database_away,
 };
 
@@ -228,13 +228,11 @@ async fn graceful_shutdown_lets_in_flight_requests_finish(b: Backend) {
     assert_eq!(base.get("/posts/1").await.status, 200, "the in-flight post was stored");
 }
 
-backends! {
-    both:
-        a_unique_violation_returns_409,
-        an_unexpected_database_error_returns_500_without_any_detail,
-        a_request_over_the_timeout_returns_408,
-        graceful_shutdown_lets_in_flight_requests_finish,
-    ;
+conformance!(
+    a_unique_violation_returns_409,
+    an_unexpected_database_error_returns_500_without_any_detail,
+    a_request_over_the_timeout_returns_408,
+    graceful_shutdown_lets_in_flight_requests_finish;
     postgres_only:
         an_unreachable_database_returns_503_with_the_nestjs_body =>
             "PostgreSQL only: a server that does not answer on its port. A SQLite database is a \
@@ -249,5 +247,4 @@ backends! {
         requests_that_time_out_on_a_locked_row_leave_no_backend_waiting =>
             "PostgreSQL only: server backends and `pg_stat_activity`. A SQLite statement runs in \
              this process, and one waiting for a lock gives up after its busy timeout.",
-    ;
-}
+);

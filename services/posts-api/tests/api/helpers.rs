@@ -1,5 +1,5 @@
-//! `spawn_app(backend)`, the typed helpers the tests share, and [`backends!`], which runs each
-//! test once per database.
+//! `spawn_app(backend)` and the typed helpers the tests share. Each module runs its tests once
+//! per database with strata-test's `conformance!`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,49 +13,10 @@ use serde_json::{Value, json};
 use strata::driver::Connection;
 use strata::postgres::PgDriver;
 use strata::{Connect, Strata, StrataConfig};
-pub(crate) use strata_test::Backend;
 use strata_test::{AnyTestDb, TestDb};
+pub(crate) use strata_test::{Backend, caps, conformance};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-
-/// Expands the tests of a module into `postgres::<test>` and `sqlite::<test>`.
-///
-/// `both: a, b;` lists `async fn a(b: Backend)` tests run on every database.
-/// `postgres_only: x => "reason";` lists `async fn x()` tests that exercise something SQLite
-/// does not have; the reason becomes the generated test's doc, so a difference is declared
-/// where the suite is listed and never silently skipped. A test function left out of the lists
-/// is never called, which the `dead_code` lint reports.
-macro_rules! backends {
-    (
-        both: $($name:ident),* $(,)?;
-        $(postgres_only: $($pg:ident => $why:literal),* $(,)?;)?
-    ) => {
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Postgres).await;
-                }
-            )*
-            $($(
-                #[doc = $why]
-                #[tokio::test]
-                async fn $pg() {
-                    super::$pg().await;
-                }
-            )*)?
-        }
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Sqlite).await;
-                }
-            )*
-        }
-    };
-}
-pub(crate) use backends;
 
 /// A running server and what the tests need to drive and inspect it.
 pub(crate) struct TestApp {
@@ -260,7 +221,7 @@ impl TestApp {
 
     /// Whether a GET waits while [`TestApp::lock_posts_table`] holds its lock.
     pub(crate) fn reads_wait_for_the_lock(&self) -> bool {
-        matches!(self.db, Some(AnyTestDb::Postgres(_)))
+        self.db.as_ref().is_some_and(|db| caps(db.backend()).reads_wait_for_table_locks)
     }
 }
 

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{Backend, backends, send, spawn_app, validation_body};
+use crate::helpers::{Backend, conformance, send, spawn_app, validation_body};
 
 /// What a path id should give.
 enum Expect {
@@ -98,9 +98,4 @@ async fn patch_and_delete_read_path_ids_the_same_way(b: Backend) {
     assert_eq!(app.get("/posts").await.text, "[]");
 }
 
-backends! {
-    both:
-        path_ids_follow_javascript_number,
-        patch_and_delete_read_path_ids_the_same_way,
-    ;
-}
+conformance!(path_ids_follow_javascript_number, patch_and_delete_read_path_ids_the_same_way,);

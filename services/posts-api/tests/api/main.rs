@@ -5,7 +5,7 @@
 //!
 //! The HTTP contract is the same on both databases. What legitimately differs is declared
 //! where it differs: the tests that make a PostgreSQL server unreachable are listed as
-//! `postgres_only` with their reason (see `helpers::backends!`), and a lock held by another
+//! `postgres_only` with their reason (see `strata_test::conformance!`), and a lock held by another
 //! connection makes reads wait on PostgreSQL but not on SQLite, whose readers never wait for a
 //! writer in WAL mode (`TestApp::reads_wait_for_the_lock`).
 //!

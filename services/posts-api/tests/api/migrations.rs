@@ -11,7 +11,7 @@ use strata_migrate::introspect::introspect;
 use strata_migrate::{MigrationSource, Migrator, snapshot};
 use strata_test::{SqliteTestDb, TestDb};
 
-use crate::helpers::{Backend, backends, spawn_app};
+use crate::helpers::{Backend, conformance, spawn_app};
 
 /// The shipped migrations of each database, applied to a real database of that kind, build
 /// exactly the schema of the set's committed snapshot.
@@ -109,6 +109,4 @@ async fn a_schema_that_does_not_fit_the_entities_makes_health_answer_503_naming_
     assert!(message.contains("migration:create"), "{message}");
 }
 
-backends! {
-    both: a_schema_that_does_not_fit_the_entities_makes_health_answer_503_naming_it;
-}
+conformance!(a_schema_that_does_not_fit_the_entities_makes_health_answer_503_naming_it,);

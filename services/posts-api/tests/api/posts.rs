@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, backends, spawn_app};
+use crate::helpers::{Backend, conformance, spawn_app};
 
 async fn get_posts_returns_an_empty_array_when_there_are_no_posts(b: Backend) {
     let app = spawn_app(b).await;
@@ -86,15 +86,13 @@ async fn health_reports_ok_when_the_database_answers(b: Backend) {
     assert_eq!(answer.text, r#"{"status":"ok","database":"up"}"#);
 }
 
-backends! {
-    both:
-        get_posts_returns_an_empty_array_when_there_are_no_posts,
-        get_posts_returns_every_post_ordered_by_id_ascending,
-        get_post_by_id_returns_the_post_with_keys_in_order,
-        post_creates_a_post_and_returns_201_with_it,
-        patch_changes_only_the_given_fields_and_returns_the_whole_post,
-        delete_returns_200_with_an_empty_body_and_removes_the_post,
-        a_missing_post_returns_404_naming_its_id_on_every_route,
-        health_reports_ok_when_the_database_answers,
-    ;
-}
+conformance!(
+    get_posts_returns_an_empty_array_when_there_are_no_posts,
+    get_posts_returns_every_post_ordered_by_id_ascending,
+    get_post_by_id_returns_the_post_with_keys_in_order,
+    post_creates_a_post_and_returns_201_with_it,
+    patch_changes_only_the_given_fields_and_returns_the_whole_post,
+    delete_returns_200_with_an_empty_body_and_removes_the_post,
+    a_missing_post_returns_404_naming_its_id_on_every_route,
+    health_reports_ok_when_the_database_answers,
+);

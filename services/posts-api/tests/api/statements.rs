@@ -8,7 +8,7 @@ use serde_json::json;
 use strata::driver::StatementKind;
 use strata::query_log::LoggedStatement;
 
-use crate::helpers::{Answer, Backend, TestApp, backends, spawn_app};
+use crate::helpers::{Answer, Backend, TestApp, conformance, spawn_app};
 
 /// Runs `request` while capturing, returning the answer and the statements it sent.
 /// (A future does nothing until awaited, so only `request`'s statements are captured.)
@@ -104,13 +104,11 @@ async fn an_invalid_request_or_an_impossible_id_sends_nothing(b: Backend) {
     }
 }
 
-backends! {
-    both:
-        get_all_and_get_by_id_send_one_select_each,
-        post_sends_one_insert_in_a_transaction,
-        patch_sends_one_select_and_one_update_of_the_changed_columns_only,
-        patch_with_an_unchanged_body_sends_no_update,
-        delete_sends_one_select_and_one_delete,
-        an_invalid_request_or_an_impossible_id_sends_nothing,
-    ;
-}
+conformance!(
+    get_all_and_get_by_id_send_one_select_each,
+    post_sends_one_insert_in_a_transaction,
+    patch_sends_one_select_and_one_update_of_the_changed_columns_only,
+    patch_with_an_unchanged_body_sends_no_update,
+    delete_sends_one_select_and_one_delete,
+    an_invalid_request_or_an_impossible_id_sends_nothing,
+);

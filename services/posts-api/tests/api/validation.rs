@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, backends, spawn_app, validation_body};
+use crate::helpers::{Backend, conformance, spawn_app, validation_body};
 
 const ID: &str = "id must be a number conforming to the specified constraints";
 
@@ -183,18 +183,16 @@ async fn when_both_the_path_id_and_the_body_are_invalid_the_body_messages_are_re
     assert_eq!(answer.text, validation_body(&[ID]), "a valid body leaves the id's message");
 }
 
-backends! {
-    both:
-        post_validation_messages_match_class_validator_in_declaration_order,
-        patch_validation_messages_match_class_validator_in_declaration_order,
-        whitespace_only_strings_are_accepted_and_unknown_fields_ignored,
-        patch_ignores_unknown_fields_as_nestjs_does,
-        a_title_over_255_characters_returns_400_instead_of_500,
-        length_is_counted_in_characters_not_bytes,
-        a_nul_character_returns_400_with_a_clear_message,
-        patch_with_a_null_title_returns_400_like_post,
-        an_id_in_a_post_body_is_ignored_and_the_database_assigns_ids,
-        an_id_in_a_patch_body_is_validated_but_never_changes_the_post_id,
-        when_both_the_path_id_and_the_body_are_invalid_the_body_messages_are_reported,
-    ;
-}
+conformance!(
+    post_validation_messages_match_class_validator_in_declaration_order,
+    patch_validation_messages_match_class_validator_in_declaration_order,
+    whitespace_only_strings_are_accepted_and_unknown_fields_ignored,
+    patch_ignores_unknown_fields_as_nestjs_does,
+    a_title_over_255_characters_returns_400_instead_of_500,
+    length_is_counted_in_characters_not_bytes,
+    a_nul_character_returns_400_with_a_clear_message,
+    patch_with_a_null_title_returns_400_like_post,
+    an_id_in_a_post_body_is_ignored_and_the_database_assigns_ids,
+    an_id_in_a_patch_body_is_validated_but_never_changes_the_post_id,
+    when_both_the_path_id_and_the_body_are_invalid_the_body_messages_are_reported,
+);
