@@ -114,8 +114,7 @@ impl Storage {
         let mut w = SqlWriter::new(dialect);
         w.push("SELECT count(*) FROM ").push(&self.table()).push(" WHERE \"name\" = ");
         w.param(text(id));
-        let out = conn.run(&w.finish(StatementKind::Select, vec![ColumnType::I64])).await?;
-        Ok(super::backend::first(&out.rows).and_then(Value::as_i64).unwrap_or(0) > 0)
+        super::backend::any(conn, &w.finish(StatementKind::Select, vec![ColumnType::I64])).await
     }
 
     /// The INSERT that records migration `id`, applied with `checksum`.

@@ -16,7 +16,7 @@ mod sqlite;
 
 use super::progress::Progress;
 use async_trait::async_trait;
-use strata_core::driver::{Connection, Param};
+use strata_core::driver::{Connection, Param, Statement};
 use strata_core::{DbKind, Result, Value};
 
 pub(crate) use postgres::LOCK_KEY;
@@ -90,4 +90,10 @@ pub(crate) fn text(s: &str) -> Param {
 /// The first column of the first row.
 pub(crate) fn first(rows: &[Vec<Value>]) -> Option<&Value> {
     rows.first().and_then(|r| r.first())
+}
+
+/// True when `count`, a `SELECT count(*) …` of an integer type, counts any row.
+pub(crate) async fn any(conn: &mut dyn Connection, count: &Statement) -> Result<bool> {
+    let out = conn.run(count).await?;
+    Ok(first(&out.rows).and_then(Value::as_i64).unwrap_or(0) > 0)
 }

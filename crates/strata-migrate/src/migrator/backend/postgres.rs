@@ -2,7 +2,7 @@
 //! transactions, the tracking table in the configured schema (`public` by default), and
 //! `fresh` dropping everything of that schema through the catalog.
 
-use super::{MigrationBackend, first, text};
+use super::{MigrationBackend, any, first, text};
 use crate::migrator::progress::Progress;
 use async_trait::async_trait;
 use strata_core::driver::{Connection, Statement, StatementKind};
@@ -81,17 +81,15 @@ impl MigrationBackend for Postgres {
         schema: Option<&str>,
         table: &str,
     ) -> Result<bool> {
-        let out = conn
-            .run(&Statement {
-                sql: "SELECT count(*)::int4 FROM pg_catalog.pg_tables \
-                      WHERE schemaname = $1 AND tablename = $2"
-                    .into(),
-                params: vec![text(schema.unwrap_or("public")), text(table)],
-                returns: vec![ColumnType::I32],
-                kind: StatementKind::Select,
-            })
-            .await?;
-        Ok(first(&out.rows).and_then(Value::as_i64).unwrap_or(0) > 0)
+        let count = Statement {
+            sql: "SELECT count(*)::int4 FROM pg_catalog.pg_tables \
+                  WHERE schemaname = $1 AND tablename = $2"
+                .into(),
+            params: vec![text(schema.unwrap_or("public")), text(table)],
+            returns: vec![ColumnType::I32],
+            kind: StatementKind::Select,
+        };
+        any(conn, &count).await
     }
 
     async fn drop_everything(

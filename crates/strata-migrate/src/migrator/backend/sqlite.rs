@@ -2,7 +2,7 @@
 //! transaction that checks the tracking table again; no schemas; `fresh` drops every table and
 //! view listed in `sqlite_master`.
 
-use super::{MigrationBackend, first, text};
+use super::{MigrationBackend, any, text};
 use crate::migrator::progress::Progress;
 use async_trait::async_trait;
 use strata_core::driver::{Connection, Statement, StatementKind};
@@ -64,15 +64,13 @@ impl MigrationBackend for Sqlite {
         _schema: Option<&str>,
         table: &str,
     ) -> Result<bool> {
-        let out = conn
-            .run(&Statement {
-                sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1".into(),
-                params: vec![text(table)],
-                returns: vec![ColumnType::I64],
-                kind: StatementKind::Select,
-            })
-            .await?;
-        Ok(first(&out.rows).and_then(Value::as_i64).unwrap_or(0) > 0)
+        let count = Statement {
+            sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1".into(),
+            params: vec![text(table)],
+            returns: vec![ColumnType::I64],
+            kind: StatementKind::Select,
+        };
+        any(conn, &count).await
     }
 
     async fn drop_everything(
