@@ -10,7 +10,7 @@
 use crate::db_kind::DbKind;
 use crate::metadata::ColumnMeta;
 use crate::sql::SqlWriter;
-use crate::sql::flush::RowSetColumn;
+use crate::sql::flush::RowSet;
 use crate::value::{ColumnType, Value};
 
 /// A possibly schema-qualified table name.
@@ -114,25 +114,12 @@ pub trait Dialect: Send + Sync + 'static {
     /// The most rows of defaults one INSERT inserts (see [`Dialect::default_rows`]).
     fn default_rows_per_statement(&self) -> usize;
 
-    /// Appends a set of rows usable in `FROM`, named `alias`, with `columns` (each row has one
-    /// value per column): `UNNEST(…) AS u("id", "a")` or `(VALUES (?1, ?2), …) AS u`.
-    fn row_set(
-        &self,
-        w: &mut SqlWriter<'_>,
-        columns: &[RowSetColumn<'_>],
-        rows: Vec<Vec<Value>>,
-        alias: &str,
-    );
+    /// Appends `rows` (each with one value per column of `set`) as a set usable in `FROM`:
+    /// `UNNEST(…) AS u("id", "a")` or `(VALUES (?1, ?2), …) AS u`.
+    fn row_set(&self, w: &mut SqlWriter<'_>, set: &RowSet<'_>, rows: Vec<Vec<Value>>);
 
-    /// Appends a reference to the column at `index` of a row set named `alias`: `u."a"` or
-    /// `u.column2`.
-    fn row_set_column(
-        &self,
-        w: &mut SqlWriter<'_>,
-        alias: &str,
-        index: usize,
-        column: &RowSetColumn<'_>,
-    );
+    /// Appends a reference to the column at `index` of `set`: `u."a"` or `u.column2`.
+    fn row_set_column(&self, w: &mut SqlWriter<'_>, set: &RowSet<'_>, index: usize);
 
     /// Appends the test that a column (written just before) is one of `keys`, all of type
     /// `ty`: ` = ANY($1::int4[])` or ` IN (?1, ?2)`.

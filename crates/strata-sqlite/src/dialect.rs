@@ -24,7 +24,7 @@ use strata_core::Value;
 use strata_core::dialect::Dialect;
 use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
-use strata_core::sql::flush::RowSetColumn;
+use strata_core::sql::flush::RowSet;
 use strata_core::value::ColumnType;
 
 /// The most parameters one statement binds: SQLite's default `SQLITE_MAX_VARIABLE_NUMBER`.
@@ -174,26 +174,15 @@ impl Dialect for SqliteDialect {
 
     /// SQLite names the columns of a `VALUES` list `column1`, `column2`, … itself (a subquery
     /// takes no column aliases).
-    fn row_set(
-        &self,
-        w: &mut SqlWriter<'_>,
-        _columns: &[RowSetColumn<'_>],
-        rows: Vec<Vec<Value>>,
-        alias: &str,
-    ) {
+    fn row_set(&self, w: &mut SqlWriter<'_>, set: &RowSet<'_>, rows: Vec<Vec<Value>>) {
         w.push("(VALUES ");
         tuples(w, rows);
-        w.push(") AS ").push(alias);
+        w.push(") AS ").push(set.alias);
     }
 
-    fn row_set_column(
-        &self,
-        w: &mut SqlWriter<'_>,
-        alias: &str,
-        index: usize,
-        _column: &RowSetColumn<'_>,
-    ) {
-        w.push(alias).push(&format!(".column{}", index + 1));
+    /// SQLite numbers the columns of a `VALUES` list from 1.
+    fn row_set_column(&self, w: &mut SqlWriter<'_>, set: &RowSet<'_>, index: usize) {
+        w.push(set.alias).push(&format!(".column{}", index + 1));
     }
 
     fn key_set(&self, w: &mut SqlWriter<'_>, _ty: ColumnType, keys: Vec<Value>) {
@@ -204,228 +193,5 @@ impl Dialect for SqliteDialect {
     /// `RETURNING` of an `UPDATE … FROM` names the target table's columns bare.
     fn qualifies_returning(&self) -> bool {
         false
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use strata_core::dialect::{DeleteBatch, InsertBatch, TableName, UpdateBatch, UpdateRow};
-    use strata_core::driver::Param;
-    use strata_core::driver::{Statement, StatementKind};
-    use strata_core::metadata::Generated;
-    use strata_core::sql::FlushStatements;
-
-    fn column(name: &'static str, ty: ColumnType) -> ColumnMeta {
-        ColumnMeta {
-            field: name,
-            name,
-            ty,
-            nullable: false,
-            default: None,
-            primary_key: name == "id",
-            generated: if name == "id" { Generated::Identity } else { Generated::No },
-            unique: false,
-            index: false,
-            version: name == "version",
-            enum_values: None,
-            renamed_from: None,
-        }
-    }
-
-    const POST: TableName<'static> = TableName { schema: None, name: "post" };
-
-    fn text(s: &str) -> Value {
-        Value::Text(s.to_owned())
-    }
-
-    fn values(s: &Statement) -> Vec<Value> {
-        s.params
-            .iter()
-            .map(|p| match p {
-                Param::Value(v) => v.clone(),
-                Param::Array(..) => panic!("SQLite statements bind no arrays"),
-            })
-            .collect()
-    }
-
-    #[test]
-    fn insert_binds_every_value_and_returns_generated_columns() {
-        let (id, title, likes) = (
-            column("id", ColumnType::I32),
-            column("title", ColumnType::Varchar(255)),
-            column("likes", ColumnType::I64),
-        );
-        let batch = InsertBatch {
-            table: POST,
-            columns: vec![&title, &likes],
-            rows: vec![vec![text("a"), Value::I64(1)], vec![text("b"), Value::Null]],
-            returning: vec![&id],
-        };
-        let statements = SqliteDialect::new().insert(batch);
-        assert_eq!(statements.len(), 1);
-        let s = &statements[0];
-        assert_eq!(
-            s.sql,
-            r#"INSERT INTO "post" ("title", "likes") VALUES (?1, ?2), (?3, ?4) RETURNING "id""#
-        );
-        assert_eq!(values(s), vec![text("a"), Value::I64(1), text("b"), Value::Null]);
-        assert_eq!(s.returns, vec![ColumnType::I32]);
-        assert_eq!(s.kind, StatementKind::Insert);
-    }
-
-    #[test]
-    fn insert_without_columns_is_one_default_values_row_each() {
-        let id = column("id", ColumnType::I32);
-        let batch = InsertBatch {
-            table: POST,
-            columns: vec![],
-            rows: vec![vec![]; 3],
-            returning: vec![&id],
-        };
-        let statements = SqliteDialect::new().insert(batch);
-        assert_eq!(statements.len(), 3);
-        assert_eq!(statements[0].sql, r#"INSERT INTO "post" DEFAULT VALUES RETURNING "id""#);
-        assert!(statements[0].params.is_empty());
-    }
-
-    #[test]
-    fn schema_qualified_tables_are_quoted_in_parts() {
-        let title = column("title", ColumnType::Text);
-        let batch = InsertBatch {
-            table: TableName { schema: Some("blog"), name: "post" },
-            columns: vec![&title],
-            rows: vec![vec![text("a")]],
-            returning: vec![],
-        };
-        let s = &SqliteDialect::new().insert(batch)[0];
-        assert_eq!(s.sql, r#"INSERT INTO "blog"."post" ("title") VALUES (?1)"#);
-    }
-
-    #[test]
-    fn update_joins_a_values_list_on_the_key() {
-        let (id, title, body) = (
-            column("id", ColumnType::I32),
-            column("title", ColumnType::Text),
-            column("body", ColumnType::Text),
-        );
-        let batch = UpdateBatch {
-            table: POST,
-            pk: &id,
-            set: vec![&title, &body],
-            version: None,
-            rows: vec![
-                UpdateRow { key: Value::I32(1), values: vec![text("a"), text("b")], version: None },
-                UpdateRow {
-                    key: Value::I32(2),
-                    values: vec![text("c"), Value::Null],
-                    version: None,
-                },
-            ],
-        };
-        let statements = SqliteDialect::new().update(batch);
-        assert_eq!(statements.len(), 1);
-        let s = &statements[0];
-        assert_eq!(
-            s.sql,
-            r#"UPDATE "post" AS t0 SET "title" = u.column2, "body" = u.column3 FROM (VALUES (?1, ?2, ?3), (?4, ?5, ?6)) AS u WHERE t0."id" = u.column1"#
-        );
-        assert_eq!(
-            values(s),
-            vec![Value::I32(1), text("a"), text("b"), Value::I32(2), text("c"), Value::Null]
-        );
-        assert!(s.returns.is_empty());
-    }
-
-    #[test]
-    fn a_versioned_update_checks_and_bumps_the_version_and_returns_keys() {
-        let (id, title, version) = (
-            column("id", ColumnType::I64),
-            column("title", ColumnType::Text),
-            column("version", ColumnType::I32),
-        );
-        let batch = UpdateBatch {
-            table: POST,
-            pk: &id,
-            set: vec![&title],
-            version: Some(&version),
-            rows: vec![UpdateRow {
-                key: Value::I64(7),
-                values: vec![text("a")],
-                version: Some(Value::I32(3)),
-            }],
-        };
-        let s = &SqliteDialect::new().update(batch)[0];
-        assert_eq!(
-            s.sql,
-            r#"UPDATE "post" AS t0 SET "title" = u.column2, "version" = t0."version" + 1 FROM (VALUES (?1, ?2, ?3)) AS u WHERE t0."id" = u.column1 AND t0."version" = u.column3 RETURNING "id""#
-        );
-        assert_eq!(values(s), vec![Value::I64(7), text("a"), Value::I32(3)]);
-        assert_eq!(s.returns, vec![ColumnType::I64]);
-    }
-
-    #[test]
-    fn an_update_with_nothing_to_set_is_no_statement() {
-        let id = column("id", ColumnType::I32);
-        let batch = UpdateBatch {
-            table: POST,
-            pk: &id,
-            set: vec![],
-            version: None,
-            rows: vec![UpdateRow { key: Value::I32(1), values: vec![], version: None }],
-        };
-        assert!(SqliteDialect::new().update(batch).is_empty());
-    }
-
-    #[test]
-    fn batches_are_chunked_by_the_parameter_limit() {
-        let (id, title) = (column("id", ColumnType::I32), column("title", ColumnType::Text));
-        // 10 parameters: 5 rows of 2 columns, 10 keys.
-        let dialect = SqliteDialect::new().with_max_params(10);
-        assert_eq!(dialect.batch_rows(2), 5);
-        assert_eq!(dialect.batch_rows(0), 10);
-        assert_eq!(dialect.batch_rows(11), 1, "a row wider than the limit still goes alone");
-        let insert = InsertBatch {
-            table: POST,
-            columns: vec![&id, &title],
-            rows: (0..12).map(|i| vec![Value::I32(i), text("t")]).collect(),
-            returning: vec![],
-        };
-        let sizes: Vec<usize> = dialect.insert(insert).iter().map(|s| s.params.len()).collect();
-        assert_eq!(sizes, vec![10, 10, 4]);
-
-        let update = UpdateBatch {
-            table: POST,
-            pk: &id,
-            set: vec![&title],
-            version: None,
-            rows: (0..12)
-                .map(|i| UpdateRow { key: Value::I32(i), values: vec![text("x")], version: None })
-                .collect(),
-        };
-        let sizes: Vec<usize> = dialect.update(update).iter().map(|s| s.params.len()).collect();
-        assert_eq!(sizes, vec![10, 10, 4]);
-
-        let delete = DeleteBatch { table: POST, pk: &id, keys: (0..25).map(Value::I32).collect() };
-        let statements = dialect.delete(delete);
-        assert_eq!(statements.len(), 3);
-        assert_eq!(values(&statements[2]), (20..25).map(Value::I32).collect::<Vec<_>>());
-        assert!(statements[2].sql.ends_with(r#""id" IN (?1, ?2, ?3, ?4, ?5)"#));
-    }
-
-    #[test]
-    fn declared_types_keep_values_as_bound() {
-        for ty in [ColumnType::Uuid, ColumnType::TimestampTz, ColumnType::Date, ColumnType::Json] {
-            assert_eq!(declared_type(ty), "TEXT", "{ty:?}");
-        }
-        assert_eq!(declared_type(ColumnType::Bool), "INTEGER");
-        assert_eq!(declared_type(ColumnType::F32), "REAL");
-        assert_eq!(declared_type(ColumnType::Bytes), "BLOB");
-    }
-
-    #[test]
-    fn the_default_limit_fits_ten_thousand_rows_of_three_columns_in_one_statement() {
-        assert_eq!(SqliteDialect::new().batch_rows(3), 10_922);
-        assert_eq!(SqliteDialect::new().batch_rows(1), MAX_PARAMS);
     }
 }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use strata_core::dialect::{InsertBatch, TableName, UpdateBatch, UpdateRow};
 use strata_core::driver::{Connection, Driver, Param, Statement, StatementKind};
-use strata_core::metadata::{ColumnMeta, Generated};
 use strata_core::sql::FlushStatements;
 use strata_core::{ColumnType, ErrorKind, StrataConfig, Value};
 use strata_sqlite::SqliteDriver;
+use strata_test::column;
 
 /// A fresh path for a database file of this test run (the directory is the target's).
 fn db_path(name: &str) -> PathBuf {
@@ -37,23 +37,6 @@ fn select(sql: &str, returns: Vec<ColumnType>) -> Statement {
 async fn scalar(conn: &mut dyn Connection, sql: &str) -> i64 {
     let out = conn.run(&select(sql, vec![ColumnType::I64])).await.unwrap();
     out.rows[0][0].as_i64().unwrap()
-}
-
-fn column(name: &'static str, ty: ColumnType) -> ColumnMeta {
-    ColumnMeta {
-        field: name,
-        name,
-        ty,
-        nullable: false,
-        default: None,
-        primary_key: name == "id",
-        generated: if name == "id" { Generated::Identity } else { Generated::No },
-        unique: false,
-        index: false,
-        version: name == "version",
-        enum_values: None,
-        renamed_from: None,
-    }
 }
 
 const POST_DDL: &str = r#"CREATE TABLE "post" (

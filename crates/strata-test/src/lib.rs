@@ -51,6 +51,7 @@
 mod backend;
 mod conformance;
 mod connect;
+mod fixtures;
 mod registry;
 mod sqlite;
 mod test_db;
@@ -58,6 +59,7 @@ mod url;
 
 pub use backend::{AnyTestDb, Backend};
 pub use conformance::{Caps, caps};
+pub use fixtures::column;
 pub use sqlite::SqliteTestDb;
 pub use test_db::TestDb;
 pub use url::base_url;

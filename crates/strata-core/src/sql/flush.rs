@@ -35,6 +35,16 @@ pub const ROWS: &str = "u";
 /// naming strategy produces.
 pub const OLD_VERSION: &str = "__strata_version";
 
+/// A set of rows in `FROM`, named `alias`, with these columns: what an UPDATE reads its new
+/// values (and old versions) from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowSet<'a> {
+    /// The name the statement refers to it by.
+    pub alias: &'a str,
+    /// Its columns, in row order.
+    pub columns: &'a [RowSetColumn<'a>],
+}
+
 /// One column of a row set: its name in the row set and the type its values are bound as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowSetColumn<'a> {
@@ -114,13 +124,14 @@ fn update(d: &dyn Dialect, batch: UpdateBatch<'_>) -> Vec<Statement> {
         return Vec::new();
     }
     // The row set: the key, the new values, then the old version.
-    let mut row_set: Vec<RowSetColumn<'_>> = Vec::with_capacity(set.len() + 2);
-    row_set.push(RowSetColumn { name: pk.name, ty: pk.ty });
-    row_set.extend(set.iter().map(|c| RowSetColumn { name: c.name, ty: c.ty }));
+    let mut columns: Vec<RowSetColumn<'_>> = Vec::with_capacity(set.len() + 2);
+    columns.push(RowSetColumn { name: pk.name, ty: pk.ty });
+    columns.extend(set.iter().map(|c| RowSetColumn { name: c.name, ty: c.ty }));
     if let Some(v) = version {
-        row_set.push(RowSetColumn { name: OLD_VERSION, ty: v.ty });
+        columns.push(RowSetColumn { name: OLD_VERSION, ty: v.ty });
     }
-    let per = d.batch_rows(row_set.len());
+    let row_set = RowSet { alias: ROWS, columns: &columns };
+    let per = d.batch_rows(columns.len());
     owned_chunks(rows, per)
         .into_iter()
         .map(|chunk| {
@@ -131,7 +142,7 @@ fn update(d: &dyn Dialect, batch: UpdateBatch<'_>) -> Vec<Statement> {
                     w.push(", ");
                 }
                 w.ident(column.name).push(" = ");
-                d.row_set_column(&mut w, ROWS, i + 1, &row_set[i + 1]);
+                d.row_set_column(&mut w, &row_set, i + 1);
             }
             if let Some(version) = version {
                 if !set.is_empty() {
@@ -154,14 +165,13 @@ fn update(d: &dyn Dialect, batch: UpdateBatch<'_>) -> Vec<Statement> {
                 })
                 .collect();
             w.push(" FROM ");
-            d.row_set(&mut w, &row_set, values, ROWS);
+            d.row_set(&mut w, &row_set, values);
             w.push(" WHERE ").push(TARGET).push(".").ident(pk.name).push(" = ");
-            d.row_set_column(&mut w, ROWS, 0, &row_set[0]);
+            d.row_set_column(&mut w, &row_set, 0);
             let returns = match version {
                 Some(version) => {
                     w.push(" AND ").push(TARGET).push(".").ident(version.name).push(" = ");
-                    let last = row_set.len() - 1;
-                    d.row_set_column(&mut w, ROWS, last, &row_set[last]);
+                    d.row_set_column(&mut w, &row_set, columns.len() - 1);
                     w.push(" RETURNING ");
                     if d.qualifies_returning() {
                         w.push(TARGET).push(".");
