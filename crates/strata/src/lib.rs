@@ -36,9 +36,9 @@
 #![forbid(unsafe_code)]
 
 pub use strata_core::{
-    AssignOptions, ColumnType, DbEnum, Entity, EntityManager, Error, ErrorKind, FieldType, Key,
-    Managed, Orm, Reference, Repository, Result, StrataConfig, Value, config, dialect, driver,
-    entity, error, metadata, query, query_log, sql, value,
+    AssignOptions, Collection, ColumnType, DbEnum, Entity, EntityManager, Error, ErrorKind,
+    FieldType, Key, Managed, Orm, Reference, Repository, Result, StrataConfig, Value, config,
+    dialect, driver, entity, error, metadata, query, query_log, relation, sql, value,
 };
 pub use strata_macros::{DbEnum, Entity};
 
@@ -113,8 +113,8 @@ impl std::ops::Deref for Strata {
 pub mod prelude {
     pub use crate::query::{Filter, FindOptions};
     pub use crate::{
-        AssignOptions, DbEnum, Entity, EntityManager, Error, ErrorKind, Managed, Reference,
-        Repository, Strata, StrataConfig,
+        AssignOptions, Collection, DbEnum, Entity, EntityManager, Error, ErrorKind, Managed,
+        Reference, Repository, Strata, StrataConfig,
     };
 }
 

@@ -125,9 +125,11 @@ impl EntityManager {
 
     /// A reference to the entity with key `key`: the managed instance if loaded, otherwise a
     /// key that can be loaded or removed without a query.
-    pub fn get_reference<T: Entity>(&self, key: T::Key) -> crate::reference::Reference<T> {
-        let entity = self.cached::<T>(&key);
-        crate::reference::Reference::new(key, entity)
+    pub fn get_reference<T: Entity>(&self, key: T::Key) -> crate::relation::Reference<T> {
+        match self.cached::<T>(&key) {
+            Some(instance) => crate::relation::Reference::linked(key, &instance),
+            None => crate::relation::Reference::from_key(key),
+        }
     }
 
     /// Forgets every managed entity and pending change.

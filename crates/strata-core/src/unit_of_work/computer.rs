@@ -296,7 +296,7 @@ mod tests {
         columns: &COLUMNS,
         primary_key: 0,
         renamed_from: None,
-        references: &[],
+        relations: &[],
     };
 
     impl Entity for Item {

@@ -264,8 +264,13 @@ impl Collected {
         if tables.is_empty() {
             return Ok(None);
         }
-        let names: Vec<(&str, &[&str])> =
-            tables.iter().map(|(_, p)| (p.meta.table, p.meta.references)).collect();
+        let referenced: Vec<Vec<&str>> =
+            tables.iter().map(|(_, p)| p.meta.referenced_tables()).collect();
+        let names: Vec<(&str, &[&str])> = tables
+            .iter()
+            .zip(&referenced)
+            .map(|((_, p), refs)| (p.meta.table, refs.as_slice()))
+            .collect();
         let order = commit_order::commit_order(&names)?;
         let mut slots: Vec<Option<(TypeId, TablePlan)>> = tables.into_iter().map(Some).collect();
         let tables = order.into_iter().filter_map(|i| slots[i].take()).collect();
