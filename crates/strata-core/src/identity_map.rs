@@ -259,6 +259,12 @@ impl<T: Entity> Table<T> {
         self.managed.insert(key, tracked);
     }
 
+    /// An instance that cascade persist reached was inserted with `state`: it is managed now.
+    pub(crate) fn inserted_by_cascade(&mut self, handle: Managed<T>, state: T) {
+        let key = state.key();
+        self.managed.insert(key, Tracked::new(handle, state));
+    }
+
     /// Forgets the new instances in `flushed` (by address): they were inserted.
     pub(crate) fn forget_flushed_new(&mut self, flushed: &HashSet<usize, FastHash>) {
         if flushed.is_empty() {

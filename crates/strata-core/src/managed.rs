@@ -208,7 +208,6 @@ impl fmt::Debug for ErasedHandle {
     }
 }
 
-#[allow(dead_code, reason = "the flush of a graph of entities uses these; it lands next")]
 impl ErasedHandle {
     /// The address, which identifies the instance (the same as its `Managed<T>::addr`).
     pub(crate) fn addr(&self) -> usize {
@@ -234,15 +233,20 @@ impl ErasedHandle {
     pub(crate) fn downcast<T: Entity>(&self) -> Option<Managed<T>> {
         Arc::clone(&self.0).into_any().downcast::<RwLock<T>>().ok().map(Managed)
     }
+
+    /// An empty flush plan of the instance's table, for cascade persist.
+    pub(crate) fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable> {
+        self.0.new_pending()
+    }
 }
 
 /// What a type-erased instance offers.
-#[allow(dead_code, reason = "the flush of a graph of entities uses these; it lands next")]
 trait AnyInstance: Send + Sync {
     fn meta(&self) -> &'static crate::metadata::EntityMeta;
     fn entity_type(&self) -> std::any::TypeId;
     fn key_value(&self) -> Result<Option<crate::value::Value>>;
     fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync>;
+    fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable>;
 }
 
 impl<T: Entity> AnyInstance for RwLock<T> {
@@ -263,6 +267,9 @@ impl<T: Entity> AnyInstance for RwLock<T> {
     }
     fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
         self
+    }
+    fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable> {
+        crate::unit_of_work::plan::new_pending::<T>()
     }
 }
 

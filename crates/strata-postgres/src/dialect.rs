@@ -20,7 +20,6 @@ use strata_core::ColumnType;
 use strata_core::Value;
 use strata_core::dialect::Dialect;
 use strata_core::driver::Param;
-use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
 use strata_core::sql::flush::RowSetColumn;
 
@@ -144,10 +143,10 @@ impl Dialect for PgDialect {
         self.batch_rows
     }
 
-    fn insert_rows(&self, w: &mut SqlWriter<'_>, columns: &[&ColumnMeta], rows: Vec<Vec<Value>>) {
+    fn insert_rows(&self, w: &mut SqlWriter<'_>, types: &[ColumnType], rows: Vec<Vec<Value>>) {
         w.push(" SELECT * FROM UNNEST(");
-        let values = columns_of(rows, columns.len());
-        arrays(w, columns.iter().map(|c| c.ty).zip(values));
+        let values = columns_of(rows, types.len());
+        arrays(w, types.iter().copied().zip(values));
         w.push(")");
     }
 
@@ -203,7 +202,7 @@ mod tests {
     use super::*;
     use strata_core::dialect::{DeleteBatch, InsertBatch, TableName, UpdateBatch, UpdateRow};
     use strata_core::driver::StatementKind;
-    use strata_core::metadata::Generated;
+    use strata_core::metadata::{ColumnMeta, Generated};
     use strata_core::sql::FlushStatements;
 
     fn column(name: &'static str, ty: ColumnType) -> ColumnMeta {

@@ -21,7 +21,6 @@
 
 use strata_core::Value;
 use strata_core::dialect::Dialect;
-use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
 use strata_core::sql::flush::RowSetColumn;
 use strata_core::value::ColumnType;
@@ -152,7 +151,7 @@ impl Dialect for SqliteDialect {
         (self.max_params / columns.max(1)).max(1)
     }
 
-    fn insert_rows(&self, w: &mut SqlWriter<'_>, _columns: &[&ColumnMeta], rows: Vec<Vec<Value>>) {
+    fn insert_rows(&self, w: &mut SqlWriter<'_>, _types: &[ColumnType], rows: Vec<Vec<Value>>) {
         w.push(" VALUES ");
         tuples(w, rows);
     }
@@ -207,7 +206,7 @@ mod tests {
     use strata_core::dialect::{DeleteBatch, InsertBatch, TableName, UpdateBatch, UpdateRow};
     use strata_core::driver::Param;
     use strata_core::driver::{Statement, StatementKind};
-    use strata_core::metadata::Generated;
+    use strata_core::metadata::{ColumnMeta, Generated};
     use strata_core::sql::FlushStatements;
 
     fn column(name: &'static str, ty: ColumnType) -> ColumnMeta {

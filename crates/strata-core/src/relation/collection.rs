@@ -131,6 +131,22 @@ impl<T: Entity> Item<T> {
         }
     }
 
+    /// After a flush: a new instance learns its key; a member with a key is managed, so it is
+    /// held weakly from now on.
+    fn resolve(&mut self, keys: &dyn Fn(usize) -> Option<Value>) {
+        if self.key.is_none()
+            && let Some(addr) = self.addr()
+            && let Some(value) = keys(addr)
+        {
+            self.key = <T::Key as FieldType>::from_value(value).ok();
+        }
+        if let Link::Strong(h) = &self.link
+            && self.key.as_ref().is_some_and(|k| !k.is_unset())
+        {
+            self.link = Link::Weak(h.downgrade());
+        }
+    }
+
     /// The same member: the same key, or the same instance when either has no key.
     fn same(&self, other: &Self) -> bool {
         match (&self.key, &other.key) {
@@ -365,30 +381,63 @@ impl<T: Entity> RelationValue for Collection<T> {
         self.changes()
     }
     fn flushed(&mut self, keys: &dyn Fn(usize) -> Option<Value>) {
-        let resolve = |item: &mut Item<T>| {
-            if item.key.is_none()
-                && let Some(addr) = item.addr()
-                && let Some(value) = keys(addr)
-            {
-                item.key = <T::Key as FieldType>::from_value(value).ok();
-            }
-            // Members are managed now: the identity map keeps them alive.
-            if let Link::Strong(h) = &item.link
-                && item.key.as_ref().is_some_and(|k| !k.is_unset())
-            {
-                item.link = Link::Weak(h.downgrade());
-            }
+        let items = match &mut self.state {
+            State::Loaded { items, .. } => items,
+            State::Unloaded { added, .. } => added,
         };
+        for item in items.iter_mut() {
+            item.resolve(keys);
+        }
+    }
+
+    fn written(&mut self, written: &MembershipChanges, keys: &dyn Fn(usize) -> Option<Value>) {
+        let key_of = |m: &Member| -> Option<T::Key> {
+            let value = match m {
+                Member::Key(v) => Some(v.clone()),
+                Member::New(h) => keys(h.addr()),
+            };
+            value.and_then(|v| <T::Key as FieldType>::from_value(v).ok())
+        };
+        let added: Vec<T::Key> = written.added.iter().filter_map(key_of).collect();
+        let added_addrs: Vec<usize> = written
+            .added
+            .iter()
+            .filter_map(|m| match m {
+                Member::New(h) => Some(h.addr()),
+                Member::Key(_) => None,
+            })
+            .collect();
+        let removed: Vec<T::Key> = written
+            .removed
+            .iter()
+            .filter_map(|v| <T::Key as FieldType>::from_value(v.clone()).ok())
+            .collect();
         match &mut self.state {
-            State::Unloaded { added, removed, replace_all } => {
-                added.clear();
-                removed.clear();
-                *replace_all = false;
+            State::Unloaded { added: pending, removed: gone, replace_all } => {
+                // What was written is no longer pending; what came since stays.
+                pending.retain(|i| {
+                    let by_key = i.key.as_ref().is_some_and(|k| added.contains(k));
+                    let by_addr = i.addr().is_some_and(|a| added_addrs.contains(&a));
+                    !(by_key || by_addr)
+                });
+                gone.retain(|k| !removed.contains(k));
+                if written.replace_all {
+                    *replace_all = false;
+                }
+                for item in pending.iter_mut() {
+                    item.resolve(keys);
+                }
             }
             State::Loaded { items, baseline } => {
-                items.iter_mut().for_each(resolve);
-                *baseline = items.iter().filter_map(|i| i.key.clone()).collect();
-                baseline.sort_unstable();
+                for item in items.iter_mut() {
+                    item.resolve(keys);
+                }
+                baseline.retain(|k| !removed.contains(k));
+                for key in added {
+                    if let Err(at) = baseline.binary_search(&key) {
+                        baseline.insert(at, key);
+                    }
+                }
             }
         }
     }

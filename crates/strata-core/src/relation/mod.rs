@@ -54,10 +54,16 @@ pub trait RelationValue: Send + Sync + 'static {
         None
     }
 
-    /// A collection's changes were written: `keys` gives the key of each instance (by address)
-    /// that the flush inserted.
+    /// The flush that inserted instances this field refers to committed: `keys` gives their
+    /// keys, by address. References to them become loaded (held weakly, as the identity map
+    /// now manages them); collection items learn their keys.
     #[doc(hidden)]
     fn flushed(&mut self, _keys: &dyn Fn(usize) -> Option<Value>) {}
+
+    /// A collection's membership changes `written` are in the database now: they count as
+    /// its membership (changes made since stay pending).
+    #[doc(hidden)]
+    fn written(&mut self, _written: &MembershipChanges, _keys: &dyn Fn(usize) -> Option<Value>) {}
 }
 
 /// The side a `mapped_by` names on the target of a one-to-many or an inverse one-to-one: a

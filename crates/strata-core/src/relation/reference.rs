@@ -178,6 +178,20 @@ impl<T: Entity> FieldType for Reference<T> {
     }
 }
 
+impl<T: Entity> Reference<T> {
+    /// After a flush: an attached instance that has a key now (from `keys`, or its own) is
+    /// managed, so the reference holds it weakly from now on.
+    fn resolve(&mut self, keys: &dyn Fn(usize) -> Option<Value>) {
+        let State::Attached(handle, cached) = &self.state else { return };
+        let key = keys(handle.addr())
+            .and_then(|v| <T::Key as FieldType>::from_value(v).ok())
+            .or_else(|| cached.clone());
+        if let Some(key) = key.filter(|k| !k.is_unset()) {
+            self.state = State::Loaded(key, handle.downgrade());
+        }
+    }
+}
+
 impl<T: Entity> RelationValue for Reference<T> {
     fn as_any(&self) -> &dyn Any {
         self
@@ -187,6 +201,9 @@ impl<T: Entity> RelationValue for Reference<T> {
     }
     fn attached_target(&self) -> Option<ErasedHandle> {
         self.attached().map(Managed::erase)
+    }
+    fn flushed(&mut self, keys: &dyn Fn(usize) -> Option<Value>) {
+        self.resolve(keys);
     }
 }
 
@@ -199,6 +216,11 @@ impl<T: Entity> RelationValue for Option<Reference<T>> {
     }
     fn attached_target(&self) -> Option<ErasedHandle> {
         self.as_ref().and_then(Reference::attached).map(Managed::erase)
+    }
+    fn flushed(&mut self, keys: &dyn Fn(usize) -> Option<Value>) {
+        if let Some(r) = self {
+            r.resolve(keys);
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! and categories), populate, and flushing a graph.
 
 mod declare;
+mod flush;
 mod populate;
 
 use crate::common::Ddl;
@@ -103,7 +104,8 @@ pub(crate) const BLOG_DDL: Ddl = Ddl {
     postgres: r#"
     CREATE TABLE "address" ("id" serial PRIMARY KEY, "street" varchar(255) NOT NULL,
         "city" varchar(255) NOT NULL, "country" varchar(255) NOT NULL);
-    CREATE TABLE "user" ("id" serial PRIMARY KEY, "email" varchar(255) NOT NULL,
+    CREATE TABLE "user" ("id" serial PRIMARY KEY,
+        "email" varchar(255) NOT NULL CONSTRAINT "user_email_unique" UNIQUE,
         "name" varchar(255) NOT NULL, "password" varchar(255) NOT NULL, "address_id" integer NULL,
         CONSTRAINT "user_address_id_unique" UNIQUE ("address_id"),
         CONSTRAINT "user_address_id_foreign" FOREIGN KEY ("address_id") REFERENCES "address" ("id")
@@ -122,7 +124,8 @@ pub(crate) const BLOG_DDL: Ddl = Ddl {
     sqlite: r#"
     CREATE TABLE "address" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "street" varchar(255) NOT NULL,
         "city" varchar(255) NOT NULL, "country" varchar(255) NOT NULL);
-    CREATE TABLE "user" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "email" varchar(255) NOT NULL,
+    CREATE TABLE "user" ("id" INTEGER PRIMARY KEY AUTOINCREMENT,
+        "email" varchar(255) NOT NULL CONSTRAINT "user_email_unique" UNIQUE,
         "name" varchar(255) NOT NULL, "password" varchar(255) NOT NULL,
         "address_id" INTEGER NULL CONSTRAINT "user_address_id_foreign" REFERENCES "address" ("id")
             ON UPDATE CASCADE ON DELETE SET NULL);
