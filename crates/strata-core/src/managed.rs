@@ -234,6 +234,11 @@ impl ErasedHandle {
         Arc::clone(&self.0).into_any().downcast::<RwLock<T>>().ok().map(Managed)
     }
 
+    /// Removes the instance from `em` (cascade remove).
+    pub(crate) fn remove_in(&self, em: &crate::EntityManager) -> Result<()> {
+        Arc::clone(&self.0).remove_in(em)
+    }
+
     /// An empty flush plan of the instance's table, for cascade persist.
     pub(crate) fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable> {
         self.0.new_pending()
@@ -247,6 +252,7 @@ trait AnyInstance: Send + Sync {
     fn key_value(&self) -> Result<Option<crate::value::Value>>;
     fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync>;
     fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable>;
+    fn remove_in(self: Arc<Self>, em: &crate::EntityManager) -> Result<()>;
 }
 
 impl<T: Entity> AnyInstance for RwLock<T> {
@@ -270,6 +276,9 @@ impl<T: Entity> AnyInstance for RwLock<T> {
     }
     fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable> {
         crate::unit_of_work::plan::new_pending::<T>()
+    }
+    fn remove_in(self: Arc<Self>, em: &crate::EntityManager) -> Result<()> {
+        em.remove(&Managed(self))
     }
 }
 

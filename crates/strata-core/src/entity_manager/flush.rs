@@ -58,7 +58,11 @@ impl EntityManager {
         }
         drop(session);
         let (undo, borrowed) = plan.write_back(executed.returned, &executed.keys, in_tx);
-        self.inner.uow.lock().apply(plan, undo);
+        let tasks = self.inner.uow.lock().apply(plan, undo);
+        // Outside the unit-of-work lock: these lock entities.
+        for task in tasks {
+            task();
+        }
         match borrowed {
             None => Ok(()),
             Some(e) => Err(Error::usage(format!(

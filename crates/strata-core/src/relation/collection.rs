@@ -51,6 +51,8 @@ enum State<T: Entity> {
         items: Vec<Item<T>>,
         /// The members' keys when loaded or last flushed, sorted.
         baseline: Vec<T::Key>,
+        /// Members of the baseline removed since, with their instances (orphan removal).
+        dropped: Vec<Item<T>>,
     },
 }
 
@@ -73,9 +75,11 @@ impl<T: Entity> Clone for Collection<T> {
                 removed: removed.clone(),
                 replace_all: *replace_all,
             },
-            State::Loaded { items, baseline } => {
-                State::Loaded { items: items.clone(), baseline: baseline.clone() }
-            }
+            State::Loaded { items, baseline, dropped } => State::Loaded {
+                items: items.clone(),
+                baseline: baseline.clone(),
+                dropped: dropped.clone(),
+            },
         };
         Self { state }
     }
@@ -147,6 +151,10 @@ impl<T: Entity> Item<T> {
         }
     }
 
+    fn in_baseline(&self, baseline: &[T::Key]) -> bool {
+        self.key.as_ref().is_some_and(|k| baseline.binary_search(k).is_ok())
+    }
+
     /// The same member: the same key, or the same instance when either has no key.
     fn same(&self, other: &Self) -> bool {
         match (&self.key, &other.key) {
@@ -159,7 +167,9 @@ impl<T: Entity> Item<T> {
 impl<T: Entity> Collection<T> {
     /// A loaded, empty collection, as a new entity has.
     pub fn new() -> Self {
-        Self { state: State::Loaded { items: Vec::new(), baseline: Vec::new() } }
+        Self {
+            state: State::Loaded { items: Vec::new(), baseline: Vec::new(), dropped: Vec::new() },
+        }
     }
 
     /// An unloaded collection: what an entity read from the database has until populated.
@@ -190,7 +200,7 @@ impl<T: Entity> Collection<T> {
                 items.push(item);
             }
         }
-        self.state = State::Loaded { items, baseline };
+        self.state = State::Loaded { items, baseline, dropped: Vec::new() };
     }
 
     /// True when the items are known.
@@ -270,7 +280,12 @@ impl<T: Entity> Collection<T> {
     pub fn remove(&mut self, item: impl Into<Reference<T>>) {
         let item = Item::from_reference(&item.into());
         match &mut self.state {
-            State::Loaded { items, .. } => items.retain(|i| !i.same(&item)),
+            State::Loaded { items, baseline, dropped } => {
+                let (gone, kept): (Vec<Item<T>>, Vec<Item<T>>) =
+                    std::mem::take(items).into_iter().partition(|i| i.same(&item));
+                *items = kept;
+                dropped.extend(gone.into_iter().filter(|i| i.in_baseline(baseline)));
+            }
             State::Unloaded { added, removed, .. } => {
                 added.retain(|i| !i.same(&item));
                 if let Some(key) = item.key
@@ -293,7 +308,13 @@ impl<T: Entity> Collection<T> {
             }
         }
         match &mut self.state {
-            State::Loaded { items, .. } => *items = new,
+            State::Loaded { items, baseline, dropped } => {
+                let old = std::mem::replace(items, new);
+                dropped.extend(
+                    old.into_iter()
+                        .filter(|i| i.in_baseline(baseline) && !items.iter().any(|n| n.same(i))),
+                );
+            }
             State::Unloaded { .. } => {
                 self.state = State::Unloaded { added: new, removed: Vec::new(), replace_all: true };
             }
@@ -328,7 +349,7 @@ impl<T: Entity> Collection<T> {
                 added: added.iter().filter_map(member).collect(),
                 removed: removed.iter().map(FieldType::to_value).collect(),
             },
-            State::Loaded { items, baseline } => MembershipChanges {
+            State::Loaded { items, baseline, .. } => MembershipChanges {
                 replace_all: false,
                 added: items
                     .iter()
@@ -380,6 +401,31 @@ impl<T: Entity> RelationValue for Collection<T> {
     fn membership_changes(&self) -> Option<MembershipChanges> {
         self.changes()
     }
+    fn loaded_targets(&self) -> Vec<ErasedHandle> {
+        self.items().unwrap_or_default().iter().map(Managed::erase).collect()
+    }
+    fn orphans(&self) -> Vec<ErasedHandle> {
+        match &self.state {
+            State::Loaded { dropped, .. } => {
+                dropped.iter().filter_map(Item::instance).map(|h| h.erase()).collect()
+            }
+            State::Unloaded { .. } => Vec::new(),
+        }
+    }
+    fn forget_deleted(&mut self, keys: &[Value]) {
+        let deleted = |k: &T::Key| keys.contains(&k.to_value());
+        match &mut self.state {
+            State::Loaded { items, baseline, dropped } => {
+                items.retain(|i| i.key.as_ref().is_none_or(|k| !deleted(k)));
+                baseline.retain(|k| !deleted(k));
+                dropped.retain(|i| i.key.as_ref().is_none_or(|k| !deleted(k)));
+            }
+            State::Unloaded { added, removed, .. } => {
+                added.retain(|i| i.key.as_ref().is_none_or(|k| !deleted(k)));
+                removed.retain(|k| !deleted(k));
+            }
+        }
+    }
     fn flushed(&mut self, keys: &dyn Fn(usize) -> Option<Value>) {
         let items = match &mut self.state {
             State::Loaded { items, .. } => items,
@@ -428,11 +474,12 @@ impl<T: Entity> RelationValue for Collection<T> {
                     item.resolve(keys);
                 }
             }
-            State::Loaded { items, baseline } => {
+            State::Loaded { items, baseline, dropped } => {
                 for item in items.iter_mut() {
                     item.resolve(keys);
                 }
                 baseline.retain(|k| !removed.contains(k));
+                dropped.retain(|i| i.key.as_ref().is_none_or(|k| !removed.contains(k)));
                 for key in added {
                     if let Err(at) = baseline.binary_search(&key) {
                         baseline.insert(at, key);

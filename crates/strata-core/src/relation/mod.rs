@@ -47,6 +47,25 @@ pub trait RelationValue: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The instances at hand: a loaded reference's target, a loaded collection's items (for
+    /// cascade remove).
+    #[doc(hidden)]
+    fn loaded_targets(&self) -> Vec<ErasedHandle> {
+        Vec::new()
+    }
+
+    /// A loaded collection's members that were removed from it, with their instances (for
+    /// orphan removal).
+    #[doc(hidden)]
+    fn orphans(&self) -> Vec<ErasedHandle> {
+        Vec::new()
+    }
+
+    /// Rows with these keys were deleted: a collection forgets them (as members, not as
+    /// removals).
+    #[doc(hidden)]
+    fn forget_deleted(&mut self, _keys: &[Value]) {}
+
     /// A collection's membership changes since it was loaded or last flushed; `None` when
     /// there are none.
     #[doc(hidden)]

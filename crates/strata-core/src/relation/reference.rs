@@ -205,6 +205,9 @@ impl<T: Entity> RelationValue for Reference<T> {
     fn flushed(&mut self, keys: &dyn Fn(usize) -> Option<Value>) {
         self.resolve(keys);
     }
+    fn loaded_targets(&self) -> Vec<ErasedHandle> {
+        self.get().map(|h| h.erase()).into_iter().collect()
+    }
 }
 
 impl<T: Entity> RelationValue for Option<Reference<T>> {
@@ -220,6 +223,15 @@ impl<T: Entity> RelationValue for Option<Reference<T>> {
     fn flushed(&mut self, keys: &dyn Fn(usize) -> Option<Value>) {
         if let Some(r) = self {
             r.resolve(keys);
+        }
+    }
+    fn loaded_targets(&self) -> Vec<ErasedHandle> {
+        self.as_ref().and_then(Reference::get).map(|h| h.erase()).into_iter().collect()
+    }
+    /// The inverse side of a one-to-one whose target was deleted has no target any more.
+    fn forget_deleted(&mut self, keys: &[Value]) {
+        if self.as_ref().and_then(Reference::key).is_some_and(|k| keys.contains(&k.to_value())) {
+            *self = None;
         }
     }
 }

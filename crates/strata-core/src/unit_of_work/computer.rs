@@ -41,11 +41,13 @@ pub(crate) struct Scan<T: Entity> {
     pub(crate) pivots: Vec<PivotChange>,
     /// Entities whose collections changed, to mark them written after the commit.
     pub(crate) touched: Vec<Managed<T>>,
+    /// Instances dropped from one-to-many collections with `orphan_removal`: deleted.
+    pub(crate) orphans: Vec<ErasedHandle>,
 }
 
 impl<T: Entity> Default for Scan<T> {
     fn default() -> Self {
-        Self { attached: Vec::new(), pivots: Vec::new(), touched: Vec::new() }
+        Self { attached: Vec::new(), pivots: Vec::new(), touched: Vec::new(), orphans: Vec::new() }
     }
 }
 
@@ -108,7 +110,8 @@ pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Result<Option<Collected<T>
         && deferred.is_empty()
         && deletes.is_empty()
         && scan.pivots.is_empty()
-        && scan.attached.is_empty();
+        && scan.attached.is_empty()
+        && scan.orphans.is_empty();
     if nothing {
         return Ok(None);
     }
@@ -185,8 +188,12 @@ fn scan_relations<T: Entity>(
                 scan.attached.extend(field.attached_items());
             }
         }
-        if relation.kind == RelationKind::ManyToMany
-            && relation.is_owner()
+        let owned_pivot = relation.kind == RelationKind::ManyToMany && relation.is_owner();
+        let orphaning = relation.kind == RelationKind::OneToMany && relation.orphan_removal;
+        if orphaning {
+            scan.orphans.extend(field.orphans());
+        }
+        if (owned_pivot || orphaning)
             && let Some(changes) = field.membership_changes()
         {
             scan.pivots.push(PivotChange {

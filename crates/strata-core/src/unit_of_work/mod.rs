@@ -38,6 +38,9 @@ use std::collections::HashMap;
 /// back (its generated key, its version).
 pub(crate) type Undo = Box<dyn FnOnce() + Send>;
 
+/// Work on a live instance that must wait until the unit of work is unlocked.
+pub(crate) type Task = Box<dyn FnOnce() + Send>;
+
 /// All tables of one EntityManager.
 #[derive(Default)]
 pub(crate) struct UnitOfWork {
@@ -73,6 +76,14 @@ pub(crate) trait AnyTable: Send + Sync {
     fn apply(&mut self, typed: Box<dyn Any>);
     /// Whether this table manages `handle`, or inserts it at the next flush.
     fn tracks(&self, handle: &ErasedHandle) -> bool;
+    /// The table's entity metadata.
+    fn meta(&self) -> &'static crate::metadata::EntityMeta;
+    /// See [`Table::mirror_deleted`].
+    fn mirror_deleted(
+        &mut self,
+        deleted: &[(&str, Vec<Value>)],
+        tasks: &mut Vec<Task>,
+    ) -> Vec<Value>;
 }
 
 impl<T: Entity> AnyTable for Table<T> {
@@ -99,6 +110,16 @@ impl<T: Entity> AnyTable for Table<T> {
     }
     fn tracks(&self, handle: &ErasedHandle) -> bool {
         handle.downcast::<T>().is_some_and(|h| plan::tracks(self, &h))
+    }
+    fn meta(&self) -> &'static crate::metadata::EntityMeta {
+        T::meta()
+    }
+    fn mirror_deleted(
+        &mut self,
+        deleted: &[(&str, Vec<Value>)],
+        tasks: &mut Vec<Task>,
+    ) -> Vec<Value> {
+        Table::mirror_deleted(self, deleted, tasks)
     }
 }
 
@@ -130,8 +151,9 @@ impl UnitOfWork {
         self.table_mut::<T>().forget_new(handle)
     }
 
-    /// `remove` of an instance that is not new, whose key is `key`.
-    pub(crate) fn remove<T: Entity>(&mut self, handle: &Managed<T>, key: T::Key) -> Result<()> {
+    /// `remove` of an instance that is not new, whose key is `key`; false when it was removed
+    /// already.
+    pub(crate) fn remove<T: Entity>(&mut self, handle: &Managed<T>, key: T::Key) -> Result<bool> {
         self.table_mut::<T>().schedule_removal(handle, key)
     }
 
@@ -248,15 +270,23 @@ impl UnitOfWork {
     }
 
     /// The last step of a committed flush, under the unit-of-work lock: flushed instances
-    /// become managed with new snapshots, deleted rows are forgotten. Only what this flush
-    /// wrote changes: what was persisted, changed or removed while it ran stays pending.
-    pub(crate) fn apply(&mut self, plan: FlushPlan, undo: Vec<Undo>) {
+    /// become managed with new snapshots, deleted rows are forgotten, and what the database's
+    /// own rules did to the rows referring to them is mirrored. Only what this flush wrote
+    /// changes: what was persisted, changed or removed while it ran stays pending. Returns the
+    /// tasks to run on live instances once the unit of work is unlocked.
+    pub(crate) fn apply(&mut self, plan: FlushPlan, undo: Vec<Undo>) -> Vec<Task> {
         if let Some(journal) = &mut self.journal {
             journal.extend(undo);
         }
         if plan.generation != self.generation {
             // Cleared (or rolled back) while the flush ran: nothing here to update.
-            return;
+            return Vec::new();
+        }
+        let mut deleted: Vec<(&str, Vec<Value>)> = Vec::new();
+        for (_, table_plan) in &plan.tables {
+            if !table_plan.deleted.is_empty() {
+                deleted.push((table_plan.meta.table, table_plan.deleted.clone()));
+            }
         }
         for (id, table_plan) in plan.tables {
             let table = match self.tables.entry(id) {
@@ -269,6 +299,34 @@ impl UnitOfWork {
             };
             table.apply(table_plan.typed.into_any());
         }
+        self.mirror_deleted(deleted)
+    }
+
+    /// Mirrors deletions on the managed entities that refer to the deleted rows, until the
+    /// database's cascades have been followed to their end.
+    fn mirror_deleted(&mut self, mut deleted: Vec<(&str, Vec<Value>)>) -> Vec<Task> {
+        let mut tasks = Vec::new();
+        let refers = |table: &dyn AnyTable, deleted: &[(&str, Vec<Value>)]| {
+            table
+                .meta()
+                .relations
+                .iter()
+                .any(|r| deleted.iter().any(|(t, _)| *t == r.target().table))
+        };
+        while !deleted.is_empty() {
+            let mut next: Vec<(&str, Vec<Value>)> = Vec::new();
+            for table in self.tables.values_mut() {
+                if !refers(table.as_ref(), &deleted) {
+                    continue;
+                }
+                let forgotten = table.mirror_deleted(&deleted, &mut tasks);
+                if !forgotten.is_empty() {
+                    next.push((table.meta().table, forgotten));
+                }
+            }
+            deleted = next;
+        }
+        tasks
     }
 }
 

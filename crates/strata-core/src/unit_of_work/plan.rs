@@ -102,6 +102,9 @@ pub(crate) struct TablePlan {
     pub(crate) delete_count: usize,
     /// The key of a lone delete, kept to name it should its row be gone.
     pub(crate) lone_delete: Option<Value>,
+    /// The keys this table deletes (kept when they move into a statement), for mirroring
+    /// what the database's own rules do to the rows that refer to them.
+    pub(crate) deleted: Vec<Value>,
     /// Makes the table in the identity map (a table only cascade persist reached).
     pub(crate) new_table: fn() -> Box<dyn AnyTable>,
     /// The typed change sets, for writing back and applying.
@@ -124,6 +127,10 @@ pub(crate) trait PendingTable: Send {
     fn compute(&mut self) -> Result<()>;
     /// Takes the instances attached to cascading relations seen so far.
     fn take_attached(&mut self) -> Vec<ErasedHandle>;
+    /// Takes the instances dropped from collections with orphan removal seen so far.
+    fn take_orphans(&mut self) -> Vec<ErasedHandle>;
+    /// Adds the DELETE of a managed instance (an orphan).
+    fn delete(&mut self, handle: &ErasedHandle) -> Result<()>;
     /// Adds the INSERT of an instance that cascade persist reached.
     fn cascade(&mut self, handle: &ErasedHandle) -> Result<()>;
     /// The instances this table inserts: address, key when known, and the addresses their
@@ -144,6 +151,22 @@ impl<T: Entity> PendingTable for Collected<T> {
 
     fn take_attached(&mut self) -> Vec<ErasedHandle> {
         std::mem::take(&mut self.scan.attached)
+    }
+
+    fn take_orphans(&mut self) -> Vec<ErasedHandle> {
+        std::mem::take(&mut self.scan.orphans)
+    }
+
+    fn delete(&mut self, handle: &ErasedHandle) -> Result<()> {
+        let handle: Managed<T> =
+            handle.downcast().expect("an instance is deleted from the table of its type");
+        let key = handle.read_for("remove the orphan", None)?.key();
+        if let Err(at) = self.deletes.binary_search(&key) {
+            self.deletes.insert(at, key);
+        }
+        // Forget the deleted rows one by one: they carry no removal mark.
+        self.removal_marks = u64::MAX;
+        Ok(())
     }
 
     fn cascade(&mut self, handle: &ErasedHandle) -> Result<()> {
@@ -200,6 +223,7 @@ impl Planner {
             table.compute()?;
         }
         self.cascade(&tracked)?;
+        self.orphans()?;
         let graph = self.graph()?;
         let mut plans = Vec::new();
         for table in self.tables {
@@ -250,6 +274,24 @@ impl Planner {
             let table = &mut self.tables[index];
             table.cascade(&handle)?;
             work.extend(table.take_attached());
+        }
+        Ok(())
+    }
+
+    /// Deletes the instances dropped from collections with orphan removal.
+    fn orphans(&mut self) -> Result<()> {
+        let orphans: Vec<ErasedHandle> =
+            self.tables.iter_mut().flat_map(|t| t.take_orphans()).collect();
+        for handle in orphans {
+            let id = handle.entity_type();
+            let index = match self.tables.iter().position(|t| t.entity_type() == id) {
+                Some(i) => i,
+                None => {
+                    self.tables.push(handle.new_pending());
+                    self.tables.len() - 1
+                }
+            };
+            self.tables[index].delete(&handle)?;
         }
         Ok(())
     }
@@ -435,6 +477,7 @@ fn plan_table<T: Entity>(collected: Collected<T>, graph: &Graph) -> Result<Optio
         pivots,
         delete_count: delete_keys.len(),
         lone_delete: None,
+        deleted: delete_keys.clone(),
         deletes: delete_keys,
         new_table: new_table::<T>,
         typed: Box::new(TypedPlan {

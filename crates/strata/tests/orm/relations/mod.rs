@@ -4,6 +4,7 @@
 mod declare;
 mod flush;
 mod populate;
+mod remove;
 
 use crate::common::Ddl;
 use serde::Serialize;
