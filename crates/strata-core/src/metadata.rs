@@ -272,6 +272,16 @@ impl EntityMeta {
             .collect()
     }
 
+    /// The tables this entity's NOT NULL foreign keys reference: the order a cycle of tables
+    /// falls back to (a nullable foreign key can be set after both rows exist).
+    pub fn required_references(&self) -> Vec<&'static str> {
+        self.relations
+            .iter()
+            .filter(|r| r.join_column.is_some() && !r.nullable)
+            .map(|r| r.target().table)
+            .collect()
+    }
+
     /// The relation declared by field `field`.
     pub fn relation(&self, field: &str) -> Option<&'static RelationMeta> {
         self.relations.iter().find(|r| r.field == field)

@@ -22,9 +22,18 @@ use std::collections::HashMap;
 /// Which batch a statement belongs to.
 #[derive(Clone, Copy)]
 enum Role {
-    Insert { table: usize, group: usize },
-    Update { table: usize, group: usize },
-    Delete { table: usize },
+    Insert {
+        table: usize,
+        group: usize,
+    },
+    Update {
+        table: usize,
+        group: usize,
+    },
+    Delete {
+        table: usize,
+    },
+    /// Pivot rows and cycle fix-ups: written, not counted.
     Pivot,
 }
 
@@ -153,6 +162,7 @@ fn final_ready(plan: &FlushPlan, keys: &HashMap<usize, Value>) -> bool {
     };
     plan.tables.iter().all(|(_, tp)| {
         tp.updates.iter().all(|g| g.pending.iter().all(|p| keys.contains_key(&p.target)))
+            && tp.fixups.iter().all(|f| cell_ready(&f.row) && cell_ready(&f.value))
             && tp.pivots.iter().all(|ops| {
                 ops.clear_owners.iter().all(cell_ready)
                     && ops.delete.iter().all(|(a, b)| cell_ready(a) && cell_ready(b))
@@ -197,6 +207,9 @@ fn render_final(
         }
     }
     for (_, tp) in &mut plan.tables {
+        render_fixups(tp, schema, keys, dialect, batch)?;
+    }
+    for (_, tp) in &mut plan.tables {
         let table_schema = tp.meta.schema_or(schema);
         for ops in &mut tp.pivots {
             render_pivot(ops, table_schema, keys, dialect, batch)?;
@@ -212,6 +225,43 @@ fn render_final(
         }
         let delete = DeleteBatch { table: table_name(tp, schema), pk: tp.meta.pk(), keys };
         batch.push(dialect.delete(delete), Role::Delete { table: t });
+    }
+    Ok(())
+}
+
+/// One UPDATE per column of the nullable foreign keys that broke a cycle of new rows.
+fn render_fixups(
+    tp: &mut super::plan::TablePlan,
+    schema: Option<&str>,
+    keys: &HashMap<usize, Value>,
+    dialect: &dyn Dialect,
+    batch: &mut Batch,
+) -> Result<()> {
+    let meta = tp.meta;
+    let mut columns: Vec<usize> = tp.fixups.iter().map(|f| f.column).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    for column in columns {
+        let mut rows = Vec::new();
+        for f in tp.fixups.iter().filter(|f| f.column == column) {
+            let value = |c: &Cell| match c {
+                Cell::Known(v) => Ok(v.clone()),
+                Cell::KeyOf(addr) => key_of(keys, *addr),
+            };
+            rows.push(crate::dialect::UpdateRow {
+                key: value(&f.row)?,
+                values: vec![value(&f.value)?],
+                version: None,
+            });
+        }
+        let update = UpdateBatch {
+            table: TableName { schema: meta.schema_or(schema), name: meta.table },
+            pk: meta.pk(),
+            set: vec![&meta.columns[column]],
+            version: None,
+            rows,
+        };
+        batch.push(dialect.update(update), Role::Pivot);
     }
     Ok(())
 }

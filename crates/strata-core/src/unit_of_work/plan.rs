@@ -91,11 +91,22 @@ pub(crate) struct PivotOps {
     pub(crate) insert: Vec<(Cell, Cell)>,
 }
 
+/// A nullable foreign key of a new row that broke a cycle: set by an UPDATE once both rows
+/// are inserted.
+pub(crate) struct Fixup {
+    pub(crate) column: usize,
+    /// The row's key.
+    pub(crate) row: Cell,
+    /// The foreign key's value.
+    pub(crate) value: Cell,
+}
+
 /// The batches of one table.
 pub(crate) struct TablePlan {
     pub(crate) meta: &'static EntityMeta,
     pub(crate) inserts: Vec<InsertGroup>,
     pub(crate) updates: Vec<UpdateGroup>,
+    pub(crate) fixups: Vec<Fixup>,
     pub(crate) pivots: Vec<PivotOps>,
     pub(crate) deletes: Vec<Value>,
     /// The number of keys in `deletes` (kept when the keys move into a statement).
@@ -118,11 +129,23 @@ pub(crate) struct Graph {
     pub(crate) waves: HashMap<usize, usize>,
     /// The keys known before anything is sent (application-generated ones), by address.
     pub(crate) known_keys: HashMap<usize, Value>,
+    /// Nullable foreign keys that break a cycle of new rows (row, target): the row is inserted
+    /// with NULL there, and one UPDATE sets the key once the target is inserted.
+    pub(crate) deferred: HashSet<(usize, usize)>,
 }
+
+/// A new row a table inserts: its address, its key when known, and the rows its foreign keys
+/// wait for (with whether the foreign key is nullable).
+pub(crate) type NewRow = (usize, Option<Value>, Vec<(usize, bool)>);
+
+/// A new row as the graph sees it: its key when known, the rows it waits for (with whether the
+/// foreign key is nullable), and its entity's name for messages.
+type Node = (Option<Value>, Vec<(usize, bool)>, &'static str);
 
 /// One table's change sets between collecting and planning, type-erased.
 pub(crate) trait PendingTable: Send {
     fn entity_type(&self) -> TypeId;
+    fn entity_name(&self) -> &'static str;
     /// Waits for borrowed entities and computes their change sets.
     fn compute(&mut self) -> Result<()>;
     /// Takes the instances attached to cascading relations seen so far.
@@ -134,8 +157,8 @@ pub(crate) trait PendingTable: Send {
     /// Adds the INSERT of an instance that cascade persist reached.
     fn cascade(&mut self, handle: &ErasedHandle) -> Result<()>;
     /// The instances this table inserts: address, key when known, and the addresses their
-    /// foreign keys wait for.
-    fn inserting(&self) -> Vec<(usize, Option<Value>, Vec<usize>)>;
+    /// foreign keys wait for (with whether the foreign key is nullable).
+    fn inserting(&self) -> Vec<NewRow>;
     /// The table's batches; `None` when it writes nothing.
     fn plan(self: Box<Self>, graph: &Graph) -> Result<Option<TablePlan>>;
 }
@@ -143,6 +166,10 @@ pub(crate) trait PendingTable: Send {
 impl<T: Entity> PendingTable for Collected<T> {
     fn entity_type(&self) -> TypeId {
         TypeId::of::<T>()
+    }
+
+    fn entity_name(&self) -> &'static str {
+        T::meta().name
     }
 
     fn compute(&mut self) -> Result<()> {
@@ -175,14 +202,18 @@ impl<T: Entity> PendingTable for Collected<T> {
         computer::cascade(self, &handle)
     }
 
-    fn inserting(&self) -> Vec<(usize, Option<Value>, Vec<usize>)> {
+    fn inserting(&self) -> Vec<NewRow> {
+        let columns = T::meta().columns;
         self.sets
             .iter()
             .filter_map(|cs| match cs {
                 ChangeSet::Insert { handle, state, links, .. } => {
                     let key = state.key();
                     let key = (!key.is_unset()).then(|| key.to_value());
-                    let waits = links.iter().map(|l| l.target.addr()).collect();
+                    let waits = links
+                        .iter()
+                        .map(|l| (l.target.addr(), columns[l.column].nullable))
+                        .collect();
                     Some((handle.addr(), key, waits))
                 }
                 ChangeSet::Update { .. } => None,
@@ -235,14 +266,7 @@ impl Planner {
         if plans.is_empty() {
             return Ok(None);
         }
-        let referenced: Vec<Vec<&str>> =
-            plans.iter().map(|(_, p)| p.meta.referenced_tables()).collect();
-        let names: Vec<(&str, &[&str])> = plans
-            .iter()
-            .zip(&referenced)
-            .map(|((_, p), refs)| (p.meta.table, refs.as_slice()))
-            .collect();
-        let order = commit_order::commit_order(&names)?;
+        let order = table_order(&plans)?;
         let mut slots: Vec<Option<(TypeId, TablePlan)>> = plans.into_iter().map(Some).collect();
         let tables = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let waves = graph.waves.values().copied().max().unwrap_or(0) + 1;
@@ -297,64 +321,119 @@ impl Planner {
     }
 
     /// The wave of every new row: 0 when it waits for nothing, else one more than the latest
-    /// row whose database-generated key it needs.
+    /// row whose database-generated key it needs. New rows that refer to each other in a cycle
+    /// are ordered without their nullable foreign keys, which are set by an UPDATE afterwards
+    /// (MikroORM's extra updates); a cycle without one is an error naming the entities.
     fn graph(&self) -> Result<Graph> {
-        let mut rows: HashMap<usize, (Option<Value>, Vec<usize>)> = HashMap::new();
+        let mut rows: HashMap<usize, Node> = HashMap::new();
         for table in &self.tables {
+            let name = table.entity_name();
             for (addr, key, waits) in table.inserting() {
-                rows.insert(addr, (key, waits));
+                rows.insert(addr, (key, waits, name));
             }
         }
         let known_keys: HashMap<usize, Value> =
-            rows.iter().filter_map(|(a, (k, _))| k.clone().map(|k| (*a, k))).collect();
-        let mut waves: HashMap<usize, usize> = HashMap::with_capacity(rows.len());
-        // Iterative depth-first placement; a row met again while being placed is a cycle.
-        let mut placing: HashSet<usize> = HashSet::new();
-        for &start in rows.keys() {
-            let mut stack = vec![(start, false)];
-            while let Some((addr, expanded)) = stack.pop() {
-                if waves.contains_key(&addr) {
-                    continue;
-                }
-                let Some((_, waits)) = rows.get(&addr) else { continue };
-                if expanded {
-                    let wave = waits
-                        .iter()
-                        .filter(|t| rows.contains_key(t))
-                        .map(|t| {
-                            let w = waves.get(t).copied().unwrap_or(0);
-                            // A key the application set is known at once: same wave, earlier
-                            // table (the commit order); a generated one, the next wave.
-                            if known_keys.contains_key(t) { w } else { w + 1 }
-                        })
-                        .max()
-                        .unwrap_or(0);
-                    placing.remove(&addr);
-                    waves.insert(addr, wave);
-                    continue;
-                }
-                if !placing.insert(addr) {
-                    return Err(Error::usage(
-                        "cannot order the flush: new entities refer to each other in a cycle \
-                         through their foreign keys; flush one of them first",
-                    ));
-                }
-                stack.push((addr, true));
-                for t in waits {
-                    if rows.contains_key(t) && !waves.contains_key(t) {
-                        if placing.contains(t) {
-                            return Err(Error::usage(
-                                "cannot order the flush: new entities refer to each other in a \
-                                 cycle through their foreign keys; flush one of them first",
-                            ));
-                        }
-                        stack.push((*t, false));
-                    }
-                }
+            rows.iter().filter_map(|(a, (k, _, _))| k.clone().map(|k| (*a, k))).collect();
+        match place(&rows, &known_keys, false) {
+            Ok(waves) => Ok(Graph { waves, known_keys, deferred: HashSet::new() }),
+            Err(_) => {
+                let waves = place(&rows, &known_keys, true)?;
+                let deferred = rows
+                    .iter()
+                    .flat_map(|(addr, (_, waits, _))| {
+                        waits
+                            .iter()
+                            .filter(|(t, nullable)| *nullable && rows.contains_key(t))
+                            .map(move |(t, _)| (*addr, *t))
+                    })
+                    .collect();
+                Ok(Graph { waves, known_keys, deferred })
             }
         }
-        Ok(Graph { waves, known_keys })
     }
+}
+
+/// The commit order of the tables: by every foreign key, or, when the tables refer to each
+/// other in a cycle, by their NOT NULL ones (rows whose nullable foreign key closes the cycle
+/// get it by an UPDATE after both are inserted), or, when even those form a cycle, the order
+/// the tables were first used in: the new rows do not form one (the waves would have said
+/// so), so no row of this flush waits for another across it.
+fn table_order(plans: &[(TypeId, TablePlan)]) -> Result<Vec<usize>> {
+    let order_by = |references: &dyn Fn(&EntityMeta) -> Vec<&'static str>| {
+        let referenced: Vec<Vec<&str>> = plans.iter().map(|(_, p)| references(p.meta)).collect();
+        let names: Vec<(&str, &[&str])> = plans
+            .iter()
+            .zip(&referenced)
+            .map(|((_, p), refs)| (p.meta.table, refs.as_slice()))
+            .collect();
+        commit_order::commit_order(&names)
+    };
+    order_by(&|m: &EntityMeta| m.referenced_tables())
+        .or_else(|_| order_by(&|m: &EntityMeta| m.required_references()))
+        .or_else(|_| Ok((0..plans.len()).collect()))
+}
+
+/// Places new rows in waves (iterative depth-first); `skip_nullable` leaves out the nullable
+/// foreign keys between new rows. A row met again while being placed is a cycle: an error
+/// naming the entities in it.
+fn place(
+    rows: &HashMap<usize, Node>,
+    known_keys: &HashMap<usize, Value>,
+    skip_nullable: bool,
+) -> Result<HashMap<usize, usize>> {
+    let mut waves: HashMap<usize, usize> = HashMap::with_capacity(rows.len());
+    let mut placing: Vec<usize> = Vec::new();
+    let edges = |addr: usize| {
+        rows.get(&addr).into_iter().flat_map(move |(_, waits, _)| {
+            waits
+                .iter()
+                .filter(move |(t, nullable)| rows.contains_key(t) && !(skip_nullable && *nullable))
+                .map(|(t, _)| *t)
+        })
+    };
+    for &start in rows.keys() {
+        let mut stack = vec![(start, false)];
+        while let Some((addr, expanded)) = stack.pop() {
+            if waves.contains_key(&addr) {
+                continue;
+            }
+            if expanded {
+                let wave = edges(addr)
+                    .map(|t| {
+                        let w = waves.get(&t).copied().unwrap_or(0);
+                        // A key the application set is known at once: same wave, earlier table
+                        // (the commit order); a generated one, the next wave.
+                        if known_keys.contains_key(&t) { w } else { w + 1 }
+                    })
+                    .max()
+                    .unwrap_or(0);
+                placing.retain(|a| *a != addr);
+                waves.insert(addr, wave);
+                continue;
+            }
+            placing.push(addr);
+            stack.push((addr, true));
+            for t in edges(addr) {
+                if waves.contains_key(&t) {
+                    continue;
+                }
+                if placing.contains(&t) {
+                    let mut names: Vec<&str> =
+                        placing.iter().filter_map(|a| rows.get(a).map(|r| r.2)).collect();
+                    names.sort_unstable();
+                    names.dedup();
+                    return Err(Error::usage(format!(
+                        "cannot order the flush: new {} entities refer to each other in a cycle \
+                         of foreign keys none of which is nullable; flush one of them first, or \
+                         make one of the relations optional",
+                        names.join(", ")
+                    )));
+                }
+                stack.push((t, false));
+            }
+        }
+    }
+    Ok(waves)
 }
 
 /// A foreign key's value now, or the instance whose key it waits for.
@@ -392,6 +471,7 @@ fn plan_table<T: Entity>(collected: Collected<T>, graph: &Graph) -> Result<Optio
 
     let mut insert_groups = Vec::with_capacity(inserts.len());
     let mut typed_inserts = Vec::with_capacity(inserts.len());
+    let mut fixups = Vec::new();
     for group in inserts {
         let wave = wave_of(&group[0]);
         let columns = group[0].columns().to_vec();
@@ -406,6 +486,20 @@ fn plan_table<T: Entity>(collected: Collected<T>, graph: &Graph) -> Result<Optio
             let mut row: Vec<Value> = columns.iter().map(|&c| state.column_value(c)).collect();
             for link in &links {
                 let Some(at) = columns.iter().position(|&c| c == link.column) else { continue };
+                if graph.deferred.contains(&(handle.addr(), link.target.addr())) {
+                    // Inserted NULL; set once both rows exist.
+                    row[at] = Value::Null;
+                    let own = match graph.known_keys.get(&handle.addr()) {
+                        Some(k) => Cell::Known(k.clone()),
+                        None => Cell::KeyOf(handle.addr()),
+                    };
+                    fixups.push(Fixup {
+                        column: link.column,
+                        row: own,
+                        value: link_cell(link, graph)?,
+                    });
+                    continue;
+                }
                 match link_cell(link, graph)? {
                     Cell::Known(v) => row[at] = v,
                     Cell::KeyOf(target) => pending.push(Pending { row: rows.len(), at, target }),
@@ -474,6 +568,7 @@ fn plan_table<T: Entity>(collected: Collected<T>, graph: &Graph) -> Result<Optio
         meta,
         inserts: insert_groups,
         updates: update_groups,
+        fixups,
         pivots,
         delete_count: delete_keys.len(),
         lone_delete: None,

@@ -1,6 +1,7 @@
 //! Relations: the entities of the article's blog (users with an address, posts with an author
 //! and categories), populate, and flushing a graph.
 
+mod cycles;
 mod declare;
 mod flush;
 mod populate;
