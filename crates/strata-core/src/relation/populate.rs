@@ -517,6 +517,49 @@ impl<E: Entity, U: Entity> Rel<E, Option<Reference<U>>> {
 }
 
 impl EntityManager {
+    /// The number of items of `owner`'s collection `relation` in the database, without loading
+    /// them (MikroORM's `loadCount`): one `SELECT COUNT(*)` of the target table (one-to-many) or
+    /// of the pivot table (many-to-many). Unflushed changes of the collection are not counted.
+    ///
+    /// ```text
+    /// em.count_related(&user, User::fields().posts).await?;
+    /// -- SELECT COUNT(*) FROM "post" WHERE "author_id" = $1
+    /// ```
+    pub async fn count_related<E: Entity, U: Entity>(
+        &self,
+        owner: &Managed<E>,
+        relation: Rel<E, Collection<U>>,
+    ) -> Result<u64> {
+        let meta = E::meta();
+        let rel = relation_meta::<E>(relation.index())?;
+        let Some(key) = owner.try_key(BORROW_WAIT).filter(|k| !k.is_unset()) else {
+            return Ok(0);
+        };
+        let dialect = self.orm().dialect();
+        let (table_name, column) = match rel.kind {
+            RelationKind::ManyToMany => {
+                let names = rel.pivot(meta).ok_or_else(|| not_a_relation(meta, rel.field))?;
+                (names.table, names.owner_column)
+            }
+            _ => {
+                let owning = rel
+                    .owning_side()
+                    .and_then(|o| o.join_column)
+                    .ok_or_else(|| not_a_relation(meta, rel.field))?;
+                (U::meta().table.to_owned(), U::meta().columns[owning].name.to_owned())
+            }
+        };
+        let schema = match rel.kind {
+            RelationKind::ManyToMany => meta.schema_or(self.orm().default_schema()),
+            _ => U::meta().schema_or(self.orm().default_schema()),
+        };
+        let table = crate::dialect::TableName { schema, name: &table_name };
+        let statement = sql::count_by(dialect, table, &column, key.to_value());
+        let rows = self.session().await?.run(&statement).await?.rows;
+        let n = rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Loads the relation `path` of `parents` (and the rest of the path from its targets):
     /// one statement per relation edge for any number of parents, nothing for keys already in
     /// the identity map.

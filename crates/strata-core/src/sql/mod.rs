@@ -304,6 +304,20 @@ pub fn count(dialect: &dyn Dialect, table: TableName<'_>, filter: Option<&Expr>)
     w.finish(StatementKind::Select, vec![ColumnType::I64])
 }
 
+/// Renders `SELECT COUNT(*) FROM table WHERE column = $1` (a column named at run time, such as
+/// a pivot table's).
+pub fn count_by(
+    dialect: &dyn Dialect,
+    table: TableName<'_>,
+    column: &str,
+    value: Value,
+) -> Statement {
+    let mut w = SqlWriter::new(dialect);
+    w.push("SELECT COUNT(*) FROM ").table(table).push(" WHERE ").ident(column).push(" = ");
+    w.value(value);
+    w.finish(StatementKind::Select, vec![ColumnType::I64])
+}
+
 /// Renders `UPDATE table SET … WHERE …`; with `increment`, that column is also set to itself
 /// plus one (an entity's version column).
 ///

@@ -229,7 +229,22 @@ async fn a_graph_is_freed_with_its_entity_manager(b: Backend) {
     assert!(weak_user.upgrade().is_none() && weak_post.upgrade().is_none(), "no cycle keeps them");
 }
 
+async fn a_collection_is_counted_without_loading_it(b: Backend) {
+    let (_db, orm) = blog(b).await;
+    let em = orm.em();
+    let user = em.find_one_or_fail::<User>(1).await.unwrap();
+    let category = em.find_one_or_fail::<Category>(1).await.unwrap();
+    orm.query_log().start_capture();
+    assert_eq!(em.count_related(&user, User::fields().posts).await.unwrap(), 10);
+    assert_eq!(em.count_related(&category, Category::fields().posts).await.unwrap(), 40);
+    let post = em.find_one_or_fail::<Post>(1).await.unwrap();
+    assert_eq!(em.count_related(&post, Post::fields().categories).await.unwrap(), 2);
+    assert_eq!(selects(&orm).len(), 4, "three counts and the post");
+    assert!(user.read().posts.is_unloaded(), "counting loads nothing");
+}
+
 conformance!(
+    a_collection_is_counted_without_loading_it,
     populating_100_posts_with_author_and_categories_sends_three_selects,
     a_nested_path_loads_each_level_once,
     a_populated_author_is_the_instance_find_one_returns,
