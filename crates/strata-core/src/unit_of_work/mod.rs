@@ -335,6 +335,9 @@ pub(crate) struct FlushPlan {
     generation: u64,
     pub(crate) tables: Vec<(TypeId, TablePlan)>,
     pub(crate) waves: usize,
+    /// True when an entity of the flush has relations: the keys of inserted rows are then
+    /// recorded, for the rows and references that wait for them.
+    pub(crate) relations: bool,
 }
 
 impl FlushPlan {

@@ -77,7 +77,7 @@ pub(crate) async fn execute(
         plan.tables.iter().map(|(_, tp)| vec![Vec::new(); tp.inserts.len()]).collect();
     let mut counts = Counts::new(plan);
     // The keys the rows carry (application-generated) are known before anything is sent.
-    for (_, tp) in &plan.tables {
+    for (_, tp) in plan.tables.iter().filter(|_| plan.relations) {
         for group in &tp.inserts {
             if let Some(at) = group.key_at {
                 for (row, addr) in group.rows.iter().zip(&group.addrs) {
@@ -389,7 +389,7 @@ fn record(
                 } else {
                     rows.extend(outcome.rows);
                 }
-                if let Some(at) = g.key_returned_at {
+                if let Some(at) = g.key_returned_at.filter(|_| plan.relations) {
                     for (row, addr) in rows[first..].iter().zip(&g.addrs[first..]) {
                         if let Some(key) = row.get(at) {
                             keys.insert(*addr, key.clone());

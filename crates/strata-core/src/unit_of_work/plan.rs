@@ -146,6 +146,8 @@ type Node = (Option<Value>, Vec<(usize, bool)>, &'static str);
 pub(crate) trait PendingTable: Send {
     fn entity_type(&self) -> TypeId;
     fn entity_name(&self) -> &'static str;
+    /// True when the entity has relations (only then can rows wait for each other).
+    fn has_relations(&self) -> bool;
     /// Waits for borrowed entities and computes their change sets.
     fn compute(&mut self) -> Result<()>;
     /// Takes the instances attached to cascading relations seen so far.
@@ -170,6 +172,10 @@ impl<T: Entity> PendingTable for Collected<T> {
 
     fn entity_name(&self) -> &'static str {
         T::meta().name
+    }
+
+    fn has_relations(&self) -> bool {
+        !T::meta().relations.is_empty()
     }
 
     fn compute(&mut self) -> Result<()> {
@@ -253,9 +259,15 @@ impl Planner {
         for table in &mut self.tables {
             table.compute()?;
         }
-        self.cascade(&tracked)?;
-        self.orphans()?;
-        let graph = self.graph()?;
+        let relations = self.tables.iter().any(|t| t.has_relations());
+        let graph = if relations {
+            self.cascade(&tracked)?;
+            self.orphans()?;
+            self.graph()?
+        } else {
+            // No relation: no row waits for another, one wave.
+            Graph { waves: HashMap::new(), known_keys: HashMap::new(), deferred: HashSet::new() }
+        };
         let mut plans = Vec::new();
         for table in self.tables {
             let id = table.entity_type();
@@ -270,7 +282,7 @@ impl Planner {
         let mut slots: Vec<Option<(TypeId, TablePlan)>> = plans.into_iter().map(Some).collect();
         let tables = order.into_iter().filter_map(|i| slots[i].take()).collect();
         let waves = graph.waves.values().copied().max().unwrap_or(0) + 1;
-        Ok(Some(super::FlushPlan { generation: self.generation, tables, waves }))
+        Ok(Some(super::FlushPlan { generation: self.generation, tables, waves, relations }))
     }
 
     /// Inserts the instances attached to cascading relations that nothing manages, and what
