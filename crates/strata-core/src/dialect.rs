@@ -103,9 +103,9 @@ pub trait Dialect: Send + Sync + 'static {
     /// asserts statement counts with it). At least 1.
     fn batch_rows(&self, columns: usize) -> usize;
 
-    /// Appends the rows of an INSERT after its column list, one value per column in each row:
-    /// ` SELECT * FROM UNNEST($1::text[], …)` or ` VALUES (?1, ?2), …`.
-    fn insert_rows(&self, w: &mut SqlWriter<'_>, columns: &[&ColumnMeta], rows: Vec<Vec<Value>>);
+    /// Appends the rows of an INSERT after its column list, one value per column (of the types
+    /// `types`) in each row: ` SELECT * FROM UNNEST($1::text[], …)` or ` VALUES (?1, ?2), …`.
+    fn insert_rows(&self, w: &mut SqlWriter<'_>, types: &[ColumnType], rows: Vec<Vec<Value>>);
 
     /// Appends what makes an INSERT without columns insert `rows` rows of defaults:
     /// ` SELECT FROM generate_series(1, $1::int8)` or ` DEFAULT VALUES` (one row).

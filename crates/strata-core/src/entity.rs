@@ -7,7 +7,7 @@ use std::fmt::{Debug, Display};
 use std::hash::Hash;
 
 /// A primary-key type: `i32`, `i64` or `uuid::Uuid`.
-pub trait Key: FieldType + Eq + Hash + Ord + Debug + Display {
+pub trait Key: FieldType + Eq + Hash + Ord + Debug + Display + serde::Serialize {
     /// True when the key has not been assigned yet (`0` for integers, nil for UUIDs), so the
     /// entity is new and the database (or `generate`) provides it.
     fn is_unset(&self) -> bool;
@@ -76,4 +76,16 @@ pub trait Entity: Clone + Send + Sync + 'static {
     /// True when some field has an `on_update` hook (the flush then compares again after
     /// running them).
     const HAS_ON_UPDATE: bool = false;
+
+    /// The field of relation `index` (its position in [`EntityMeta::relations`]).
+    fn relation(&self, index: usize) -> Option<&dyn crate::relation::RelationValue> {
+        let _ = index;
+        None
+    }
+
+    /// The field of relation `index`, to change it.
+    fn relation_mut(&mut self, index: usize) -> Option<&mut dyn crate::relation::RelationValue> {
+        let _ = index;
+        None
+    }
 }

@@ -168,14 +168,15 @@ impl<T: Entity> Table<T> {
     }
 
     /// `remove` of an instance that is not new: a managed one is scheduled for DELETE, any
-    /// other by its key.
-    pub(crate) fn schedule_removal(&mut self, handle: &Managed<T>, key: T::Key) -> Result<()> {
+    /// other by its key. False when it was scheduled already.
+    pub(crate) fn schedule_removal(&mut self, handle: &Managed<T>, key: T::Key) -> Result<bool> {
         if let Some(t) = self.managed.get_mut(&key)
             && Managed::ptr_eq(&t.handle, handle)
         {
+            let first = !t.removed;
             t.removed = true;
             self.removal_marks += 1;
-            return Ok(());
+            return Ok(first);
         }
         if key.is_unset() {
             return Err(Error::usage(format!(
@@ -184,8 +185,11 @@ impl<T: Entity> Table<T> {
                 T::meta().name
             )));
         }
+        if self.removed_keys.contains(&key) {
+            return Ok(false);
+        }
         self.removed_keys.push(key);
-        Ok(())
+        Ok(true)
     }
 
     /// `remove_by_key`: the managed instance with `key` is scheduled for DELETE, else the key.
@@ -243,6 +247,73 @@ impl<T: Entity> Table<T> {
 
     // ---- what a committed flush wrote ----
 
+    /// Mirrors what the database did to the rows that refer to deleted rows (`deleted`: table
+    /// names with their deleted keys): managed entities whose `on delete cascade` foreign key
+    /// points at one are forgotten (their keys are returned, as this table's deletions), ones
+    /// with `on delete set null` read NULL (in the snapshot here, in the live instance by a
+    /// `task` run once the unit of work is unlocked), and loaded collections and inverse
+    /// references forget the deleted targets (by tasks too).
+    pub(crate) fn mirror_deleted(
+        &mut self,
+        deleted: &[(&str, Vec<Value>)],
+        tasks: &mut Vec<Box<dyn FnOnce() + Send>>,
+    ) -> Vec<Value> {
+        use crate::metadata::ReferentialAction;
+        let mut forgotten = Vec::new();
+        for (index, relation) in T::meta().relations.iter().enumerate() {
+            let target = relation.target().table;
+            let Some((_, keys)) = deleted.iter().find(|(table, _)| *table == target) else {
+                continue;
+            };
+            match relation.join_column {
+                Some(column) => match relation.delete_rule() {
+                    Some(ReferentialAction::Cascade) => {
+                        let gone: Vec<T::Key> = self
+                            .managed
+                            .iter()
+                            .filter(|(_, t)| keys.contains(&t.snapshot.column_value(column)))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for key in gone {
+                            forgotten.push(key.to_value());
+                            self.managed.remove(&key);
+                        }
+                    }
+                    Some(ReferentialAction::SetNull) => {
+                        for t in self.managed.values_mut() {
+                            if keys.contains(&t.snapshot.column_value(column)) {
+                                let _ = t.snapshot.set_column(column, Value::Null);
+                                let (handle, keys) = (t.handle.clone(), keys.clone());
+                                tasks.push(Box::new(move || {
+                                    if let Ok(mut live) =
+                                        handle.write_for("mirror the deletion of", None)
+                                        && keys.contains(&live.column_value(column))
+                                    {
+                                        let _ = live.set_column(column, Value::Null);
+                                    }
+                                }));
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+                None => {
+                    for t in self.managed.values() {
+                        let (handle, keys) = (t.handle.clone(), keys.clone());
+                        tasks.push(Box::new(move || {
+                            if let Ok(mut live) = handle.write_for("mirror the deletion of", None)
+                                && let Some(field) = live.relation_mut(index)
+                            {
+                                field.forget_deleted(&keys);
+                            }
+                        }));
+                    }
+                }
+            }
+        }
+        forgotten
+    }
+
     /// Room for `n` more managed instances.
     pub(crate) fn reserve(&mut self, n: usize) {
         self.managed.reserve(n);
@@ -257,6 +328,12 @@ impl<T: Entity> Table<T> {
         let mut tracked = Tracked::new(handle, state);
         tracked.removed = removed_meanwhile;
         self.managed.insert(key, tracked);
+    }
+
+    /// An instance that cascade persist reached was inserted with `state`: it is managed now.
+    pub(crate) fn inserted_by_cascade(&mut self, handle: Managed<T>, state: T) {
+        let key = state.key();
+        self.managed.insert(key, Tracked::new(handle, state));
     }
 
     /// Forgets the new instances in `flushed` (by address): they were inserted.

@@ -6,7 +6,7 @@
 //!   runtime description of tables and columns; [`value`]: column types and values.
 //! - [`orm`]: the application-wide ORM, [`Strata`]; [`entity_manager`]: the request-scoped
 //!   [`EntityManager`] with its identity map and [`unit_of_work`]; [`managed`]: the shared
-//!   handle to a managed instance; [`repository`], [`reference`](mod@reference), [`assign`](mod@assign).
+//!   handle to a managed instance; [`repository`], [`relation`] (references, collections, populate), [`assign`](mod@assign).
 //! - [`query`]: typed filters and find options.
 //! - [`driver`], [`dialect`] and [`sql`]: what a database backend implements, and the SQL shared
 //!   by all of them; [`query_log`]: statement logging and counting.
@@ -30,7 +30,7 @@ mod native;
 pub mod orm;
 pub mod query;
 pub mod query_log;
-pub mod reference;
+pub mod relation;
 pub mod repository;
 pub(crate) mod session;
 pub mod sql;
@@ -45,6 +45,6 @@ pub use entity_manager::EntityManager;
 pub use error::{Error, ErrorKind, Result};
 pub use managed::Managed;
 pub use orm::Strata;
-pub use reference::Reference;
+pub use relation::{Collection, Reference};
 pub use repository::Repository;
 pub use value::{ColumnType, DbEnum, FieldType, Value};

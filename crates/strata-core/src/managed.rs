@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// How long an operation of the EntityManager (persist, remove, flush, refresh, assign) waits
@@ -115,6 +115,11 @@ impl<T: Entity> Managed<T> {
         self.0.read().key()
     }
 
+    /// The primary key, waiting at most `wait` for a borrowed instance.
+    pub(crate) fn try_key(&self, wait: Duration) -> Option<T::Key> {
+        self.0.try_read_for(wait).map(|e| e.key())
+    }
+
     /// True when both handles are the same instance.
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
@@ -122,6 +127,17 @@ impl<T: Entity> Managed<T> {
 
     pub(crate) fn addr(&self) -> usize {
         Arc::as_ptr(&self.0) as *const () as usize
+    }
+
+    /// A handle that does not keep the instance alive (loaded relations hold these: the
+    /// identity map owns managed instances).
+    pub fn downgrade(&self) -> WeakManaged<T> {
+        WeakManaged(Arc::downgrade(&self.0))
+    }
+
+    /// The instance behind a type-erased handle, for code that does not know `T`.
+    pub(crate) fn erase(&self) -> ErasedHandle {
+        ErasedHandle(Arc::clone(&self.0) as Arc<dyn AnyInstance>)
     }
 
     /// A write borrow without waiting, for work done while the unit of work is locked.
@@ -155,6 +171,117 @@ impl<T: Entity> Managed<T> {
     }
 }
 
+/// A [`Managed<T>`] that does not keep its instance alive ([`Managed::downgrade`]).
+pub struct WeakManaged<T>(Weak<RwLock<T>>);
+
+impl<T> fmt::Debug for WeakManaged<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WeakManaged")
+    }
+}
+
+impl<T> Clone for WeakManaged<T> {
+    fn clone(&self) -> Self {
+        Self(Weak::clone(&self.0))
+    }
+}
+
+impl<T: Entity> WeakManaged<T> {
+    /// The instance, while someone (its EntityManager) keeps it alive.
+    pub fn upgrade(&self) -> Option<Managed<T>> {
+        self.0.upgrade().map(Managed)
+    }
+
+    pub(crate) fn addr(&self) -> usize {
+        Weak::as_ptr(&self.0) as *const () as usize
+    }
+}
+
+/// A managed instance of some entity type, for the parts of a flush that walk relations across
+/// types (cascade persist, foreign keys of new rows). Opaque outside the engine.
+#[derive(Clone)]
+pub struct ErasedHandle(Arc<dyn AnyInstance>);
+
+impl fmt::Debug for ErasedHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ErasedHandle<{}>", self.0.meta().name)
+    }
+}
+
+impl ErasedHandle {
+    /// The address, which identifies the instance (the same as its `Managed<T>::addr`).
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const () as usize
+    }
+
+    /// The entity's metadata.
+    pub(crate) fn meta(&self) -> &'static crate::metadata::EntityMeta {
+        self.0.meta()
+    }
+
+    /// The `TypeId` of the entity type.
+    pub(crate) fn entity_type(&self) -> std::any::TypeId {
+        self.0.entity_type()
+    }
+
+    /// The key, when it is set; waits at most [`BORROW_WAIT`] for a borrowed instance.
+    pub(crate) fn key_value(&self) -> Result<Option<crate::value::Value>> {
+        self.0.key_value()
+    }
+
+    /// The typed handle, when the instance is a `T`.
+    pub(crate) fn downcast<T: Entity>(&self) -> Option<Managed<T>> {
+        Arc::clone(&self.0).into_any().downcast::<RwLock<T>>().ok().map(Managed)
+    }
+
+    /// Removes the instance from `em` (cascade remove).
+    pub(crate) fn remove_in(&self, em: &crate::EntityManager) -> Result<()> {
+        Arc::clone(&self.0).remove_in(em)
+    }
+
+    /// An empty flush plan of the instance's table, for cascade persist.
+    pub(crate) fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable> {
+        self.0.new_pending()
+    }
+}
+
+/// What a type-erased instance offers.
+trait AnyInstance: Send + Sync {
+    fn meta(&self) -> &'static crate::metadata::EntityMeta;
+    fn entity_type(&self) -> std::any::TypeId;
+    fn key_value(&self) -> Result<Option<crate::value::Value>>;
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync>;
+    fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable>;
+    fn remove_in(self: Arc<Self>, em: &crate::EntityManager) -> Result<()>;
+}
+
+impl<T: Entity> AnyInstance for RwLock<T> {
+    fn meta(&self) -> &'static crate::metadata::EntityMeta {
+        T::meta()
+    }
+    fn entity_type(&self) -> std::any::TypeId {
+        std::any::TypeId::of::<T>()
+    }
+    fn key_value(&self) -> Result<Option<crate::value::Value>> {
+        use crate::entity::Key;
+        use crate::value::FieldType;
+        let key = match self.try_read_for(BORROW_WAIT) {
+            Some(entity) => entity.key(),
+            None => return Err(borrowed::<T>("read the key of", None)),
+        };
+        Ok((!key.is_unset()).then(|| key.to_value()))
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
+        self
+    }
+    fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable> {
+        crate::unit_of_work::plan::new_pending::<T>()
+    }
+    fn remove_in(self: Arc<Self>, em: &crate::EntityManager) -> Result<()> {
+        em.remove(&Managed(self))
+    }
+}
+
 /// The usage error of an operation that found the entity borrowed for too long.
 pub(crate) fn borrowed<T: Entity>(operation: &str, key: Option<&T::Key>) -> Error {
     let key = key.map(|k| format!(" {k}")).unwrap_or_default();
@@ -179,7 +306,18 @@ impl<T: Entity + fmt::Debug> fmt::Debug for Managed<T> {
 }
 
 impl<T: Entity + serde::Serialize> serde::Serialize for Managed<T> {
+    /// The entity, copied out of its lock first (its relations may lead to other instances,
+    /// and no two entity locks are ever held at once). An instance already being serialized
+    /// further up — a graph that leads back to it — is written as its key.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.read().serialize(serializer)
+        match crate::relation::Visit::enter(self.addr()) {
+            Some(visit) => {
+                let entity = self.get();
+                let out = entity.serialize(serializer);
+                drop(visit);
+                out
+            }
+            None => self.key().serialize(serializer),
+        }
     }
 }

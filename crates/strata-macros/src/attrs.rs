@@ -12,7 +12,9 @@ use syn::{Attribute, ExprPath, LitInt, LitStr, Path, Token};
 pub(crate) const STRUCT_KEYS: &str = "table, schema, renamed_from, crate";
 /// The keys of `#[strata(…)]` on a field of an entity.
 pub(crate) const FIELD_KEYS: &str = "primary_key, column, type, length, default, unique, index, \
-     nullable, version, renamed_from, on_create, on_update, enum, skip";
+     nullable, version, renamed_from, on_create, on_update, enum, skip, many_to_one, one_to_one, \
+     one_to_many, many_to_many, mapped_by, join_column, inverse_join_column, pivot_table, \
+     on_delete, cascade, orphan_removal";
 /// The keys of `#[strata(…)]` on an enum deriving `DbEnum`.
 pub(crate) const ENUM_KEYS: &str = "crate";
 /// The keys of `#[strata(…)]` on a variant of such an enum.
@@ -51,6 +53,52 @@ pub(crate) struct FieldAttrs {
     pub(crate) on_update: Option<ExprPath>,
     pub(crate) is_enum: Option<Span>,
     pub(crate) skip: Option<Span>,
+    /// The relation kind, at most one.
+    pub(crate) relation: Option<(RelationKindAttr, Span)>,
+    pub(crate) mapped_by: Option<LitStr>,
+    pub(crate) join_column: Option<LitStr>,
+    pub(crate) inverse_join_column: Option<LitStr>,
+    pub(crate) pivot_table: Option<LitStr>,
+    pub(crate) on_delete: Option<(ActionAttr, Span)>,
+    pub(crate) on_update_fk: Option<(ActionAttr, Span)>,
+    pub(crate) cascade: Option<(CascadeAttr, Span)>,
+    pub(crate) orphan_removal: Option<Span>,
+}
+
+/// A relation kind key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RelationKindAttr {
+    ManyToOne,
+    OneToOne,
+    OneToMany,
+    ManyToMany,
+}
+
+impl RelationKindAttr {
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::ManyToOne => "many_to_one",
+            Self::OneToOne => "one_to_one",
+            Self::OneToMany => "one_to_many",
+            Self::ManyToMany => "many_to_many",
+        }
+    }
+}
+
+/// A foreign key's `ON DELETE` / `ON UPDATE` action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ActionAttr {
+    Cascade,
+    SetNull,
+    Restrict,
+    NoAction,
+}
+
+/// `cascade = "…"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CascadeAttr {
+    pub(crate) persist: bool,
+    pub(crate) remove: bool,
 }
 
 impl FieldAttrs {
@@ -70,6 +118,7 @@ impl FieldAttrs {
             self.on_create.as_ref().map(syn::spanned::Spanned::span),
             self.on_update.as_ref().map(syn::spanned::Spanned::span),
             self.is_enum,
+            self.relation.map(|(_, s)| s),
         ]
         .into_iter()
         .flatten()
@@ -225,12 +274,96 @@ pub(crate) fn field_attrs(attrs: &[Attribute], field: &str) -> syn::Result<Field
         "version" => flag(&mut out.version, meta, name),
         "renamed_from" => string(&mut out.renamed_from, meta, name),
         "on_create" => path_string(&mut out.on_create, meta, name, "a path to a function"),
+        // A relation's foreign-key rule (`on_update = "cascade"`) or a column's hook
+        // (`on_update = "chrono::Utc::now"`): the field's type decides in `entity.rs`, the
+        // words of a rule are parsed here.
+        "on_update" if action_follows(meta) => {
+            let lit: LitStr = meta.value()?.parse()?;
+            let action = parse_action(&lit, name, &on)?;
+            once(&mut out.on_update_fk, (action, lit.span()), meta, name)
+        }
         "on_update" => path_string(&mut out.on_update, meta, name, "a path to a function"),
         "enum" => flag(&mut out.is_enum, meta, name),
         "skip" => flag(&mut out.skip, meta, name),
+        "many_to_one" | "one_to_one" | "one_to_many" | "many_to_many" => {
+            let kind = match name {
+                "many_to_one" => RelationKindAttr::ManyToOne,
+                "one_to_one" => RelationKindAttr::OneToOne,
+                "one_to_many" => RelationKindAttr::OneToMany,
+                _ => RelationKindAttr::ManyToMany,
+            };
+            let mut span = None;
+            flag(&mut span, meta, name)?;
+            if let Some((other, _)) = out.relation {
+                return Err(meta.error(format!(
+                    "field `{field}` is already `{}`: a relation has one kind",
+                    other.key()
+                )));
+            }
+            out.relation = span.map(|s| (kind, s));
+            Ok(())
+        }
+        "mapped_by" => string(&mut out.mapped_by, meta, name),
+        "join_column" => string(&mut out.join_column, meta, name),
+        "inverse_join_column" => string(&mut out.inverse_join_column, meta, name),
+        "pivot_table" => string(&mut out.pivot_table, meta, name),
+        "on_delete" => {
+            let lit: LitStr = meta.value()?.parse()?;
+            let action = parse_action(&lit, name, &on)?;
+            once(&mut out.on_delete, (action, lit.span()), meta, name)
+        }
+        "cascade" => {
+            let lit: LitStr = meta.value()?.parse()?;
+            let mut cascade = CascadeAttr { persist: false, remove: false };
+            for part in lit.value().split(',').map(str::trim) {
+                match part {
+                    "persist" => cascade.persist = true,
+                    "remove" => cascade.remove = true,
+                    "all" => cascade = CascadeAttr { persist: true, remove: true },
+                    "none" => {}
+                    other => {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            format!(
+                                "unknown cascade `{other}` on {on}; supported: persist, remove, all, none (comma-separated)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            once(&mut out.cascade, (cascade, lit.span()), meta, name)
+        }
+        "orphan_removal" => flag(&mut out.orphan_removal, meta, name),
         _ => Err(unknown(meta, &on, FIELD_KEYS)),
     })?;
     Ok(out)
+}
+
+/// True when the value of the key being parsed is one of the words of a foreign-key rule.
+fn action_follows(meta: &ParseNestedMeta<'_>) -> bool {
+    let fork = meta.input.fork();
+    let value = fork.parse::<Token![=]>().and_then(|_| fork.parse::<LitStr>());
+    value.is_ok_and(|lit| {
+        ["cascade", "set null", "restrict", "no action"].contains(&lit.value().as_str())
+    })
+}
+
+/// A foreign-key rule: `cascade`, `set null`, `restrict`, `no action`.
+fn parse_action(lit: &LitStr, name: &str, on: &str) -> syn::Result<ActionAttr> {
+    Ok(match lit.value().as_str() {
+        "cascade" => ActionAttr::Cascade,
+        "set null" => ActionAttr::SetNull,
+        "restrict" => ActionAttr::Restrict,
+        "no action" => ActionAttr::NoAction,
+        other => {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "unknown `{name}` rule `{other}` on {on}; supported: cascade, set null, restrict, no action"
+                ),
+            ));
+        }
+    })
 }
 
 /// Parses the attributes of an enum deriving `DbEnum`.

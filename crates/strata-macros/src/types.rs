@@ -49,6 +49,34 @@ pub(crate) fn classify(ty: &Type) -> Classified {
     }
 }
 
+/// The shape of a relation field's type.
+#[derive(Clone, Copy)]
+pub(crate) enum RelationShape<'a> {
+    /// `Reference<T>` (`nullable` for `Option<Reference<T>>`).
+    ToOne { target: &'a Type, nullable: bool },
+    /// `Collection<T>`.
+    ToMany { target: &'a Type },
+}
+
+/// The relation shape of `ty`, when it is `Reference<T>`, `Option<Reference<T>>` or
+/// `Collection<T>` (by the last segment of the path, as for the other types).
+pub(crate) fn relation_shape(ty: &Type) -> Option<RelationShape<'_>> {
+    if let Some(inner) = option_inner(ty) {
+        let (name, args) = last_segment(inner)?;
+        return (name == "Reference")
+            .then(|| single_type_arg(args))
+            .flatten()
+            .map(|target| RelationShape::ToOne { target, nullable: true });
+    }
+    let (name, args) = last_segment(ty)?;
+    let target = single_type_arg(args)?;
+    match name.as_str() {
+        "Reference" => Some(RelationShape::ToOne { target, nullable: false }),
+        "Collection" => Some(RelationShape::ToMany { target }),
+        _ => None,
+    }
+}
+
 /// The `T` of `Option<T>`, or `None` when `ty` is not an `Option`.
 pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     let (name, args) = last_segment(ty)?;

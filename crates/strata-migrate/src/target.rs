@@ -5,14 +5,21 @@
 //! (`Generated::Identity`) becomes a `serial` / `bigserial` column (`identity: true`), a `uuid`
 //! key has no default (the application generates it). Constraint and index names follow
 //! MikroORM: `<table>_pkey`, `<table>_<column>_unique`, `<table>_<column>_index`,
-//! `<table>_<column>_check`.
+//! `<table>_<column>_check`, `<table>_<column>_foreign`.
+//!
+//! Relations add, as MikroORM does: a foreign key per owning to-one (its join column is already
+//! a column), `on update cascade` and `on delete set null` (nullable) or none (required) unless
+//! the relation says otherwise; the unique constraint of an owning one-to-one (from its column);
+//! and a pivot table per owning many-to-many, `<owner table>_<field>`, with the two key columns,
+//! a composite primary key `<pivot>_pkey` and two foreign keys `on update cascade on delete
+//! cascade`.
 
 use crate::schema::normalize::truncate_identifier;
 use crate::schema::{
-    Check, Column, Index, PrimaryKey, Schema, SqlType, Table, Unique, constraint_name,
-    normalize_default,
+    Check, Column, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, SqlType, Table, Unique,
+    constraint_name, normalize_default,
 };
-use strata_core::metadata::{EntityMeta, Generated};
+use strata_core::metadata::{EntityMeta, Generated, ReferentialAction, RelationKind};
 
 /// The schema the entities describe. Entities without a `schema` go to `default_schema`, or
 /// are unqualified (`namespace: None`, the connection's default schema) when it is `None`.
@@ -33,9 +40,86 @@ pub fn target_schema(entities: &[&'static EntityMeta], default_schema: Option<&s
             schema.namespaces.push(ns.clone());
         }
         schema.tables.push(table);
+        for pivot in pivot_tables(meta, default_schema) {
+            if !schema.tables.iter().any(|t| t.namespace == pivot.namespace && t.name == pivot.name)
+            {
+                schema.tables.push(pivot);
+            }
+        }
     }
     schema.normalize();
     schema
+}
+
+fn action(a: Option<ReferentialAction>) -> ForeignKeyAction {
+    match a {
+        None | Some(ReferentialAction::NoAction) => ForeignKeyAction::NoAction,
+        Some(ReferentialAction::Restrict) => ForeignKeyAction::Restrict,
+        Some(ReferentialAction::Cascade) => ForeignKeyAction::Cascade,
+        Some(ReferentialAction::SetNull) => ForeignKeyAction::SetNull,
+    }
+}
+
+/// The foreign keys of an entity's owning to-one relations.
+fn foreign_keys(meta: &EntityMeta, default_schema: Option<&str>) -> Vec<ForeignKey> {
+    meta.relations
+        .iter()
+        .filter_map(|r| {
+            let column = &meta.columns[r.join_column?];
+            let target = r.target();
+            Some(ForeignKey {
+                name: constraint_name(meta.table, Some(column.name), "foreign"),
+                columns: vec![column.name.to_owned()],
+                referenced_namespace: target.schema_or(default_schema).map(str::to_owned),
+                referenced_table: target.table.to_owned(),
+                referenced_columns: vec![target.pk().name.to_owned()],
+                on_delete: action(r.delete_rule()),
+                on_update: action(Some(r.update_rule())),
+            })
+        })
+        .collect()
+}
+
+/// The pivot tables of an entity's owning many-to-many relations.
+fn pivot_tables(meta: &EntityMeta, default_schema: Option<&str>) -> Vec<Table> {
+    let namespace = meta.schema_or(default_schema).map(str::to_owned);
+    meta.relations
+        .iter()
+        .filter(|r| r.kind == RelationKind::ManyToMany && r.is_owner())
+        .filter_map(|r| {
+            let names = r.pivot(meta)?;
+            let target = r.target();
+            let mut table = Table::new(namespace.clone(), &names.table);
+            let sides = [
+                (&names.owner_column, meta, namespace.clone()),
+                (&names.target_column, target, target.schema_or(default_schema).map(str::to_owned)),
+            ];
+            for (column, side, side_namespace) in sides {
+                table.columns.push(Column {
+                    name: column.clone(),
+                    ty: SqlType::from_column_type(side.pk().ty),
+                    nullable: false,
+                    default: None,
+                    identity: false,
+                    renamed_from: None,
+                });
+                table.foreign_keys.push(ForeignKey {
+                    name: constraint_name(&names.table, Some(column), "foreign"),
+                    columns: vec![column.clone()],
+                    referenced_namespace: side_namespace,
+                    referenced_table: side.table.to_owned(),
+                    referenced_columns: vec![side.pk().name.to_owned()],
+                    on_delete: ForeignKeyAction::Cascade,
+                    on_update: ForeignKeyAction::Cascade,
+                });
+            }
+            table.primary_key = Some(PrimaryKey {
+                name: constraint_name(&names.table, None, "pkey"),
+                columns: vec![names.owner_column.clone(), names.target_column.clone()],
+            });
+            Some(table)
+        })
+        .collect()
 }
 
 fn entity_table(meta: &EntityMeta, default_schema: Option<&str>) -> Table {
@@ -63,6 +147,7 @@ fn entity_table(meta: &EntityMeta, default_schema: Option<&str>) -> Table {
         name: constraint_name(meta.table, None, "pkey"),
         columns: vec![meta.pk().name.to_owned()],
     });
+    table.foreign_keys = foreign_keys(meta, default_schema);
     for index in meta.indexes() {
         let name = truncate_identifier(&index.name);
         let columns = index.columns.iter().map(|c| (*c).to_owned()).collect();

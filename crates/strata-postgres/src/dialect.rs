@@ -21,7 +21,6 @@ use strata_core::DbKind;
 use strata_core::Value;
 use strata_core::dialect::Dialect;
 use strata_core::driver::Param;
-use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
 use strata_core::sql::flush::RowSet;
 
@@ -145,10 +144,10 @@ impl Dialect for PgDialect {
         self.batch_rows
     }
 
-    fn insert_rows(&self, w: &mut SqlWriter<'_>, columns: &[&ColumnMeta], rows: Vec<Vec<Value>>) {
+    fn insert_rows(&self, w: &mut SqlWriter<'_>, types: &[ColumnType], rows: Vec<Vec<Value>>) {
         w.push(" SELECT * FROM UNNEST(");
-        let values = columns_of(rows, columns.len());
-        arrays(w, columns.iter().map(|c| c.ty).zip(values));
+        let values = columns_of(rows, types.len());
+        arrays(w, types.iter().copied().zip(values));
         w.push(")");
     }
 

@@ -22,7 +22,6 @@
 use strata_core::DbKind;
 use strata_core::Value;
 use strata_core::dialect::Dialect;
-use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
 use strata_core::sql::flush::RowSet;
 use strata_core::value::ColumnType;
@@ -158,7 +157,7 @@ impl Dialect for SqliteDialect {
         (self.max_params / columns.max(1)).max(1)
     }
 
-    fn insert_rows(&self, w: &mut SqlWriter<'_>, _columns: &[&ColumnMeta], rows: Vec<Vec<Value>>) {
+    fn insert_rows(&self, w: &mut SqlWriter<'_>, _types: &[ColumnType], rows: Vec<Vec<Value>>) {
         w.push(" VALUES ");
         tuples(w, rows);
     }

@@ -35,7 +35,8 @@
 //! | --- | --- |
 //! | connect once, share it | [`Strata`] and [`Strata::connect`](Connect::connect), configured by [`StrataConfig`] ([`config`]: `DATABASE_URL`, `STRATA_*`) |
 //! | describe a table | `#[derive(Entity)]` and `#[derive(DbEnum)]` ([`Entity`], [`DbEnum`], [`metadata`], [`value`]); every attribute in `docs/entities.md` |
-//! | load, change, write | one [`EntityManager`] per request ([`Strata::em`]): [`Managed`] instances, [`Repository`], [`Reference`], [`AssignOptions`] |
+//! | load, change, write | one [`EntityManager`] per request ([`Strata::em`]): [`Managed`] instances, [`Repository`], [`AssignOptions`] |
+//! | relate entities | [`Reference`] and [`Collection`] fields, populate ([`relation`]); `docs/relations.md` |
 //! | filter and sort | [`query`]: the typed fields of `Entity::fields()`, [`query::Filter`], [`query::FindOptions`] |
 //! | handle failures | [`Error`] and its [`ErrorKind`] ([`error`]) |
 //! | see the statements sent | [`query_log`]: logging through `tracing`, counts, captures |
@@ -69,9 +70,9 @@ mod connect;
 
 pub use connect::Connect;
 pub use strata_core::{
-    AssignOptions, ColumnType, DbEnum, DbKind, Entity, EntityManager, Error, ErrorKind, FieldType,
-    Key, Managed, Reference, Repository, Result, Strata, StrataConfig, Value, config, entity,
-    error, metadata, query, query_log, value,
+    AssignOptions, Collection, ColumnType, DbEnum, DbKind, Entity, EntityManager, Error, ErrorKind,
+    FieldType, Key, Managed, Reference, Repository, Result, Strata, StrataConfig, Value, config,
+    entity, error, metadata, query, query_log, relation, value,
 };
 pub use strata_macros::{DbEnum, Entity};
 
@@ -106,8 +107,8 @@ pub use strata_core as __core;
 pub mod prelude {
     pub use crate::query::{Filter, FindOptions};
     pub use crate::{
-        AssignOptions, Connect, DbEnum, Entity, EntityManager, Error, ErrorKind, Managed,
-        Reference, Repository, Strata, StrataConfig,
+        AssignOptions, Collection, Connect, DbEnum, Entity, EntityManager, Error, ErrorKind,
+        Managed, Reference, Repository, Strata, StrataConfig,
     };
 }
 

@@ -127,7 +127,7 @@ fn the_entity_metadata_follows_the_struct_attributes() {
     assert_eq!(meta.table, "articles");
     assert_eq!(meta.schema, Some("blog"));
     assert_eq!(meta.renamed_from, Some("article"));
-    assert!(meta.references.is_empty());
+    assert!(meta.relations.is_empty() && meta.referenced_tables().is_empty());
     assert_eq!(meta.pk().name, "id");
     assert_eq!(meta.primary_key, 0);
     assert_eq!(meta.version_column(), meta.column_index("version"));

@@ -12,8 +12,63 @@ struct PostEntity {
     content: String,
 }
 
+#[derive(Entity, Debug, Clone)]
+struct Author {
+    #[strata(primary_key)]
+    id: i32,
+    #[strata(one_to_many, mapped_by = "author")]
+    posts: Collection<Article>,
+}
+
+#[derive(Entity, Debug, Clone)]
+struct Article {
+    #[strata(primary_key)]
+    id: i32,
+    #[strata(many_to_one)]
+    author: Reference<Author>,
+}
+
 fn assert_send<T: Send>(t: T) -> T {
     t
+}
+
+fn assert_send_sync<T: Send + Sync>(t: T) -> T {
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_collections_and_populate_work_across_awaits_on_spawned_tasks() {
+    let db = TestDb::new().await;
+    db.client()
+        .await
+        .batch_execute(
+            r#"CREATE TABLE "author" ("id" serial PRIMARY KEY);
+               CREATE TABLE "article" ("id" serial PRIMARY KEY,
+                 "author_id" integer NOT NULL REFERENCES "author" ("id"))"#,
+        )
+        .await
+        .expect("DDL applies");
+    let orm = Strata::connect(db.config()).await.expect("connects");
+    let em = orm.em();
+    let task = tokio::spawn(assert_send(async move {
+        let author = Managed::new(Author { id: 0, posts: Collection::new() });
+        let reference = assert_send_sync(Reference::to(&author));
+        let article = em.create(Article { id: 0, author: reference.clone() });
+        assert_send(em.flush()).await?;
+        tokio::task::yield_now().await;
+        em.clear();
+        let articles = em.find_all::<Article>(FindOptions::new()).await?;
+        let populate = assert_send(em.populate(&articles, Article::fields().author));
+        populate.await?;
+        let loaded = articles[0].read().author.clone();
+        let author_again = assert_send(loaded.load(&em)).await?;
+        let authors = vec![author_again.clone()];
+        assert_send(em.populate(&authors, Author::fields().posts)).await?;
+        let posts = assert_send_sync(author_again.read().posts.clone());
+        Ok::<_, Error>((article.read().id, posts.len()))
+    }));
+    let (id, posts) = task.await.expect("the task ran").expect("the operations succeeded");
+    assert_eq!((id, posts), (1, Some(1)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,11 +25,11 @@ impl EntityManager {
     /// written by the next flush.
     pub async fn flush(&self) -> Result<()> {
         let _serial = self.inner.flush_lock.lock().await;
-        let collected = self.inner.uow.lock().collect()?;
-        let Some(collected) = collected else { return Ok(()) };
-        let Some(mut plan) = collected.plan()? else { return Ok(()) };
+        let planner = self.inner.uow.lock().collect()?;
+        let Some(planner) = planner else { return Ok(()) };
+        let uow = &self.inner.uow;
+        let Some(mut plan) = planner.plan(|h| uow.lock().tracks(h))? else { return Ok(()) };
         let orm = &self.inner.orm;
-        let rendered = persister::render(&mut plan, orm.dialect(), orm.default_schema());
         let mut session = self.session().await?;
         let in_tx = session.is_transaction();
         if in_tx {
@@ -37,8 +37,10 @@ impl EntityManager {
         } else {
             session.begin().await?;
         }
-        let inserted = match persister::execute(&mut session, &plan, &rendered).await {
-            Ok(inserted) => inserted,
+        let executed =
+            persister::execute(&mut session, &mut plan, orm.dialect(), orm.default_schema());
+        let executed = match executed.await {
+            Ok(executed) => executed,
             Err(e) => {
                 // The original error matters; a failed rollback (connection gone) is implied.
                 let _ = if in_tx {
@@ -55,8 +57,12 @@ impl EntityManager {
             session.commit().await?;
         }
         drop(session);
-        let (undo, borrowed) = plan.write_back(inserted, in_tx);
-        self.inner.uow.lock().apply(plan, undo);
+        let (undo, borrowed) = plan.write_back(executed.returned, &executed.keys, in_tx);
+        let tasks = self.inner.uow.lock().apply(plan, undo);
+        // Outside the unit-of-work lock: these lock entities.
+        for task in tasks {
+            task();
+        }
         match borrowed {
             None => Ok(()),
             Some(e) => Err(Error::usage(format!(

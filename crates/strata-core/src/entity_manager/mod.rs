@@ -108,13 +108,36 @@ impl EntityManager {
     }
 
     /// Marks an entity for deletion at the next flush. Removing a new, never flushed entity
-    /// just forgets it.
+    /// just forgets it. Relations with `cascade = "remove"` (or `"all"`) remove their loaded
+    /// targets too (an unloaded relation is left to the database's own rules).
     pub fn remove<T: Entity>(&self, entity: &Managed<T>) -> Result<()> {
         if self.inner.uow.lock().forget_new(entity) {
             return Ok(());
         }
-        let key = entity.read_for("remove", None)?.key();
-        self.inner.uow.lock().remove(entity, key)
+        let meta = T::meta();
+        let cascades = meta.relations.iter().any(|r| r.cascade.remove);
+        let (key, targets) = {
+            let e = entity.read_for("remove", None)?;
+            let mut targets = Vec::new();
+            if cascades {
+                for (index, relation) in meta.relations.iter().enumerate() {
+                    if relation.cascade.remove
+                        && let Some(field) = e.relation(index)
+                    {
+                        targets.extend(field.loaded_targets());
+                    }
+                }
+            }
+            (e.key(), targets)
+        };
+        let first = self.inner.uow.lock().remove(entity, key)?;
+        // Once per entity, so that relations that lead back to it end.
+        if first {
+            for target in targets {
+                target.remove_in(self)?;
+            }
+        }
+        Ok(())
     }
 
     /// Marks the row with primary key `key` for deletion at the next flush, without loading it.
@@ -125,9 +148,11 @@ impl EntityManager {
 
     /// A reference to the entity with key `key`: the managed instance if loaded, otherwise a
     /// key that can be loaded or removed without a query.
-    pub fn get_reference<T: Entity>(&self, key: T::Key) -> crate::reference::Reference<T> {
-        let entity = self.cached::<T>(&key);
-        crate::reference::Reference::new(key, entity)
+    pub fn get_reference<T: Entity>(&self, key: T::Key) -> crate::relation::Reference<T> {
+        match self.cached::<T>(&key) {
+            Some(instance) => crate::relation::Reference::linked(key, &instance),
+            None => crate::relation::Reference::from_key(key),
+        }
     }
 
     /// Forgets every managed entity and pending change.

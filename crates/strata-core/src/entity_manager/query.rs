@@ -48,6 +48,12 @@ impl EntityManager {
                 Ok(())
             })
             .await?;
+        drop(session);
+        for path in &options.populate {
+            if !out.is_empty() {
+                path.run(self, &out).await?;
+            }
+        }
         Ok(out)
     }
 

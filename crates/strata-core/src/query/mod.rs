@@ -16,5 +16,5 @@ mod filter;
 mod options;
 
 pub use expr::{CmpOp, Expr};
-pub use filter::{Col, Filter, Set, TextField};
+pub use filter::{Col, Filter, Rel, Set, TextField};
 pub use options::{FindOptions, Order, OrderBy};

@@ -1,3 +1,4 @@
+use crate::relation::populate::Populate;
 use std::marker::PhantomData;
 
 /// A sort direction.
@@ -31,7 +32,7 @@ impl<E> OrderBy<E> {
     }
 }
 
-/// Options of `find`: order, limit and offset.
+/// Options of `find`: order, limit, offset, and the relations to populate.
 ///
 /// ```
 /// # use strata_core::query::{Col, FindOptions};
@@ -48,17 +49,24 @@ pub struct FindOptions<E> {
     pub limit: Option<u64>,
     /// Skip this many rows.
     pub offset: Option<u64>,
+    /// Relations to load for the entities found (select-in, one statement per edge).
+    pub populate: Vec<Populate<E>>,
 }
 
 impl<E> Default for FindOptions<E> {
     fn default() -> Self {
-        Self { order_by: Vec::new(), limit: None, offset: None }
+        Self { order_by: Vec::new(), limit: None, offset: None, populate: Vec::new() }
     }
 }
 
 impl<E> Clone for FindOptions<E> {
     fn clone(&self) -> Self {
-        Self { order_by: self.order_by.clone(), limit: self.limit, offset: self.offset }
+        Self {
+            order_by: self.order_by.clone(),
+            limit: self.limit,
+            offset: self.offset,
+            populate: self.populate.clone(),
+        }
     }
 }
 
@@ -83,6 +91,13 @@ impl<E> FindOptions<E> {
     #[must_use]
     pub fn offset(mut self, n: u64) -> Self {
         self.offset = Some(n);
+        self
+    }
+    /// Also loads a relation of the entities found (and of its targets, for a nested path):
+    /// `.populate(Post::fields().author.then(User::fields().address))`.
+    #[must_use]
+    pub fn populate(mut self, path: impl Into<Populate<E>>) -> Self {
+        self.populate.push(path.into());
         self
     }
 }

@@ -22,7 +22,7 @@
 //! build on the same parts.
 
 use super::SqlWriter;
-use crate::dialect::{DeleteBatch, Dialect, InsertBatch, UpdateBatch, owned_chunks};
+use crate::dialect::{DeleteBatch, Dialect, InsertBatch, TableName, UpdateBatch, owned_chunks};
 use crate::driver::{Statement, StatementKind};
 use crate::value::{ColumnType, Value};
 
@@ -108,7 +108,8 @@ fn insert(d: &dyn Dialect, batch: InsertBatch<'_>) -> Vec<Statement> {
                 d.default_rows(&mut w, chunk.len());
             } else {
                 w.push(" (").columns(columns.iter().copied()).push(")");
-                d.insert_rows(&mut w, &columns, chunk);
+                let types: Vec<ColumnType> = columns.iter().map(|c| c.ty).collect();
+                d.insert_rows(&mut w, &types, chunk);
             }
             if !returning.is_empty() {
                 w.push(" RETURNING ").columns(returning.iter().copied());
@@ -182,6 +183,68 @@ fn update(d: &dyn Dialect, batch: UpdateBatch<'_>) -> Vec<Statement> {
                 None => Vec::new(),
             };
             w.finish(StatementKind::Update, returns)
+        })
+        .collect()
+}
+
+/// The pivot table of a many-to-many relation, as the flush writes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Pivot<'a> {
+    /// The table.
+    pub table: TableName<'a>,
+    /// The column of the owners' keys, and their type.
+    pub owner: RowSetColumn<'a>,
+    /// The column of the targets' keys, and their type.
+    pub target: RowSetColumn<'a>,
+}
+
+/// `INSERT INTO pivot (owner, target) <rows>`, chunked: the pairs a flush adds.
+pub fn pivot_insert(d: &dyn Dialect, pivot: Pivot<'_>, pairs: Vec<Vec<Value>>) -> Vec<Statement> {
+    let types = [pivot.owner.ty, pivot.target.ty];
+    owned_chunks(pairs, d.batch_rows(2))
+        .into_iter()
+        .map(|chunk| {
+            let mut w = SqlWriter::new(d);
+            w.push("INSERT INTO ").table(pivot.table).push(" (").ident(pivot.owner.name);
+            w.push(", ").ident(pivot.target.name).push(")");
+            d.insert_rows(&mut w, &types, chunk);
+            w.finish(StatementKind::Insert, Vec::new())
+        })
+        .collect()
+}
+
+/// `DELETE FROM pivot WHERE (owner, target) IN (SELECT … FROM <row set>)`, chunked: the pairs a
+/// flush removes.
+pub fn pivot_delete(d: &dyn Dialect, pivot: Pivot<'_>, pairs: Vec<Vec<Value>>) -> Vec<Statement> {
+    let columns = [pivot.owner, pivot.target];
+    let set = RowSet { alias: ROWS, columns: &columns };
+    owned_chunks(pairs, d.batch_rows(2))
+        .into_iter()
+        .map(|chunk| {
+            let mut w = SqlWriter::new(d);
+            w.push("DELETE FROM ").table(pivot.table).push(" WHERE (").ident(pivot.owner.name);
+            w.push(", ").ident(pivot.target.name).push(") IN (SELECT ");
+            d.row_set_column(&mut w, &set, 0);
+            w.push(", ");
+            d.row_set_column(&mut w, &set, 1);
+            w.push(" FROM ");
+            d.row_set(&mut w, &set, chunk);
+            w.push(")");
+            w.finish(StatementKind::Delete, Vec::new())
+        })
+        .collect()
+}
+
+/// `DELETE FROM pivot WHERE owner <key set>`: every pair of these owners (a collection `set`
+/// without loading it).
+pub fn pivot_clear(d: &dyn Dialect, pivot: Pivot<'_>, owners: Vec<Value>) -> Vec<Statement> {
+    owned_chunks(owners, d.batch_rows(1))
+        .into_iter()
+        .map(|keys| {
+            let mut w = SqlWriter::new(d);
+            w.push("DELETE FROM ").table(pivot.table).push(" WHERE ").ident(pivot.owner.name);
+            d.key_set(&mut w, pivot.owner.ty, keys);
+            w.finish(StatementKind::Delete, Vec::new())
         })
         .collect()
 }

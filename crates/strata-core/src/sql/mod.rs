@@ -245,10 +245,103 @@ pub fn select(dialect: &dyn Dialect, q: &Select<'_>) -> Statement {
     w.finish(StatementKind::Select, returns)
 }
 
+/// Renders the statements that load the rows of `table` whose `key_column` is one of `keys`
+/// (populate of a relation): `SELECT … FROM t WHERE "author_id" = ANY($1)`, or `IN (…)` chunked
+/// by the dialect's parameter limit. Rows come ordered by `order_by` within each statement.
+///
+/// ```text
+/// SELECT "id", "email" FROM "user" WHERE "id" = ANY($1::int4[]) ORDER BY "id" ASC
+/// ```
+pub fn select_in(
+    dialect: &dyn Dialect,
+    table: TableName<'_>,
+    columns: &[ColumnMeta],
+    key_column: &ColumnMeta,
+    keys: Vec<Value>,
+    order_by: &ColumnMeta,
+) -> Vec<Statement> {
+    let returns: Vec<ColumnType> = columns.iter().map(|c| c.ty).collect();
+    crate::dialect::owned_chunks(keys, dialect.batch_rows(1))
+        .into_iter()
+        .map(|keys| {
+            let mut w = SqlWriter::new(dialect);
+            w.push("SELECT ").columns(columns).push(" FROM ").table(table).push(" WHERE ");
+            w.ident(key_column.name);
+            dialect.key_set(&mut w, key_column.ty, keys);
+            w.push(" ORDER BY ").ident(order_by.name).push(" ASC");
+            w.finish(StatementKind::Select, returns.clone())
+        })
+        .collect()
+}
+
+/// A many-to-many's pivot table, as [`select_through_pivot`] joins it.
+#[derive(Debug, Clone, Copy)]
+pub struct PivotJoin<'a> {
+    /// The pivot table.
+    pub table: TableName<'a>,
+    /// The column holding the owners' keys (the parents being populated).
+    pub owner_column: &'a str,
+    /// The type of the owners' keys.
+    pub owner_type: ColumnType,
+    /// The column holding the targets' keys.
+    pub target_column: &'a str,
+}
+
+/// Renders the statements that load the targets linked through a pivot table to the owners
+/// with `keys`, each row followed by its owner's key:
+///
+/// ```text
+/// SELECT t."id", t."name", p."post_id" FROM "category" AS t
+///   JOIN "post_categories" AS p ON p."category_id" = t."id"
+///   WHERE p."post_id" = ANY($1::int4[]) ORDER BY p."post_id" ASC, t."id" ASC
+/// ```
+pub fn select_through_pivot(
+    dialect: &dyn Dialect,
+    target: TableName<'_>,
+    columns: &[ColumnMeta],
+    target_key: &ColumnMeta,
+    pivot: PivotJoin<'_>,
+    keys: Vec<Value>,
+) -> Vec<Statement> {
+    let mut returns: Vec<ColumnType> = columns.iter().map(|c| c.ty).collect();
+    returns.push(pivot.owner_type);
+    crate::dialect::owned_chunks(keys, dialect.batch_rows(1))
+        .into_iter()
+        .map(|keys| {
+            let mut w = SqlWriter::new(dialect);
+            w.push("SELECT ");
+            for c in columns {
+                w.push("t.").ident(c.name).push(", ");
+            }
+            w.push("p.").ident(pivot.owner_column).push(" FROM ").table(target).push(" AS t JOIN ");
+            w.table(pivot.table).push(" AS p ON p.").ident(pivot.target_column);
+            w.push(" = t.").ident(target_key.name).push(" WHERE p.").ident(pivot.owner_column);
+            dialect.key_set(&mut w, pivot.owner_type, keys);
+            w.push(" ORDER BY p.").ident(pivot.owner_column).push(" ASC, t.");
+            w.ident(target_key.name).push(" ASC");
+            w.finish(StatementKind::Select, returns.clone())
+        })
+        .collect()
+}
+
 /// Renders `SELECT COUNT(*) FROM table WHERE …`.
 pub fn count(dialect: &dyn Dialect, table: TableName<'_>, filter: Option<&Expr>) -> Statement {
     let mut w = SqlWriter::new(dialect);
     w.push("SELECT COUNT(*) FROM ").table(table).where_clause(filter);
+    w.finish(StatementKind::Select, vec![ColumnType::I64])
+}
+
+/// Renders `SELECT COUNT(*) FROM table WHERE column = $1` (a column named at run time, such as
+/// a pivot table's).
+pub fn count_by(
+    dialect: &dyn Dialect,
+    table: TableName<'_>,
+    column: &str,
+    value: Value,
+) -> Statement {
+    let mut w = SqlWriter::new(dialect);
+    w.push("SELECT COUNT(*) FROM ").table(table).push(" WHERE ").ident(column).push(" = ");
+    w.value(value);
     w.finish(StatementKind::Select, vec![ColumnType::I64])
 }
 

@@ -1,7 +1,8 @@
 //! Change sets: what one flush does to one entity. Deletes need only keys and have none.
 
 use crate::entity::Entity;
-use crate::managed::Managed;
+use crate::managed::{ErasedHandle, Managed};
+use crate::relation::MembershipChanges;
 use crate::value::Value;
 
 /// One entity's pending write, computed against its snapshot.
@@ -14,6 +15,10 @@ pub(crate) enum ChangeSet<T: Entity> {
         state: T,
         /// The columns written.
         columns: Vec<usize>,
+        /// Foreign keys whose value is another instance's key.
+        links: Vec<Link>,
+        /// Reached by cascade persist rather than persisted: managed only once inserted.
+        cascaded: bool,
     },
     /// UPDATE the changed columns of a managed entity.
     Update {
@@ -27,7 +32,31 @@ pub(crate) enum ChangeSet<T: Entity> {
         columns: Vec<usize>,
         /// The version the row had when loaded (entities with a version column).
         old_version: Option<Value>,
+        /// Changed foreign keys whose value is another instance's key.
+        links: Vec<Link>,
     },
+}
+
+/// A foreign key whose value is the key of an attached instance, perhaps one this flush
+/// inserts (its key is then known only once its INSERT returns it).
+#[derive(Clone)]
+pub(crate) struct Link {
+    /// The foreign-key column.
+    pub(crate) column: usize,
+    /// The instance it refers to.
+    pub(crate) target: ErasedHandle,
+}
+
+/// The membership changes of one owner's many-to-many relation: pivot rows to write.
+pub(crate) struct PivotChange {
+    /// The relation's position in the owner's metadata.
+    pub(crate) relation: usize,
+    /// The owner's key, when it has one.
+    pub(crate) owner_key: Option<Value>,
+    /// The owner's address (its key comes from its INSERT when it is new).
+    pub(crate) owner: usize,
+    /// What changed.
+    pub(crate) changes: MembershipChanges,
 }
 
 impl<T: Entity> ChangeSet<T> {

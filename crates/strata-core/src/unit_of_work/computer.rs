@@ -6,12 +6,12 @@
 //! gets its change set there, hooks included; one that is borrowed is deferred with a copy of its
 //! snapshot, and [`compute`] — after that lock is released — waits (boundedly) for it.
 
-use super::change_set::ChangeSet;
+use super::change_set::{ChangeSet, Link, PivotChange};
 use crate::entity::{Entity, Key};
 use crate::error::{Error, Result};
 use crate::identity_map::Table;
-use crate::managed::Managed;
-use crate::metadata::{EntityMeta, Generated};
+use crate::managed::{ErasedHandle, Managed};
+use crate::metadata::{EntityMeta, Generated, RelationKind};
 use crate::value::{FieldType, Value};
 use std::collections::HashMap;
 
@@ -29,18 +29,42 @@ pub(crate) struct Collected<T: Entity> {
     pub(crate) removed_keys: usize,
     /// The table's removal marks when collected (see `Table::deleted`).
     pub(crate) removal_marks: u64,
+    /// What the relations of the scanned entities hold.
+    pub(crate) scan: Scan<T>,
+}
+
+/// What the relation fields of the entities of one table hold, for a flush.
+pub(crate) struct Scan<T: Entity> {
+    /// Instances attached to relations with cascade persist (inserted if nothing manages them).
+    pub(crate) attached: Vec<ErasedHandle>,
+    /// Membership changes of owned many-to-many collections.
+    pub(crate) pivots: Vec<PivotChange>,
+    /// Entities whose collections changed, to mark them written after the commit.
+    pub(crate) touched: Vec<Managed<T>>,
+    /// Instances dropped from one-to-many collections with `orphan_removal`: deleted.
+    pub(crate) orphans: Vec<ErasedHandle>,
+}
+
+impl<T: Entity> Default for Scan<T> {
+    fn default() -> Self {
+        Self { attached: Vec::new(), pivots: Vec::new(), touched: Vec::new(), orphans: Vec::new() }
+    }
 }
 
 /// One table's candidates and, for every entity it can lock at once, its change set; `None`
 /// when the table has nothing to write. Never waits for an entity.
 pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Result<Option<Collected<T>>> {
+    let has_relations = !T::meta().relations.is_empty();
     let mut sets = Vec::with_capacity(table.new_instances().len());
     let mut deferred_new = Vec::new();
     let mut deferred = Vec::new();
     let mut deletes = Vec::new();
+    let mut scan = Scan::default();
     for handle in table.new_instances() {
         match handle.try_write_now() {
-            Some(mut entity) => sets.push(insert_set(handle.clone(), &mut entity)?),
+            Some(mut entity) => {
+                sets.push(insert_set(handle.clone(), &mut entity, false, &mut scan)?);
+            }
             None => deferred_new.push(handle.clone()),
         }
     }
@@ -54,6 +78,9 @@ pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Result<Option<Collected<T>
         // One lock for comparing and for the hooks: nothing changes in between.
         match handle.try_write_now() {
             Some(mut entity) => {
+                if has_relations {
+                    scan_relations(&*entity, handle, Some(key), &mut scan);
+                }
                 changed.clear();
                 entity.changed_columns(tracked.snapshot(), &mut changed);
                 if changed.is_empty() {
@@ -78,7 +105,14 @@ pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Result<Option<Collected<T>
     // number of rows deleted tells whether every row still existed.
     deletes.sort_unstable();
     deletes.dedup();
-    if sets.is_empty() && deferred_new.is_empty() && deferred.is_empty() && deletes.is_empty() {
+    let nothing = sets.is_empty()
+        && deferred_new.is_empty()
+        && deferred.is_empty()
+        && deletes.is_empty()
+        && scan.pivots.is_empty()
+        && scan.attached.is_empty()
+        && scan.orphans.is_empty();
+    if nothing {
         return Ok(None);
     }
     Ok(Some(Collected {
@@ -88,37 +122,116 @@ pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Result<Option<Collected<T>
         deletes,
         removed_keys: table.removed_keys().len(),
         removal_marks: table.removal_marks(),
+        scan,
     }))
 }
 
-/// What one table's flush does: insert and update change sets, and the keys to delete.
-pub(crate) struct Computed<T: Entity> {
-    pub(crate) sets: Vec<ChangeSet<T>>,
-    /// Deletes need only their keys: kept apart, they cost no change set each.
-    pub(crate) deletes: Vec<T::Key>,
-}
-
-/// The change sets of a table, the deferred entities included: waits at most
-/// [`crate::managed::BORROW_WAIT`] for each borrowed one, then fails naming it.
-pub(crate) fn compute<T: Entity>(collected: Collected<T>) -> Result<Computed<T>> {
-    let Collected { mut sets, deferred_new, deferred, deletes, .. } = collected;
-    for handle in deferred_new {
+/// Waits (at most [`crate::managed::BORROW_WAIT`] each) for the deferred entities and adds
+/// their change sets.
+pub(crate) fn compute<T: Entity>(collected: &mut Collected<T>) -> Result<()> {
+    for handle in std::mem::take(&mut collected.deferred_new) {
         let mut entity = handle.write_for("flush the new", None)?;
-        let set = insert_set(handle.clone(), &mut entity)?;
+        let set = insert_set(handle.clone(), &mut entity, false, &mut collected.scan)?;
         drop(entity);
-        sets.push(set);
+        collected.sets.push(set);
     }
-    for (key, handle, snapshot) in deferred {
+    for (key, handle, snapshot) in std::mem::take(&mut collected.deferred) {
         let mut entity = handle.write_for("flush", Some(&key))?;
+        if !T::meta().relations.is_empty() {
+            scan_relations(&*entity, &handle, Some(&key), &mut collected.scan);
+        }
         let set = update_set(&key, &handle, &mut entity, &snapshot, None)?;
         drop(entity);
-        sets.extend(set);
+        collected.sets.extend(set);
     }
-    Ok(Computed { sets, deletes })
+    Ok(())
+}
+
+/// Adds the INSERT of an instance that cascade persist reached.
+pub(crate) fn cascade<T: Entity>(collected: &mut Collected<T>, handle: &Managed<T>) -> Result<()> {
+    let mut entity = handle.write_for("flush the new", None)?;
+    let set = insert_set(handle.clone(), &mut entity, true, &mut collected.scan)?;
+    drop(entity);
+    collected.sets.push(set);
+    Ok(())
+}
+
+/// An empty collection of change sets, for a table that only cascade persist reaches.
+pub(crate) fn empty<T: Entity>() -> Collected<T> {
+    Collected {
+        sets: Vec::new(),
+        deferred_new: Vec::new(),
+        deferred: Vec::new(),
+        deletes: Vec::new(),
+        removed_keys: 0,
+        removal_marks: 0,
+        scan: Scan::default(),
+    }
+}
+
+/// Notes what the relation fields of `entity` hold: attached instances to cascade to, and the
+/// membership changes of owned many-to-many collections. `key`: the entity's key, if it has
+/// one.
+fn scan_relations<T: Entity>(
+    entity: &T,
+    handle: &Managed<T>,
+    key: Option<&T::Key>,
+    scan: &mut Scan<T>,
+) {
+    let mut touched = false;
+    for (index, relation) in T::meta().relations.iter().enumerate() {
+        let Some(field) = entity.relation(index) else { continue };
+        if relation.cascade.persist {
+            if relation.is_to_one() {
+                scan.attached.extend(field.attached_target());
+            } else {
+                scan.attached.extend(field.attached_items());
+            }
+        }
+        let owned_pivot = relation.kind == RelationKind::ManyToMany && relation.is_owner();
+        let orphaning = relation.kind == RelationKind::OneToMany && relation.orphan_removal;
+        if orphaning {
+            scan.orphans.extend(field.orphans());
+        }
+        if (owned_pivot || orphaning)
+            && let Some(changes) = field.membership_changes()
+        {
+            scan.pivots.push(PivotChange {
+                relation: index,
+                owner_key: key.filter(|k| !k.is_unset()).map(FieldType::to_value),
+                owner: handle.addr(),
+                changes,
+            });
+            touched = true;
+        }
+    }
+    if touched {
+        scan.touched.push(handle.clone());
+    }
+}
+
+/// The foreign keys among `columns` whose relation holds an attached instance.
+fn links<T: Entity>(entity: &T, columns: &[usize]) -> Vec<Link> {
+    let mut out = Vec::new();
+    for (index, relation) in T::meta().relations.iter().enumerate() {
+        let Some(column) = relation.join_column else { continue };
+        if !columns.contains(&column) {
+            continue;
+        }
+        if let Some(target) = entity.relation(index).and_then(|f| f.attached_target()) {
+            out.push(Link { column, target });
+        }
+    }
+    out
 }
 
 /// The INSERT of a new entity: runs `on_create`, generates a UUID key and the first version.
-fn insert_set<T: Entity>(handle: Managed<T>, entity: &mut T) -> Result<ChangeSet<T>> {
+fn insert_set<T: Entity>(
+    handle: Managed<T>,
+    entity: &mut T,
+    cascaded: bool,
+    scan: &mut Scan<T>,
+) -> Result<ChangeSet<T>> {
     let meta = T::meta();
     entity.on_create();
     if entity.key().is_unset()
@@ -132,8 +245,23 @@ fn insert_set<T: Entity>(handle: Managed<T>, entity: &mut T) -> Result<ChangeSet
         entity.set_column(v, Value::I32(1))?;
     }
     let state = entity.clone();
-    let columns = insert_columns(meta, &state);
-    Ok(ChangeSet::Insert { handle, state, columns })
+    let mut columns = insert_columns(meta, &state);
+    let links = if meta.relations.is_empty() {
+        Vec::new()
+    } else {
+        scan_relations(&state, &handle, None, scan);
+        // A foreign key waiting for its target's key is written with the row all the same.
+        let all: Vec<usize> = (0..meta.columns.len()).collect();
+        let links = links(&state, &all);
+        for link in &links {
+            if !columns.contains(&link.column) {
+                columns.push(link.column);
+                columns.sort_unstable();
+            }
+        }
+        links
+    };
+    Ok(ChangeSet::Insert { handle, state, columns, links, cascaded })
 }
 
 /// The UPDATE of a managed entity that may have changed; `None` when it did not after all.
@@ -177,12 +305,14 @@ fn update_set<T: Entity>(
     if changed.is_empty() {
         return Ok(None);
     }
+    let links = if meta.relations.is_empty() { Vec::new() } else { links(entity, &changed) };
     Ok(Some(ChangeSet::Update {
         handle: handle.clone(),
         key: key.clone(),
         state: entity.clone(),
         columns: changed,
         old_version: version.map(|v| snapshot.column_value(v)),
+        links,
     }))
 }
 
@@ -210,26 +340,33 @@ pub(crate) fn returning_columns(meta: &EntityMeta, inserted: &[usize]) -> Vec<us
 /// Insert groups and update groups.
 pub(crate) type Grouped<T> = (Vec<Vec<ChangeSet<T>>>, Vec<Vec<ChangeSet<T>>>);
 
-/// Groups change sets of one kind by column set, keeping first-seen order. Updates are sorted
-/// by key inside each group, so concurrent flushes lock rows in the same order.
-pub(crate) fn group<T: Entity>(sets: Vec<ChangeSet<T>>) -> Grouped<T> {
+/// Groups change sets of one kind by column set (inserts also by wave), keeping first-seen
+/// order. Updates are sorted by key inside each group, so concurrent flushes lock rows in the
+/// same order.
+pub(crate) fn group<T: Entity>(
+    sets: Vec<ChangeSet<T>>,
+    wave_of: impl Fn(&ChangeSet<T>) -> usize,
+) -> Grouped<T> {
     let mut inserts: Vec<Vec<ChangeSet<T>>> = Vec::new();
     let mut updates: Vec<Vec<ChangeSet<T>>> = Vec::new();
-    let mut insert_idx: HashMap<Vec<usize>, usize> = HashMap::new();
-    let mut update_idx: HashMap<Vec<usize>, usize> = HashMap::new();
+    let mut insert_idx: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+    let mut update_idx: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
     // The group of the previous change set of each kind: consecutive change sets usually
     // write the same columns, and comparing two short slices is cheaper than hashing.
     let (mut last_insert, mut last_update) = (usize::MAX, usize::MAX);
     for cs in sets {
+        let wave = wave_of(&cs);
         let (groups, idx, last) = if cs.is_insert() {
             (&mut inserts, &mut insert_idx, &mut last_insert)
         } else {
             (&mut updates, &mut update_idx, &mut last_update)
         };
-        let same_as_last = groups.get(*last).is_some_and(|g| g[0].columns() == cs.columns());
+        let same_as_last = groups
+            .get(*last)
+            .is_some_and(|g| g[0].columns() == cs.columns() && wave_of(&g[0]) == wave);
         if !same_as_last {
             let n = groups.len();
-            *last = *idx.entry(cs.columns().to_vec()).or_insert(n);
+            *last = *idx.entry((wave, cs.columns().to_vec())).or_insert(n);
             if *last == n {
                 groups.push(Vec::new());
             }
@@ -296,7 +433,7 @@ mod tests {
         columns: &COLUMNS,
         primary_key: 0,
         renamed_from: None,
-        references: &[],
+        relations: &[],
     };
 
     impl Entity for Item {
@@ -356,11 +493,15 @@ mod tests {
         table.hydrate_row(row).unwrap()
     }
 
-    /// Both steps of a flush's computation, as a flush runs them.
-    fn computed(table: &Table<Item>) -> Result<Computed<Item>> {
+    /// Both steps of a flush's computation, as a flush runs them: the change sets and the
+    /// keys to delete.
+    fn computed(table: &Table<Item>) -> Result<(Vec<ChangeSet<Item>>, Vec<i32>)> {
         match collect(table)? {
-            Some(c) => compute(c),
-            None => Ok(Computed { sets: Vec::new(), deletes: Vec::new() }),
+            Some(mut c) => {
+                compute(&mut c)?;
+                Ok((c.sets, c.deletes))
+            }
+            None => Ok((Vec::new(), Vec::new())),
         }
     }
 
@@ -377,7 +518,7 @@ mod tests {
         let mut t = Table::<Item>::default();
         let h = loaded(&mut t, &item(1, "a", None));
         h.write().note = Some("x".into());
-        let sets = computed(&t).unwrap().sets;
+        let sets = computed(&t).unwrap().0;
         assert_eq!(sets.len(), 1);
         assert!(!sets[0].is_insert());
         assert_eq!(sets[0].columns(), [2]);
@@ -393,7 +534,9 @@ mod tests {
         assert_eq!(collected.deferred.len(), 1);
         assert!(collected.sets.is_empty());
         drop(guard);
-        assert!(compute(collected).unwrap().sets.is_empty(), "it did not change after all");
+        let mut collected = collected;
+        compute(&mut collected).unwrap();
+        assert!(collected.sets.is_empty(), "it did not change after all");
     }
 
     #[test]
@@ -402,12 +545,12 @@ mod tests {
         t.track_new(Managed::new(item(0, "a", None)));
         t.track_new(Managed::new(item(0, "b", Some("note"))));
         t.track_new(Managed::new(item(7, "c", Some("note"))));
-        let sets = computed(&t).unwrap().sets;
+        let sets = computed(&t).unwrap().0;
         let cols: Vec<_> = sets.iter().map(|s| s.columns().to_vec()).collect();
         assert_eq!(cols, vec![vec![1], vec![1, 2], vec![0, 1, 2]]);
         assert!(sets.iter().all(ChangeSet::is_insert));
         assert_eq!(returning_columns(&META, &[1]), vec![0, 2]);
-        let (inserts, updates) = group(sets);
+        let (inserts, updates) = group(sets, |_| 0);
         assert_eq!(inserts.len(), 3, "three column sets, three groups");
         assert!(updates.is_empty());
     }
@@ -423,9 +566,10 @@ mod tests {
         }
         let collected = collect(&t).unwrap().unwrap();
         assert_eq!(collected.removed_keys, 3, "2 is managed: marked, not listed");
-        let computed = compute(collected).unwrap();
-        assert!(computed.sets.is_empty(), "deletes make no change sets");
-        assert_eq!(computed.deletes, vec![1, 2, 9], "every key once, sorted");
+        let mut collected = collected;
+        compute(&mut collected).unwrap();
+        assert!(collected.sets.is_empty(), "deletes make no change sets");
+        assert_eq!(collected.deletes, vec![1, 2, 9], "every key once, sorted");
     }
 
     #[test]
@@ -439,7 +583,7 @@ mod tests {
                 h.write().name = format!("n{id}");
             }
         }
-        let (_, updates) = group(computed(&t).unwrap().sets);
+        let (_, updates) = group(computed(&t).unwrap().0, |_| 0);
         let mut shape: Vec<(Vec<usize>, Vec<Option<i32>>)> = updates
             .iter()
             .map(|g| (g[0].columns().to_vec(), g.iter().map(|c| c.key().copied()).collect()))

@@ -22,23 +22,24 @@ pub(crate) mod change_set;
 pub mod commit_order;
 pub(crate) mod computer;
 pub(crate) mod persister;
+pub(crate) mod plan;
+mod write_back;
 
 use crate::entity::Entity;
 use crate::error::{Error, Result};
 use crate::identity_map::{FastHash, Table};
-use crate::managed::Managed;
-use crate::metadata::EntityMeta;
-use crate::value::{FieldType, Value};
-use change_set::ChangeSet;
+use crate::managed::{ErasedHandle, Managed};
+use crate::value::Value;
+use plan::{PendingTable, Planner, ReturnedRows, TablePlan};
 use std::any::{Any, TypeId};
-use std::collections::{HashMap, HashSet};
-
-/// The rows one INSERT group returned: per row, the values of its returning columns.
-pub(crate) type ReturnedRows = Vec<Vec<Value>>;
+use std::collections::HashMap;
 
 /// Puts a live instance back as it was before a flush inside a transaction that then rolled
 /// back (its generated key, its version).
 pub(crate) type Undo = Box<dyn FnOnce() + Send>;
+
+/// Work on a live instance that must wait until the unit of work is unlocked.
+pub(crate) type Task = Box<dyn FnOnce() + Send>;
 
 /// All tables of one EntityManager.
 #[derive(Default)]
@@ -64,11 +65,25 @@ pub(crate) struct Saved {
 }
 
 /// A type-erased [`Table<T>`], as the unit of work stores it.
-pub(crate) trait AnyTable: TableFlush + Send + Sync {
+pub(crate) trait AnyTable: Send + Sync {
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn clone_box(&self) -> Box<dyn AnyTable>;
     fn managed_len(&self) -> usize;
+    /// Step one of a flush on this table (see [`UnitOfWork::collect`]).
+    fn collect(&self) -> Result<Option<Box<dyn PendingTable>>>;
+    /// Records what a committed flush wrote to this table.
+    fn apply(&mut self, typed: Box<dyn Any>);
+    /// Whether this table manages `handle`, or inserts it at the next flush.
+    fn tracks(&self, handle: &ErasedHandle) -> bool;
+    /// The table's entity metadata.
+    fn meta(&self) -> &'static crate::metadata::EntityMeta;
+    /// See [`Table::mirror_deleted`].
+    fn mirror_deleted(
+        &mut self,
+        deleted: &[(&str, Vec<Value>)],
+        tasks: &mut Vec<Task>,
+    ) -> Vec<Value>;
 }
 
 impl<T: Entity> AnyTable for Table<T> {
@@ -83,6 +98,28 @@ impl<T: Entity> AnyTable for Table<T> {
     }
     fn managed_len(&self) -> usize {
         self.len()
+    }
+    fn collect(&self) -> Result<Option<Box<dyn PendingTable>>> {
+        Ok(computer::collect(self)?.map(|c| Box::new(c) as Box<dyn PendingTable>))
+    }
+    fn apply(&mut self, typed: Box<dyn Any>) {
+        let typed = typed
+            .downcast::<write_back::TypedPlan<T>>()
+            .expect("a plan is applied to its own table");
+        write_back::apply_typed(self, *typed);
+    }
+    fn tracks(&self, handle: &ErasedHandle) -> bool {
+        handle.downcast::<T>().is_some_and(|h| plan::tracks(self, &h))
+    }
+    fn meta(&self) -> &'static crate::metadata::EntityMeta {
+        T::meta()
+    }
+    fn mirror_deleted(
+        &mut self,
+        deleted: &[(&str, Vec<Value>)],
+        tasks: &mut Vec<Task>,
+    ) -> Vec<Value> {
+        Table::mirror_deleted(self, deleted, tasks)
     }
 }
 
@@ -114,8 +151,9 @@ impl UnitOfWork {
         self.table_mut::<T>().forget_new(handle)
     }
 
-    /// `remove` of an instance that is not new, whose key is `key`.
-    pub(crate) fn remove<T: Entity>(&mut self, handle: &Managed<T>, key: T::Key) -> Result<()> {
+    /// `remove` of an instance that is not new, whose key is `key`; false when it was removed
+    /// already.
+    pub(crate) fn remove<T: Entity>(&mut self, handle: &Managed<T>, key: T::Key) -> Result<bool> {
         self.table_mut::<T>().schedule_removal(handle, key)
     }
 
@@ -213,339 +251,114 @@ impl UnitOfWork {
     /// Step one of a flush, under the unit-of-work lock: the change sets of every entity that
     /// can be locked at once, and the borrowed ones to wait for. `None` when nothing changed.
     /// Never waits for an entity.
-    pub(crate) fn collect(&self) -> Result<Option<Collected>> {
-        let mut tables: Vec<(TypeId, Box<dyn PendingTable>)> = Vec::new();
+    pub(crate) fn collect(&self) -> Result<Option<Planner>> {
+        let mut tables: Vec<Box<dyn PendingTable>> = Vec::new();
         for id in &self.order {
             if let Some(pending) = self.tables[id].collect()? {
-                tables.push((*id, pending));
+                tables.push(pending);
             }
         }
         if tables.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Collected { generation: self.generation, tables }))
+        Ok(Some(Planner { generation: self.generation, tables }))
+    }
+
+    /// Whether the unit of work manages `handle`, or inserts it at the next flush.
+    pub(crate) fn tracks(&self, handle: &ErasedHandle) -> bool {
+        self.tables.get(&handle.entity_type()).is_some_and(|t| t.tracks(handle))
     }
 
     /// The last step of a committed flush, under the unit-of-work lock: flushed instances
-    /// become managed with new snapshots, deleted rows are forgotten. Only what this flush
-    /// wrote changes: what was persisted, changed or removed while it ran stays pending.
-    pub(crate) fn apply(&mut self, plan: FlushPlan, undo: Vec<Undo>) {
+    /// become managed with new snapshots, deleted rows are forgotten, and what the database's
+    /// own rules did to the rows referring to them is mirrored. Only what this flush wrote
+    /// changes: what was persisted, changed or removed while it ran stays pending. Returns the
+    /// tasks to run on live instances once the unit of work is unlocked.
+    pub(crate) fn apply(&mut self, plan: FlushPlan, undo: Vec<Undo>) -> Vec<Task> {
         if let Some(journal) = &mut self.journal {
             journal.extend(undo);
         }
         if plan.generation != self.generation {
             // Cleared (or rolled back) while the flush ran: nothing here to update.
-            return;
+            return Vec::new();
+        }
+        let mut deleted: Vec<(&str, Vec<Value>)> = Vec::new();
+        for (_, table_plan) in &plan.tables {
+            if !table_plan.deleted.is_empty() {
+                deleted.push((table_plan.meta.table, table_plan.deleted.clone()));
+            }
         }
         for (id, table_plan) in plan.tables {
-            if let Some(table) = self.tables.get_mut(&id) {
-                table.apply(table_plan.typed.into_any());
-            }
+            let table = match self.tables.entry(id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    // A table only cascade persist reached.
+                    self.order.push(id);
+                    e.insert((table_plan.new_table)())
+                }
+            };
+            table.apply(table_plan.typed.into_any());
         }
+        self.mirror_deleted(deleted)
+    }
+
+    /// Mirrors deletions on the managed entities that refer to the deleted rows, until the
+    /// database's cascades have been followed to their end.
+    fn mirror_deleted(&mut self, mut deleted: Vec<(&str, Vec<Value>)>) -> Vec<Task> {
+        let mut tasks = Vec::new();
+        let refers = |table: &dyn AnyTable, deleted: &[(&str, Vec<Value>)]| {
+            table
+                .meta()
+                .relations
+                .iter()
+                .any(|r| deleted.iter().any(|(t, _)| *t == r.target().table))
+        };
+        while !deleted.is_empty() {
+            let mut next: Vec<(&str, Vec<Value>)> = Vec::new();
+            for table in self.tables.values_mut() {
+                if !refers(table.as_ref(), &deleted) {
+                    continue;
+                }
+                let forgotten = table.mirror_deleted(&deleted, &mut tasks);
+                if !forgotten.is_empty() {
+                    next.push((table.meta().table, forgotten));
+                }
+            }
+            deleted = next;
+        }
+        tasks
     }
 }
 
-/// The candidates of a flush, collected under the unit-of-work lock.
-pub(crate) struct Collected {
-    generation: u64,
-    tables: Vec<(TypeId, Box<dyn PendingTable>)>,
-}
-
-impl Collected {
-    /// Step two, without the unit-of-work lock: change sets, grouped into batches, tables in
-    /// commit order. `None` when nothing really changed.
-    pub(crate) fn plan(self) -> Result<Option<FlushPlan>> {
-        let mut tables = Vec::new();
-        for (id, pending) in self.tables {
-            if let Some(plan) = pending.plan()? {
-                tables.push((id, plan));
-            }
-        }
-        if tables.is_empty() {
-            return Ok(None);
-        }
-        let names: Vec<(&str, &[&str])> =
-            tables.iter().map(|(_, p)| (p.meta.table, p.meta.references)).collect();
-        let order = commit_order::commit_order(&names)?;
-        let mut slots: Vec<Option<(TypeId, TablePlan)>> = tables.into_iter().map(Some).collect();
-        let tables = order.into_iter().filter_map(|i| slots[i].take()).collect();
-        Ok(Some(FlushPlan { generation: self.generation, tables }))
-    }
-}
-
-/// What one flush writes, table by table in commit order.
+/// What one flush writes, table by table in commit order, in `waves` waves.
 pub(crate) struct FlushPlan {
     generation: u64,
     pub(crate) tables: Vec<(TypeId, TablePlan)>,
+    pub(crate) waves: usize,
+    /// True when an entity of the flush has relations: the keys of inserted rows are then
+    /// recorded, for the rows and references that wait for them.
+    pub(crate) relations: bool,
 }
 
 impl FlushPlan {
     /// After the commit, without the unit-of-work lock: writes generated keys, defaults and
-    /// new versions into the live instances (`returned`: per table, per insert group). Inside
-    /// a transaction (`journal`), returns how to undo that. An instance still borrowed after
-    /// the wait is reported, but the rest is written all the same: the rows are committed.
+    /// new versions into the live instances (`returned`: per table, per insert group; `keys`:
+    /// the key of each inserted instance by address). Inside a transaction (`journal`),
+    /// returns how to undo that. An instance still borrowed after the wait is reported, but the
+    /// rest is written all the same: the rows are committed.
     pub(crate) fn write_back(
         &mut self,
         returned: Vec<Vec<ReturnedRows>>,
+        keys: &HashMap<usize, Value>,
         journal: bool,
     ) -> (Vec<Undo>, Option<Error>) {
         let mut undo = Vec::new();
         let mut first_error = None;
         for ((_, plan), returned) in self.tables.iter_mut().zip(returned) {
-            if let Err(e) = plan.typed.write_back(returned, journal.then_some(&mut undo)) {
+            if let Err(e) = plan.typed.write_back(returned, keys, journal.then_some(&mut undo)) {
                 first_error.get_or_insert(e);
             }
         }
         (undo, first_error)
-    }
-}
-
-/// The batches of one table.
-pub(crate) struct TablePlan {
-    pub(crate) meta: &'static EntityMeta,
-    pub(crate) inserts: Vec<InsertGroup>,
-    pub(crate) updates: Vec<UpdateGroup>,
-    pub(crate) deletes: Vec<Value>,
-    /// The number of keys in `deletes` (kept when the keys move into a statement).
-    pub(crate) delete_count: usize,
-    /// The key of a lone delete, kept to name it should its row be gone.
-    pub(crate) lone_delete: Option<Value>,
-    /// The typed change sets (`TypedPlan<T>`), for writing back and applying.
-    typed: Box<dyn TypedWork>,
-}
-
-pub(crate) struct InsertGroup {
-    pub(crate) columns: Vec<usize>,
-    pub(crate) rows: Vec<Vec<Value>>,
-    pub(crate) returning: Vec<usize>,
-    /// Number of rows (kept when `rows` moves into a statement).
-    pub(crate) len: usize,
-}
-
-pub(crate) struct UpdateGroup {
-    pub(crate) columns: Vec<usize>,
-    pub(crate) rows: Vec<crate::dialect::UpdateRow>,
-    pub(crate) versioned: bool,
-    /// Number of rows (kept when `rows` moves into a statement).
-    pub(crate) len: usize,
-    /// The keys of the group's rows, kept when the rows move into the statements, to name
-    /// the rows that were not updated.
-    pub(crate) keys: Vec<Value>,
-}
-
-/// An updated instance, its key, the state written, and its version before.
-type Updated<T> = (Managed<T>, <T as Entity>::Key, T, Option<Value>);
-
-/// One table's typed change sets, from planning to applying.
-struct TypedPlan<T: Entity> {
-    /// Per insert group: each new instance and the state it is inserted with.
-    inserts: Vec<Vec<(Managed<T>, T)>>,
-    /// The columns each insert group returns.
-    returning: Vec<Vec<usize>>,
-    updates: Vec<Updated<T>>,
-    deletes: Vec<T::Key>,
-    /// How many of the table's removed-by-key entries this flush covers.
-    removed_keys: usize,
-    /// The table's removal marks when the flush collected its deletes.
-    removal_marks: u64,
-}
-
-/// The steps of a flush on one table's typed change sets, type-erased.
-trait TypedWork: Send + Sync {
-    fn write_back(
-        &mut self,
-        returned: Vec<ReturnedRows>,
-        undo: Option<&mut Vec<Undo>>,
-    ) -> Result<()>;
-    fn into_any(self: Box<Self>) -> Box<dyn Any>;
-}
-
-/// The flush steps every table performs under the unit-of-work lock, type-erased.
-pub(crate) trait TableFlush {
-    fn collect(&self) -> Result<Option<Box<dyn PendingTable>>>;
-    fn apply(&mut self, typed: Box<dyn Any>);
-}
-
-/// One table's candidates between collecting and planning, type-erased.
-pub(crate) trait PendingTable: Send {
-    fn plan(self: Box<Self>) -> Result<Option<TablePlan>>;
-}
-
-impl<T: Entity> PendingTable for computer::Collected<T> {
-    fn plan(self: Box<Self>) -> Result<Option<TablePlan>> {
-        let (removed_keys, removal_marks) = (self.removed_keys, self.removal_marks);
-        let computer::Computed { sets, deletes } = computer::compute(*self)?;
-        if sets.is_empty() && deletes.is_empty() {
-            return Ok(None);
-        }
-        let meta = T::meta();
-        let versioned = meta.version_column().is_some();
-        let (inserts, updates) = computer::group(sets);
-        let mut insert_groups = Vec::with_capacity(inserts.len());
-        let mut typed_inserts = Vec::with_capacity(inserts.len());
-        let mut returning_of = Vec::with_capacity(inserts.len());
-        for group in inserts {
-            let columns = group[0].columns().to_vec();
-            let returning = computer::returning_columns(meta, &columns);
-            let len = group.len();
-            let mut rows = Vec::with_capacity(len);
-            let mut typed = Vec::with_capacity(len);
-            for cs in group {
-                if let ChangeSet::Insert { handle, state, .. } = cs {
-                    rows.push(columns.iter().map(|&c| state.column_value(c)).collect());
-                    typed.push((handle, state));
-                }
-            }
-            insert_groups.push(InsertGroup { columns, rows, returning: returning.clone(), len });
-            typed_inserts.push(typed);
-            returning_of.push(returning);
-        }
-        let mut update_groups = Vec::with_capacity(updates.len());
-        let mut typed_updates = Vec::new();
-        for group in updates {
-            let columns = group[0].columns().to_vec();
-            let len = group.len();
-            let mut rows = Vec::with_capacity(len);
-            for cs in group {
-                if let ChangeSet::Update { handle, key, state, old_version, .. } = cs {
-                    // Room for the key and the old version, which the statement adds to the row.
-                    let mut values = Vec::with_capacity(columns.len() + 2);
-                    values.extend(columns.iter().map(|&c| state.column_value(c)));
-                    rows.push(crate::dialect::UpdateRow {
-                        key: key.to_value(),
-                        values,
-                        version: old_version.clone(),
-                    });
-                    typed_updates.push((handle, key, state, old_version));
-                }
-            }
-            update_groups.push(UpdateGroup { columns, rows, versioned, len, keys: Vec::new() });
-        }
-        let delete_keys: Vec<Value> = deletes.iter().map(FieldType::to_value).collect();
-        Ok(Some(TablePlan {
-            meta,
-            inserts: insert_groups,
-            updates: update_groups,
-            delete_count: delete_keys.len(),
-            lone_delete: None,
-            deletes: delete_keys,
-            typed: Box::new(TypedPlan {
-                inserts: typed_inserts,
-                returning: returning_of,
-                updates: typed_updates,
-                deletes,
-                removed_keys,
-                removal_marks,
-            }),
-        }))
-    }
-}
-
-impl<T: Entity> TypedWork for TypedPlan<T> {
-    fn write_back(
-        &mut self,
-        returned: Vec<ReturnedRows>,
-        mut undo: Option<&mut Vec<Undo>>,
-    ) -> Result<()> {
-        let meta = T::meta();
-        let mut first_error = None;
-        for ((group, rows), returning) in self.inserts.iter_mut().zip(returned).zip(&self.returning)
-        {
-            for ((handle, state), row) in group.iter_mut().zip(rows) {
-                for (&col, value) in returning.iter().zip(&row) {
-                    state.set_column(col, value.clone())?;
-                }
-                match handle.write_for("finish the flush of the new", None) {
-                    Ok(mut live) => {
-                        if let Some(undo) = undo.as_deref_mut() {
-                            let before: Vec<(usize, Value)> =
-                                returning.iter().map(|&c| (c, live.column_value(c))).collect();
-                            undo.push(restore_columns(handle.clone(), before));
-                        }
-                        for (&col, value) in returning.iter().zip(row) {
-                            live.set_column(col, value)?;
-                        }
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
-                }
-            }
-        }
-        if let Some(v) = meta.version_column() {
-            for (handle, key, state, old) in &mut self.updates {
-                let Some(old) = old.as_ref().and_then(Value::as_i64) else { continue };
-                let next = bump(old, meta.columns[v].ty);
-                state.set_column(v, next.clone())?;
-                match handle.write_for("finish the flush of", Some(key)) {
-                    Ok(mut live) => {
-                        if let Some(undo) = undo.as_deref_mut() {
-                            undo.push(restore_columns(
-                                handle.clone(),
-                                vec![(v, live.column_value(v))],
-                            ));
-                        }
-                        live.set_column(v, next)?;
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
-                }
-            }
-        }
-        first_error.map_or(Ok(()), Err)
-    }
-
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        self
-    }
-}
-
-/// An undo entry that sets `columns` of a live instance back to the values they had.
-fn restore_columns<T: Entity>(handle: Managed<T>, columns: Vec<(usize, Value)>) -> Undo {
-    Box::new(move || {
-        // A rollback cannot fail: an instance borrowed for longer than the wait keeps the
-        // values of the rolled-back flush, as any other in-memory change would.
-        if let Ok(mut live) = handle.write_for("undo a rolled-back flush of", None) {
-            for (col, value) in columns {
-                let _ = live.set_column(col, value);
-            }
-        }
-    })
-}
-
-/// Records on a table what a committed flush wrote to it: deletes first (an instance removed
-/// while its INSERT was under way is marked removed by `inserted`, for the next flush).
-fn apply_typed<T: Entity>(table: &mut Table<T>, typed: TypedPlan<T>) {
-    table.deleted(&typed.deletes, typed.removed_keys, typed.removal_marks);
-    let inserted_rows: usize = typed.inserts.iter().map(Vec::len).sum();
-    table.reserve(inserted_rows);
-    let mut flushed_new: HashSet<usize, FastHash> =
-        HashSet::with_capacity_and_hasher(inserted_rows, FastHash::default());
-    for (handle, state) in typed.inserts.into_iter().flatten() {
-        flushed_new.insert(handle.addr());
-        table.inserted(handle, state);
-    }
-    table.forget_flushed_new(&flushed_new);
-    for (handle, key, state, _) in typed.updates {
-        table.updated(&handle, &key, state);
-    }
-}
-
-fn bump(old: i64, ty: crate::value::ColumnType) -> Value {
-    match ty {
-        crate::value::ColumnType::I64 => Value::I64(old + 1),
-        crate::value::ColumnType::I16 => Value::I16(i16::try_from(old + 1).unwrap_or(i16::MAX)),
-        _ => Value::I32(i32::try_from(old + 1).unwrap_or(i32::MAX)),
-    }
-}
-
-impl<T: Entity> TableFlush for Table<T> {
-    fn collect(&self) -> Result<Option<Box<dyn PendingTable>>> {
-        Ok(computer::collect(self)?.map(|c| Box::new(c) as Box<dyn PendingTable>))
-    }
-    fn apply(&mut self, typed: Box<dyn Any>) {
-        let typed = typed.downcast::<TypedPlan<T>>().expect("a plan is applied to its own table");
-        apply_typed(self, *typed);
     }
 }

@@ -5,7 +5,8 @@
 //! `#[strata(crate = "…")]`), and every conversion goes through `FieldType`, so that an
 //! unsupported field type or an enum without `DbEnum` is a type error at the field.
 
-use super::{ColumnDef, ColumnTypeDef, EntityDef};
+use super::{ColumnDef, ColumnTypeDef, EntityDef, RelationDef};
+use crate::attrs::{ActionAttr, RelationKindAttr};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -13,9 +14,88 @@ use syn::spanned::Spanned;
 pub(super) fn expand(def: &EntityDef<'_>) -> TokenStream {
     let entity_impl = entity_impl(def);
     let fields_struct = fields_struct(def);
+    let mapped_by_checks = def.relations.iter().filter_map(|r| mapped_by_check(def, r));
     quote! {
         #fields_struct
         #entity_impl
+        #(#mapped_by_checks)*
+    }
+}
+
+/// For an inverse side, a never-run function that names the target's field `mapped_by` with
+/// the type it must have, so that a missing field, or one that is not the matching relation,
+/// is a compile error naming it.
+fn mapped_by_check(def: &EntityDef<'_>, r: &RelationDef<'_>) -> Option<TokenStream> {
+    let mapped_by = r.mapped_by.as_ref()?;
+    let (root, owner, target) = (&def.root, def.ident, r.target);
+    let field = syn::Ident::new(&mapped_by.value(), mapped_by.span());
+    let check = if r.to_many && r.kind == RelationKindAttr::ManyToMany {
+        quote_spanned!(mapped_by.span()=> #root::relation::mapped_by_collection::<#owner, _>)
+    } else {
+        quote_spanned!(mapped_by.span()=> #root::relation::mapped_by_reference::<#owner, _>)
+    };
+    Some(quote_spanned! {mapped_by.span()=>
+        const _: () = {
+            #[allow(dead_code)]
+            fn __strata_mapped_by() {
+                #check(<#target as #root::entity::Entity>::fields().#field);
+            }
+        };
+    })
+}
+
+fn action(root: &syn::Path, a: Option<ActionAttr>) -> TokenStream {
+    match a {
+        None => quote!(::core::option::Option::None),
+        Some(a) => {
+            let variant = match a {
+                ActionAttr::Cascade => quote!(Cascade),
+                ActionAttr::SetNull => quote!(SetNull),
+                ActionAttr::Restrict => quote!(Restrict),
+                ActionAttr::NoAction => quote!(NoAction),
+            };
+            quote!(::core::option::Option::Some(#root::metadata::ReferentialAction::#variant))
+        }
+    }
+}
+
+fn relation_meta(def: &EntityDef<'_>, r: &RelationDef<'_>) -> TokenStream {
+    let root = &def.root;
+    let (field, target) = (&r.field, r.target);
+    let kind = match r.kind {
+        RelationKindAttr::ManyToOne => quote!(ManyToOne),
+        RelationKindAttr::OneToOne => quote!(OneToOne),
+        RelationKindAttr::OneToMany => quote!(OneToMany),
+        RelationKindAttr::ManyToMany => quote!(ManyToMany),
+    };
+    let mapped_by = option_str(r.mapped_by.as_ref().map(syn::LitStr::value).as_ref());
+    let join_column = match r.column {
+        Some(i) => quote!(::core::option::Option::Some(#i)),
+        None => quote!(::core::option::Option::None),
+    };
+    let (nullable, orphan_removal) = (r.nullable, r.orphan_removal);
+    let (persist, remove) = (r.cascade.persist, r.cascade.remove);
+    let on_delete = action(root, r.on_delete);
+    let on_update = action(root, r.on_update);
+    let pivot_table = option_str(r.pivot_table.as_ref());
+    let join_column_name = option_str(r.join_column_name.as_ref());
+    let inverse_join_column_name = option_str(r.inverse_join_column_name.as_ref());
+    quote_spanned! {target.span()=>
+        #root::metadata::RelationMeta {
+            field: #field,
+            kind: #root::metadata::RelationKind::#kind,
+            target: <#target as #root::entity::Entity>::meta,
+            mapped_by: #mapped_by,
+            join_column: #join_column,
+            nullable: #nullable,
+            cascade: #root::metadata::Cascade { persist: #persist, remove: #remove },
+            orphan_removal: #orphan_removal,
+            on_delete: #on_delete,
+            on_update: #on_update,
+            pivot_table: #pivot_table,
+            join_column_name: #join_column_name,
+            inverse_join_column_name: #inverse_join_column_name,
+        }
     }
 }
 
@@ -89,6 +169,24 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
     let skipped = &def.skipped;
     let on_create = hooks(def, false);
     let on_update = hooks(def, true);
+    let relation_metas: Vec<_> = def.relations.iter().map(|r| relation_meta(def, r)).collect();
+    let rel_indexes: Vec<usize> = (0..def.relations.len()).collect();
+    let rel_idents: Vec<_> = def.relations.iter().map(|r| r.ident).collect();
+    // Relations without a column: filled as unloaded when a row is read.
+    let rel_only: Vec<(usize, &RelationDef<'_>)> =
+        def.relations.iter().enumerate().filter(|(_, r)| r.column.is_none()).collect();
+    let rel_only_idents: Vec<_> = rel_only.iter().map(|(_, r)| r.ident).collect();
+    let rel_only_indexes: Vec<usize> = rel_only.iter().map(|(i, _)| *i).collect();
+    let rel_only_inits: Vec<TokenStream> = rel_only
+        .iter()
+        .map(|(_, r)| {
+            if r.to_many {
+                quote!(#root::relation::Collection::unloaded())
+            } else {
+                quote!(::core::option::Option::None)
+            }
+        })
+        .collect();
     let has_on_update = def.columns.iter().any(|c| c.on_update.is_some());
 
     quote! {
@@ -104,7 +202,7 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
                     columns: &[#(#metas),*],
                     primary_key: #primary_key,
                     renamed_from: #renamed_from,
-                    references: &[],
+                    relations: &[#(#relation_metas),*],
                 };
                 &META
             }
@@ -112,6 +210,7 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
             fn fields() -> #fields_ident {
                 #fields_ident {
                     #(#idents: #root::query::Col::new(#indexes, #names),)*
+                    #(#rel_only_idents: #root::query::Rel::new(#rel_only_indexes),)*
                 }
             }
 
@@ -176,6 +275,7 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
                 )*
                 ::core::result::Result::Ok(Self {
                     #(#idents: #locals,)*
+                    #(#rel_only_idents: #rel_only_inits,)*
                     #(#skipped: ::core::default::Default::default(),)*
                 })
             }
@@ -197,6 +297,26 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
             }
 
             const HAS_ON_UPDATE: bool = #has_on_update;
+
+            fn relation(
+                &self,
+                index: usize,
+            ) -> ::core::option::Option<&dyn #root::relation::RelationValue> {
+                match index {
+                    #(#rel_indexes => ::core::option::Option::Some(&self.#rel_idents),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            fn relation_mut(
+                &mut self,
+                index: usize,
+            ) -> ::core::option::Option<&mut dyn #root::relation::RelationValue> {
+                match index {
+                    #(#rel_indexes => ::core::option::Option::Some(&mut self.#rel_idents),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
         }
     }
 }
@@ -244,6 +364,14 @@ fn fields_struct(def: &EntityDef<'_>) -> TokenStream {
             #vis #field: #root::query::Col<#ident, #ty>,
         }
     });
+    let relation_fields = def.relations.iter().filter(|r| r.column.is_none()).map(|r| {
+        let (field, ty) = (r.ident, r.ty);
+        let doc = format!("The relation `{entity}.{}`, to populate it.", r.field);
+        quote! {
+            #[doc = #doc]
+            #vis #field: #root::query::Rel<#ident, #ty>,
+        }
+    });
     quote! {
         #[doc = #doc]
         #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
@@ -251,6 +379,7 @@ fn fields_struct(def: &EntityDef<'_>) -> TokenStream {
         #[allow(non_snake_case)]
         #vis struct #fields_ident {
             #(#fields)*
+            #(#relation_fields)*
         }
     }
 }

@@ -55,7 +55,7 @@ fn a_minimal_entity_gets_default_names_and_an_identity_key() {
         "nullable : < Option < i64 > as :: strata :: __core :: value :: FieldType > :: NULLABLE",
     );
     assert_contains(&out, "primary_key : 0usize");
-    assert_contains(&out, "references : & []");
+    assert_contains(&out, "relations : & []");
     assert_contains(&out, "fn key (& self) -> i32 { self . id }");
     assert_contains(&out, r#""PostEntity.title""#);
 }

@@ -27,6 +27,8 @@ use types::{addable_default, declared_type, default_clause};
 /// The statements of `changes`, applied in order to `start` (the diff's starting schema, in
 /// which the tables that are changed but not created by `changes` are found).
 pub(crate) fn render(start: &Schema, changes: &[Change]) -> Result<Vec<String>> {
+    let folded = fold_foreign_keys(start, changes);
+    let changes = folded.as_slice();
     let mut cur = start.clone();
     let mut out = Vec::new();
     let mut i = 0;
@@ -54,6 +56,81 @@ pub(crate) fn render(start: &Schema, changes: &[Change]) -> Result<Vec<String>> 
         i = end;
     }
     Ok(out)
+}
+
+/// SQLite declares foreign keys in `create table` only. A foreign key of a table the same
+/// changes create goes into its `create table` (instead of a rebuild right after it); one of a
+/// table they drop just goes with it. Tables that are dropped go children first, so that no
+/// drop deletes rows other rows still refer to.
+fn fold_foreign_keys(start: &Schema, changes: &[Change]) -> Vec<Change> {
+    let created: Vec<TableRef> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable(t) => Some(t.table_ref()),
+            _ => None,
+        })
+        .collect();
+    let dropped: Vec<TableRef> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable(t) => Some(t.table_ref()),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    for change in changes {
+        match change {
+            Change::AddForeignKey { table, key } if created.contains(table) => {
+                for c in &mut out {
+                    if let Change::CreateTable(t) = c
+                        && t.table_ref() == *table
+                    {
+                        t.foreign_keys.push(key.clone());
+                    }
+                }
+            }
+            Change::DropForeignKey { table, .. } if dropped.contains(table) => {}
+            other => out.push(other.clone()),
+        }
+    }
+    // Children first: a dropped table that another dropped table refers to waits for it.
+    let refers = |child: &TableRef, parent: &TableRef| {
+        start.table(child.namespace.as_deref(), &child.name).is_some_and(|t| {
+            t.foreign_keys.iter().any(|k| {
+                k.referenced_table == parent.name && k.referenced_namespace == parent.namespace
+            }) && child != parent
+        })
+    };
+    let mut i = 0;
+    while i < out.len() {
+        let Change::DropTable(_) = &out[i] else {
+            i += 1;
+            continue;
+        };
+        let end = out[i..]
+            .iter()
+            .position(|c| !matches!(c, Change::DropTable(_)))
+            .map_or(out.len(), |n| i + n);
+        let mut run: Vec<Change> = out.drain(i..end).collect();
+        let mut ordered = Vec::with_capacity(run.len());
+        while !run.is_empty() {
+            let next = run
+                .iter()
+                .position(|c| {
+                    let Change::DropTable(t) = c else { return true };
+                    !run.iter().any(|o| match o {
+                        Change::DropTable(other) => refers(&other.table_ref(), &t.table_ref()),
+                        _ => false,
+                    })
+                })
+                .unwrap_or(0);
+            ordered.push(run.remove(next));
+        }
+        let n = ordered.len();
+        out.splice(i..i, ordered);
+        i += n;
+    }
+    out
 }
 
 /// A change of a whole table (or of a schema).

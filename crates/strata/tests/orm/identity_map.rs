@@ -83,7 +83,7 @@ async fn get_reference_removes_without_loading(b: Backend) {
 
     let loaded = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
     let r1 = em.get_reference::<PostEntity>(1);
-    assert!(r1.is_loaded() && Managed::ptr_eq(r1.get().unwrap(), &loaded));
+    assert!(r1.is_loaded() && Managed::ptr_eq(&r1.get().unwrap(), &loaded));
     assert!(Managed::ptr_eq(&r1.load(&em).await.unwrap(), &loaded));
 }
 

@@ -15,5 +15,6 @@ mod identity_map;
 mod in_flight;
 mod locks;
 mod queries;
+mod relations;
 mod transactions;
 mod types;
