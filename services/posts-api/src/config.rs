@@ -354,6 +354,35 @@ mod tests {
     }
 
     #[test]
+    fn article_variables_build_a_url() {
+        let c = load(&[
+            ("POSTGRES_HOST", "localhost"),
+            ("POSTGRES_PORT", "5433"),
+            ("POSTGRES_USER", "admin"),
+            ("POSTGRES_PASSWORD", "p@ss word"),
+            ("POSTGRES_DB", "nestjs"),
+        ])
+        .unwrap();
+        let c = c.strata;
+        assert_eq!(c.connection_url(), "postgres://admin:p%40ss%20word@localhost:5433/nestjs");
+        assert_eq!(c.redacted_url(), "postgres://admin:***@localhost:5433/nestjs");
+    }
+
+    #[test]
+    fn database_url_wins_over_parts() {
+        let c =
+            load(&[("DATABASE_URL", "postgres://u@h/d"), ("POSTGRES_HOST", "ignored")]).unwrap();
+        assert_eq!(c.strata.connection_url(), "postgres://u@h/d");
+    }
+
+    #[test]
+    fn invalid_variables_are_reported_one_per_line() {
+        let e = load(&[("POSTGRES_PORT", "abc"), ("STRATA_POOL_SIZE", "0")]).unwrap_err();
+        assert_eq!(e.problems.len(), 2, "{e}");
+        assert_eq!(e.to_string().lines().count(), 2, "{e}");
+    }
+
+    #[test]
     fn database_url_chooses_the_driver_by_scheme() {
         let c = load(&[("DATABASE_URL", "postgresql://u:p@h/d")]).unwrap();
         assert_eq!((c.database, c.sqlite_path()), (DbKind::Postgres, None));
