@@ -282,10 +282,17 @@ impl UnitOfWork {
             // Cleared (or rolled back) while the flush ran: nothing here to update.
             return Vec::new();
         }
+        // The rows referring to deleted ones, as far as entities of this EntityManager map them.
         let mut deleted: Vec<(&str, Vec<Value>)> = Vec::new();
         for (_, table_plan) in &plan.tables {
-            if !table_plan.deleted.is_empty() {
-                deleted.push((table_plan.meta.table, table_plan.deleted.clone()));
+            let name = table_plan.meta.table;
+            let referred = || {
+                self.tables
+                    .values()
+                    .any(|t| t.meta().relations.iter().any(|r| r.target().table == name))
+            };
+            if table_plan.delete_count > 0 && referred() {
+                deleted.push((name, table_plan.typed.deleted()));
             }
         }
         for (id, table_plan) in plan.tables {

@@ -113,9 +113,6 @@ pub(crate) struct TablePlan {
     pub(crate) delete_count: usize,
     /// The key of a lone delete, kept to name it should its row be gone.
     pub(crate) lone_delete: Option<Value>,
-    /// The keys this table deletes (kept when they move into a statement), for mirroring
-    /// what the database's own rules do to the rows that refer to them.
-    pub(crate) deleted: Vec<Value>,
     /// Makes the table in the identity map (a table only cascade persist reached).
     pub(crate) new_table: fn() -> Box<dyn AnyTable>,
     /// The typed change sets, for writing back and applying.
@@ -584,7 +581,6 @@ fn plan_table<T: Entity>(collected: Collected<T>, graph: &Graph) -> Result<Optio
         pivots,
         delete_count: delete_keys.len(),
         lone_delete: None,
-        deleted: delete_keys.clone(),
         deletes: delete_keys,
         new_table: new_table::<T>,
         typed: Box::new(TypedPlan {

@@ -51,6 +51,8 @@ pub(crate) trait TypedWork: Send + Sync {
         undo: Option<&mut Vec<Undo>>,
     ) -> Result<()>;
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// The keys this flush deletes from the table.
+    fn deleted(&self) -> Vec<Value>;
 }
 
 impl<T: Entity> TypedWork for TypedPlan<T> {
@@ -139,6 +141,10 @@ impl<T: Entity> TypedWork for TypedPlan<T> {
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
         self
+    }
+
+    fn deleted(&self) -> Vec<Value> {
+        self.deletes.iter().map(crate::value::FieldType::to_value).collect()
     }
 }
 
