@@ -34,6 +34,23 @@ pub struct Diff {
 }
 
 impl Diff {
+    /// The columns these changes add NOT NULL, without a default, to tables that exist: the
+    /// migration fails on a table that has rows (as the article's `author_id` migration would).
+    /// As `table.column`.
+    pub fn not_null_without_default(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::AddColumn { table, column }
+                    if !column.nullable && column.default.is_none() && !column.identity =>
+                {
+                    Some(format!("{}.{}", table.name, column.name))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// True when the schemas are the same.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()

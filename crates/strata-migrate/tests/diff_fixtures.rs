@@ -19,6 +19,7 @@
 mod diff_fixtures {
     pub(crate) mod columns;
     pub(crate) mod constraints;
+    pub(crate) mod relations;
     pub(crate) mod renames;
     pub(crate) mod tables;
 }

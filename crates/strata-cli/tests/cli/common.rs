@@ -27,6 +27,26 @@ pub(crate) struct PostWithTags {
     tags: Option<String>,
 }
 
+/// A user, the target of the post's author.
+#[derive(Entity, Debug, Clone)]
+#[strata(table = "user")]
+pub(crate) struct User {
+    #[strata(primary_key)]
+    id: i32,
+}
+
+/// The post of the next article: an author.
+#[derive(Entity, Debug, Clone)]
+#[strata(table = "post_entity")]
+pub(crate) struct PostWithAuthor {
+    #[strata(primary_key)]
+    id: i32,
+    title: String,
+    content: String,
+    #[strata(many_to_one)]
+    author: strata::Reference<User>,
+}
+
 /// A migrations directory of one test, removed afterwards.
 pub(crate) struct Dir(PathBuf);
 

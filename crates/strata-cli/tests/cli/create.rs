@@ -218,3 +218,27 @@ async fn initial_and_blank_migrations_need_no_database() {
     assert_eq!(blank.code, 0, "{blank:?}");
     assert!(dir.files().iter().any(|f| f.ends_with("_seed.up.sql")), "{:?}", dir.files());
 }
+
+#[tokio::test]
+async fn an_author_added_to_posts_renders_mikro_orm_sql_and_warns_about_not_null() {
+    let db = TestDb::new().await;
+    let dir = Dir::new();
+    let config = db.config();
+    let first = cli(&posts(&dir), &config, &["migration:create", "--name", "posts"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    let with_author =
+        Project::new(&[PostWithAuthor::meta(), User::meta()]).migrations_dir(dir.path());
+    let created =
+        cli(&with_author, &config, &["migration:create", "--name", "author", "--dump"]).await;
+    assert_eq!(created.code, 0, "{created:?}");
+    for expected in [
+        r#"alter table "post_entity" add column "author_id" int not null;"#,
+        r#"alter table "post_entity" add constraint "post_entity_author_id_foreign" foreign key ("author_id") references "user" ("id") on update cascade;"#,
+    ] {
+        assert!(created.out.contains(expected), "{expected}\n{created:?}");
+    }
+    assert!(
+        created.err.contains("warning: post_entity.author_id is added NOT NULL without a default"),
+        "{created:?}"
+    );
+}
