@@ -293,3 +293,87 @@ conformance!(
     a_new_instance_added_to_a_collection_is_inserted_by_cascade,
     a_relation_to_an_unpersisted_instance_without_cascade_is_a_usage_error,
 );
+
+mod key_types {
+    //! Relations to entities keyed by i64 and by UUID (keys the application generates: no
+    //! wave waits for them).
+    use crate::common::*;
+    use strata::driver::StatementKind;
+    use strata::prelude::*;
+
+    #[derive(Entity, Debug, Clone)]
+    #[strata(table = "team")]
+    pub(crate) struct Team {
+        #[strata(primary_key)]
+        pub id: uuid::Uuid,
+        pub name: String,
+        #[strata(many_to_many)]
+        pub members: Collection<Member>,
+    }
+
+    #[derive(Entity, Debug, Clone)]
+    #[strata(table = "member")]
+    pub(crate) struct Member {
+        #[strata(primary_key)]
+        pub id: i64,
+        #[strata(many_to_one)]
+        pub lead: Option<Reference<Team>>,
+    }
+
+    const DDL: Ddl = Ddl {
+        postgres: r#"
+        CREATE TABLE "team" ("id" uuid PRIMARY KEY, "name" varchar(255) NOT NULL);
+        CREATE TABLE "member" ("id" bigserial PRIMARY KEY,
+            "lead_id" uuid NULL REFERENCES "team" ("id") ON DELETE SET NULL);
+        CREATE TABLE "team_members" ("team_id" uuid NOT NULL REFERENCES "team" ("id") ON DELETE CASCADE,
+            "member_id" bigint NOT NULL REFERENCES "member" ("id") ON DELETE CASCADE,
+            PRIMARY KEY ("team_id", "member_id"));"#,
+        sqlite: r#"
+        CREATE TABLE "team" ("id" TEXT NOT NULL PRIMARY KEY, "name" varchar(255) NOT NULL);
+        CREATE TABLE "member" ("id" INTEGER PRIMARY KEY AUTOINCREMENT,
+            "lead_id" TEXT NULL REFERENCES "team" ("id") ON DELETE SET NULL);
+        CREATE TABLE "team_members" ("team_id" TEXT NOT NULL REFERENCES "team" ("id") ON DELETE CASCADE,
+            "member_id" INTEGER NOT NULL REFERENCES "member" ("id") ON DELETE CASCADE,
+            PRIMARY KEY ("team_id", "member_id"));"#,
+    };
+
+    async fn relations_to_i64_and_uuid_keys_flush_and_populate(b: Backend) {
+        let (db, orm) = setup(b, &[DDL]).await;
+        let em = orm.em();
+        let team = Managed::new(Team {
+            id: uuid::Uuid::nil(),
+            name: "t".into(),
+            members: Collection::new(),
+        });
+        let members: Vec<_> =
+            (0..3).map(|_| em.create(Member { id: 0, lead: Some(Reference::to(&team)) })).collect();
+        team.update(|t| members.iter().for_each(|m| t.members.add(m)));
+        orm.query_log().start_capture();
+        em.flush().await.unwrap();
+        let log = orm.query_log().take();
+        assert_eq!(count(&log, StatementKind::Insert), 3, "team, members, pivot rows: {log:#?}");
+        let team_id = team.read().id;
+        assert!(!team_id.is_nil(), "the UUID key was generated");
+        assert!(
+            members
+                .iter()
+                .all(|m| m.read().lead.as_ref().and_then(Reference::key) == Some(team_id))
+        );
+        assert_eq!(scalar_i64(&db, "SELECT count(*) FROM team_members").await, 3);
+
+        let fresh = orm.em();
+        let found = fresh
+            .find_all::<Member>(FindOptions::new().populate(Member::fields().lead))
+            .await
+            .unwrap();
+        let lead = found[0].read().lead.as_ref().and_then(Reference::get).unwrap();
+        fresh.populate(std::slice::from_ref(&lead), Team::fields().members).await.unwrap();
+        let mut keys = lead.read().members.keys().unwrap();
+        keys.sort_unstable();
+        let mut expected: Vec<i64> = members.iter().map(|m| m.read().id).collect();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+    }
+
+    conformance!(relations_to_i64_and_uuid_keys_flush_and_populate);
+}
