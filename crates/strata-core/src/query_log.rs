@@ -34,6 +34,11 @@ pub struct LoggedStatement {
     pub params: usize,
     /// Rows affected or returned.
     pub rows: u64,
+    /// The call to the driver the statement was part of: statements sent together share it.
+    /// PostgreSQL pipelines such a batch (every statement sent before any result is read: one
+    /// round trip), SQLite runs it in one trip to the connection's thread. Numbers grow with
+    /// each call, starting at 1.
+    pub batch: u64,
     /// Time from sending to the last result (for pipelined statements, of the whole pipeline).
     pub duration: Duration,
     /// The database's error when the statement failed. For statements sent together in one
@@ -48,6 +53,7 @@ pub struct QueryLog {
     log_sql: bool,
     capturing: AtomicBool,
     total: AtomicU64,
+    batches: AtomicU64,
     captured: Mutex<Vec<LoggedStatement>>,
 }
 
@@ -58,6 +64,7 @@ impl QueryLog {
             log_sql,
             capturing: AtomicBool::new(false),
             total: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
             captured: Mutex::new(Vec::new()),
         }
     }
@@ -83,8 +90,14 @@ impl QueryLog {
         self.total.load(Ordering::Relaxed)
     }
 
+    /// A new batch number, for the statements of one call to the driver.
+    pub(crate) fn batch(&self) -> u64 {
+        self.batches.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     pub(crate) fn record(
         &self,
+        batch: u64,
         sql: &str,
         kind: StatementKind,
         params: usize,
@@ -96,6 +109,7 @@ impl QueryLog {
             kind,
             params,
             rows,
+            batch,
             duration,
             error: None,
         });
@@ -104,6 +118,7 @@ impl QueryLog {
     /// Records a statement that failed with `error`.
     pub(crate) fn record_failure(
         &self,
+        batch: u64,
         sql: &str,
         kind: StatementKind,
         params: usize,
@@ -111,7 +126,15 @@ impl QueryLog {
         error: &crate::error::Error,
     ) {
         let error = Some(error.to_string());
-        self.write(LoggedStatement { sql: sql.to_owned(), kind, params, rows: 0, duration, error });
+        self.write(LoggedStatement {
+            sql: sql.to_owned(),
+            kind,
+            params,
+            rows: 0,
+            batch,
+            duration,
+            error,
+        });
     }
 
     fn write(&self, statement: LoggedStatement) {
@@ -171,7 +194,14 @@ mod tests {
         let subscriber =
             tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
         tracing::subscriber::with_default(subscriber, || {
-            log.record("SELECT 1 WHERE $1", StatementKind::Select, 1, 3, Duration::from_micros(42));
+            log.record(
+                1,
+                "SELECT 1 WHERE $1",
+                StatementKind::Select,
+                1,
+                3,
+                Duration::from_micros(42),
+            );
         });
         let bytes = buffer.0.lock().clone();
         String::from_utf8(bytes).expect("the log is text")
@@ -201,6 +231,7 @@ mod tests {
         .with_code("23505");
         tracing::subscriber::with_default(subscriber, || {
             log.record_failure(
+                1,
                 "INSERT INTO post VALUES ($1)",
                 StatementKind::Insert,
                 1,
@@ -222,10 +253,12 @@ mod tests {
     #[test]
     fn every_statement_is_counted_and_captured_only_while_capturing() {
         let log = QueryLog::new(false);
-        log.record("SELECT 1", StatementKind::Select, 0, 1, Duration::ZERO);
+        log.record(log.batch(), "SELECT 1", StatementKind::Select, 0, 1, Duration::ZERO);
         log.start_capture();
-        log.record("DELETE", StatementKind::Delete, 1, 2, Duration::ZERO);
+        let batch = log.batch();
+        log.record(batch, "DELETE", StatementKind::Delete, 1, 2, Duration::ZERO);
         let captured = log.take();
+        assert_eq!(captured[0].batch, 2, "one batch per call");
         assert_eq!(log.total(), 2);
         assert_eq!(captured.len(), 1);
         assert_eq!((captured[0].sql.as_str(), captured[0].rows), ("DELETE", 2));

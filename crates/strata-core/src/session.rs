@@ -56,7 +56,14 @@ impl<'a> Session<'a> {
         let start = Instant::now();
         match self.conn().run(s).await {
             Ok(out) => {
-                self.log.record(&s.sql, s.kind, params_len(s), out.rows_affected, start.elapsed());
+                self.log.record(
+                    self.log.batch(),
+                    &s.sql,
+                    s.kind,
+                    params_len(s),
+                    out.rows_affected,
+                    start.elapsed(),
+                );
                 Ok(out)
             }
             Err(e) => Err(self.failed(s, start, e)),
@@ -71,7 +78,14 @@ impl<'a> Session<'a> {
         let start = Instant::now();
         match self.conn().run_each(s, row).await {
             Ok(rows) => {
-                self.log.record(&s.sql, s.kind, params_len(s), rows, start.elapsed());
+                self.log.record(
+                    self.log.batch(),
+                    &s.sql,
+                    s.kind,
+                    params_len(s),
+                    rows,
+                    start.elapsed(),
+                );
                 Ok(rows)
             }
             Err(e) => Err(self.failed(s, start, e)),
@@ -82,16 +96,17 @@ impl<'a> Session<'a> {
         let start = Instant::now();
         let result = self.conn().run_all(statements).await;
         let elapsed = start.elapsed();
+        let batch = self.log.batch();
         match result {
             Ok(out) => {
                 for (s, o) in statements.iter().zip(&out) {
-                    self.log.record(&s.sql, s.kind, params_len(s), o.rows_affected, elapsed);
+                    self.log.record(batch, &s.sql, s.kind, params_len(s), o.rows_affected, elapsed);
                 }
                 Ok(out)
             }
             Err(e) => {
                 for s in statements {
-                    self.log.record_failure(&s.sql, s.kind, params_len(s), elapsed, &e);
+                    self.log.record_failure(batch, &s.sql, s.kind, params_len(s), elapsed, &e);
                 }
                 Err(e)
             }
@@ -102,11 +117,18 @@ impl<'a> Session<'a> {
         let start = Instant::now();
         match self.conn().batch_execute(sql).await {
             Ok(()) => {
-                self.log.record(sql, StatementKind::Other, 0, 0, start.elapsed());
+                self.log.record(self.log.batch(), sql, StatementKind::Other, 0, 0, start.elapsed());
                 Ok(())
             }
             Err(e) => {
-                self.log.record_failure(sql, StatementKind::Other, 0, start.elapsed(), &e);
+                self.log.record_failure(
+                    self.log.batch(),
+                    sql,
+                    StatementKind::Other,
+                    0,
+                    start.elapsed(),
+                    &e,
+                );
                 Err(e)
             }
         }
@@ -114,7 +136,14 @@ impl<'a> Session<'a> {
 
     /// Logs `s` as failed with `e`, and gives `e` back.
     fn failed(&self, s: &Statement, start: Instant, e: crate::error::Error) -> crate::error::Error {
-        self.log.record_failure(&s.sql, s.kind, params_len(s), start.elapsed(), &e);
+        self.log.record_failure(
+            self.log.batch(),
+            &s.sql,
+            s.kind,
+            params_len(s),
+            start.elapsed(),
+            &e,
+        );
         e
     }
 
@@ -131,11 +160,25 @@ impl<'a> Session<'a> {
         };
         match result {
             Ok(()) => {
-                self.log.record(sql, StatementKind::Transaction, 0, 0, start.elapsed());
+                self.log.record(
+                    self.log.batch(),
+                    sql,
+                    StatementKind::Transaction,
+                    0,
+                    0,
+                    start.elapsed(),
+                );
                 Ok(())
             }
             Err(e) => {
-                self.log.record_failure(sql, StatementKind::Transaction, 0, start.elapsed(), &e);
+                self.log.record_failure(
+                    self.log.batch(),
+                    sql,
+                    StatementKind::Transaction,
+                    0,
+                    start.elapsed(),
+                    &e,
+                );
                 Err(e)
             }
         }

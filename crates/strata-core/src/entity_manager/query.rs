@@ -49,11 +49,7 @@ impl EntityManager {
             })
             .await?;
         drop(session);
-        for path in &options.populate {
-            if !out.is_empty() {
-                path.run(self, &out).await?;
-            }
-        }
+        crate::relation::populate::run(self, &out, &options.populate).await?;
         Ok(out)
     }
 

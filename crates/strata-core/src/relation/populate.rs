@@ -14,11 +14,13 @@
 //! an entity dirty: a reference keeps its key, a collection counts what it loaded as its members.
 //!
 //! Paths are typed: `Post::fields().author` (a reference column), `User::fields().posts` (a
-//! collection), nested with `.then(…)`. Each path runs on its own; the paths of one find that
-//! share a prefix cost no extra statement, because the second finds the first one's targets in
-//! the identity map.
+//! collection), nested with `.then(…)`. Populate runs level by level: the statements of every
+//! path's first edge go to the database together (pipelined on PostgreSQL: one round trip),
+//! then those of the second edges, and so on. Paths that share a prefix (`author` and
+//! `author.address`) send the shared statement once.
 
 use super::{Collection, Reference};
+use crate::driver::{Outcome, Statement};
 use crate::entity::{Entity, Key};
 use crate::entity_manager::EntityManager;
 use crate::error::{Error, Result};
@@ -27,15 +29,10 @@ use crate::metadata::{EntityMeta, RelationKind, RelationMeta};
 use crate::query::{Col, Rel};
 use crate::sql;
 use crate::value::{FieldType, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Arc;
-
-/// A boxed, `Send` future, as populate paths return them.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A populate path from entity `E`: one relation of `E`, then optionally a path from its
 /// target. Build it from a relation field: `Post::fields().author`,
@@ -56,31 +53,98 @@ impl<E> fmt::Debug for Populate<E> {
     }
 }
 
-impl<E> Populate<E> {
-    /// Loads this path for `parents`.
-    pub(crate) fn run<'a>(
-        &'a self,
-        em: &'a EntityManager,
-        parents: &'a [Managed<E>],
-    ) -> BoxFuture<'a, Result<()>> {
-        self.path.run(em, parents)
+/// What a populate path does. Implemented for each kind of relation edge.
+trait PopulatePath<E>: Send + Sync {
+    /// The path, for messages: `author.address`.
+    fn describe(&self) -> String;
+    /// The first edge of the path for `parents`: what to select, and how to link what comes
+    /// back.
+    fn step(&self, em: &EntityManager, parents: Vec<Managed<E>>) -> Result<Box<dyn Step>>;
+}
+
+/// One relation edge for a set of parents, prepared: the statements it needs (none when the
+/// identity map has every target), then the linking of their rows.
+trait Step: Send {
+    /// The statements to send, taken once.
+    fn statements(&mut self) -> Vec<Statement>;
+    /// Links the rows of the statements (one outcome each, in order) into the parents, and
+    /// returns the steps of the rest of the path, from the loaded targets.
+    fn finish(
+        self: Box<Self>,
+        em: &EntityManager,
+        outcomes: Vec<Outcome>,
+    ) -> Result<Vec<Box<dyn Step>>>;
+}
+
+/// Loads `paths` for `parents`, level by level: every statement of one level goes to the
+/// database in one call (pipelined on PostgreSQL), an identical statement once.
+pub(crate) async fn run<E: Entity>(
+    em: &EntityManager,
+    parents: &[Managed<E>],
+    paths: &[Populate<E>],
+) -> Result<()> {
+    if parents.is_empty() {
+        return Ok(());
+    }
+    let mut level: Vec<Box<dyn Step>> =
+        paths.iter().map(|p| p.path.step(em, parents.to_vec())).collect::<Result<_>>()?;
+    while !level.is_empty() {
+        // The level's distinct statements, and where each step's ones are among them.
+        let mut batch: Vec<Statement> = Vec::new();
+        let mut places: Vec<Vec<usize>> = Vec::with_capacity(level.len());
+        for step in &mut level {
+            let mut at = Vec::new();
+            for statement in step.statements() {
+                let i = batch.iter().position(|s| *s == statement).unwrap_or_else(|| {
+                    batch.push(statement);
+                    batch.len() - 1
+                });
+                at.push(i);
+            }
+            places.push(at);
+        }
+        let mut outcomes: Vec<Option<Outcome>> = if batch.is_empty() {
+            Vec::new()
+        } else {
+            em.session().await?.run_all(&batch).await?.into_iter().map(Some).collect()
+        };
+        // How many steps still need each outcome: the last one takes it, the others a copy.
+        let mut uses = vec![0usize; outcomes.len()];
+        for i in places.iter().flatten() {
+            uses[*i] += 1;
+        }
+        let mut next = Vec::new();
+        for (step, at) in level.into_iter().zip(places) {
+            let mine = at
+                .into_iter()
+                .map(|i| {
+                    uses[i] -= 1;
+                    let outcome =
+                        if uses[i] == 0 { outcomes[i].take() } else { outcomes[i].clone() };
+                    outcome.ok_or_else(|| Error::usage("a populate statement returned no outcome"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            next.extend(step.finish(em, mine)?);
+        }
+        level = next;
+    }
+    Ok(())
+}
+
+/// The next steps of a path: `next` from `targets`, when there are both.
+fn then<U: Entity>(
+    em: &EntityManager,
+    next: Option<&Populate<U>>,
+    targets: Vec<Managed<U>>,
+) -> Result<Vec<Box<dyn Step>>> {
+    match next {
+        Some(next) if !targets.is_empty() => Ok(vec![next.path.step(em, targets)?]),
+        _ => Ok(Vec::new()),
     }
 }
 
-/// What a populate path does. Implemented for each kind of relation edge.
-pub trait PopulatePath<E>: Send + Sync {
-    /// The path, for messages: `author.address`.
-    fn describe(&self) -> String;
-    /// Loads the relation for `parents`, links it, then runs the rest of the path.
-    fn run<'a>(
-        &'a self,
-        em: &'a EntityManager,
-        parents: &'a [Managed<E>],
-    ) -> BoxFuture<'a, Result<()>>;
-}
-
 /// The field types of a to-one relation: `Reference<U>` and `Option<Reference<U>>`.
-pub trait ToOneField<U: Entity>: Send + Sync + 'static {
+trait ToOneField<U: Entity>: Send + Sync + 'static {
     /// The target's key, when there is one.
     fn target_key(&self) -> Option<U::Key>;
     /// Links the field to `target` if it still refers to `key`.
@@ -166,59 +230,23 @@ fn wrong_field<E: Entity>(relation: usize) -> Error {
 
 /// The distinct values of `items`, in first-seen order.
 fn distinct<K: Clone + Eq + std::hash::Hash>(items: impl IntoIterator<Item = K>) -> Vec<K> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     items.into_iter().filter(|k| seen.insert(k.clone())).collect()
 }
 
-/// Loads the `U` rows with these keys that the identity map does not have; returns every
-/// instance by key.
-async fn targets_by_key<U: Entity>(
-    em: &EntityManager,
-    keys: Vec<U::Key>,
-) -> Result<HashMap<U::Key, Managed<U>>> {
-    let mut found = HashMap::with_capacity(keys.len());
-    let mut missing = Vec::new();
-    for key in keys {
-        match em.cached::<U>(&key) {
-            Some(instance) => {
-                found.insert(key, instance);
-            }
-            None => missing.push(key),
-        }
-    }
-    if missing.is_empty() {
-        return Ok(found);
-    }
-    let meta = U::meta();
-    let statements = sql::select_in(
-        em.orm().dialect(),
-        em.table_name::<U>(),
-        meta.columns,
-        meta.pk(),
-        missing.iter().map(FieldType::to_value).collect(),
-        meta.pk(),
-    );
-    let mut session = em.session().await?;
-    for statement in &statements {
-        session
-            .run_each(statement, &mut |row| {
-                let instance = em.inner.uow.lock().hydrate::<U>(row)?;
-                let key = instance.try_key(BORROW_WAIT);
-                if let Some(key) = key {
-                    found.insert(key, instance);
-                }
-                Ok(())
-            })
-            .await?;
-    }
-    Ok(found)
+/// Each row of `outcomes`, in order.
+fn rows(outcomes: Vec<Outcome>) -> impl Iterator<Item = Vec<Value>> {
+    outcomes.into_iter().flat_map(|o| o.rows)
 }
 
 /// The parents' keys (unset ones, of new entities, left out), each with its parent.
-fn parent_keys<E: Entity>(parents: &[Managed<E>]) -> Vec<(E::Key, &Managed<E>)> {
+fn parent_keys<E: Entity>(parents: Vec<Managed<E>>) -> Vec<(E::Key, Managed<E>)> {
     parents
-        .iter()
-        .filter_map(|p| p.try_key(BORROW_WAIT).filter(|k| !k.is_unset()).map(|k| (k, p)))
+        .into_iter()
+        .filter_map(|p| {
+            let key = p.try_key(BORROW_WAIT).filter(|k| !k.is_unset())?;
+            Some((key, p))
+        })
         .collect()
 }
 
@@ -230,44 +258,101 @@ struct OwningToOne<E, U: Entity, R> {
     _field: PhantomData<fn() -> (E, R)>,
 }
 
+impl<E: Entity, U: Entity, R: ToOneField<U>> OwningToOne<E, U, R> {
+    fn relation(&self) -> Result<usize> {
+        let meta = E::meta();
+        relation_of_column(meta, self.column).ok_or_else(|| {
+            not_a_relation(meta, meta.columns.get(self.column).map_or("?", |c| c.field))
+        })
+    }
+}
+
+/// An owning to-one edge, prepared: the targets the identity map has, and a select-in of the
+/// others by key.
+struct OwningStep<E: Entity, U: Entity, R> {
+    relation: usize,
+    parents: Vec<(Managed<E>, Option<U::Key>)>,
+    wanted: Vec<U::Key>,
+    found: HashMap<U::Key, Managed<U>>,
+    statements: Vec<Statement>,
+    next: Option<Populate<U>>,
+    _field: PhantomData<fn() -> R>,
+}
+
 impl<E: Entity, U: Entity, R: ToOneField<U>> PopulatePath<E> for OwningToOne<E, U, R> {
     fn describe(&self) -> String {
         let field = E::meta().columns.get(self.column).map_or("?", |c| c.field);
         describe(field, self.next.as_ref())
     }
 
-    fn run<'a>(
-        &'a self,
-        em: &'a EntityManager,
-        parents: &'a [Managed<E>],
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let meta = E::meta();
-            let Some(relation) = relation_of_column(meta, self.column) else {
-                let field = meta.columns.get(self.column).map_or("?", |c| c.field);
-                return Err(not_a_relation(meta, field));
-            };
-            let keys: Vec<Option<U::Key>> =
-                read_fields::<E, R, _>(parents, relation, ToOneField::target_key)?;
-            let wanted = distinct(keys.iter().flatten().cloned());
-            let found = targets_by_key::<U>(em, wanted.clone()).await?;
-            for (parent, key) in parents.iter().zip(&keys) {
-                if let Some(key) = key
-                    && let Some(target) = found.get(key)
-                {
-                    let mut entity = parent.write_for("populate", None)?;
-                    field_of_mut::<E, R>(&mut entity, relation)?.link(key, target);
+    fn step(&self, em: &EntityManager, parents: Vec<Managed<E>>) -> Result<Box<dyn Step>> {
+        let relation = self.relation()?;
+        let keys: Vec<Option<U::Key>> =
+            read_fields::<E, R, _>(&parents, relation, ToOneField::target_key)?;
+        let wanted = distinct(keys.iter().flatten().cloned());
+        let mut found = HashMap::with_capacity(wanted.len());
+        let mut missing = Vec::new();
+        for key in &wanted {
+            match em.cached::<U>(key) {
+                Some(instance) => {
+                    found.insert(key.clone(), instance);
                 }
+                None => missing.push(key.to_value()),
             }
-            if let Some(next) = &self.next {
-                let targets: Vec<Managed<U>> =
-                    wanted.iter().filter_map(|k| found.get(k).cloned()).collect();
-                if !targets.is_empty() {
-                    next.run(em, &targets).await?;
-                }
+        }
+        let statements = if missing.is_empty() {
+            Vec::new()
+        } else {
+            let meta = U::meta();
+            let dialect = em.orm().dialect();
+            sql::select_in(
+                dialect,
+                em.table_name::<U>(),
+                meta.columns,
+                meta.pk(),
+                missing,
+                meta.pk(),
+            )
+        };
+        Ok(Box::new(OwningStep::<E, U, R> {
+            relation,
+            parents: parents.into_iter().zip(keys).collect(),
+            wanted,
+            found,
+            statements,
+            next: self.next.clone(),
+            _field: PhantomData,
+        }))
+    }
+}
+
+impl<E: Entity, U: Entity, R: ToOneField<U>> Step for OwningStep<E, U, R> {
+    fn statements(&mut self) -> Vec<Statement> {
+        std::mem::take(&mut self.statements)
+    }
+
+    fn finish(
+        self: Box<Self>,
+        em: &EntityManager,
+        outcomes: Vec<Outcome>,
+    ) -> Result<Vec<Box<dyn Step>>> {
+        let Self { relation, parents, wanted, mut found, next, .. } = *self;
+        for row in rows(outcomes) {
+            let instance = em.inner.uow.lock().hydrate::<U>(row)?;
+            if let Some(key) = instance.try_key(BORROW_WAIT) {
+                found.insert(key, instance);
             }
-            Ok(())
-        })
+        }
+        for (parent, key) in &parents {
+            if let Some(key) = key
+                && let Some(target) = found.get(key)
+            {
+                let mut entity = parent.write_for("populate", None)?;
+                field_of_mut::<E, R>(&mut entity, relation)?.link(key, target);
+            }
+        }
+        let targets = wanted.iter().filter_map(|k| found.get(k).cloned()).collect();
+        then(em, next.as_ref(), targets)
     }
 }
 
@@ -279,30 +364,37 @@ struct ToMany<E, U: Entity, F> {
     _field: PhantomData<fn() -> (E, F)>,
 }
 
-/// The targets loaded for each parent, by the parent's key.
-type Groups<E, U> = HashMap<<E as Entity>::Key, Vec<(<U as Entity>::Key, Managed<U>)>>;
+/// A to-many (or inverse one-to-one) edge, prepared: a select-in of the targets by the
+/// parents' keys, through the pivot for a many-to-many.
+struct ToManyStep<E: Entity, U: Entity, F> {
+    relation: usize,
+    parents: Vec<(E::Key, Managed<E>)>,
+    statements: Vec<Statement>,
+    /// Where in a row the parent's key is: the last column (pivot) or the join column.
+    owner_at: Option<usize>,
+    next: Option<Populate<U>>,
+    _field: PhantomData<fn() -> F>,
+}
 
-/// The targets of each parent (by the parent's key), loaded for a one-to-many or inverse
-/// one-to-one (`mapped_by` a join column of `U`) or a many-to-many (through its pivot).
-async fn related<E: Entity, U: Entity>(
+/// The statements that load the targets of each parent (the parent's key in each row) for a
+/// one-to-many or inverse one-to-one (`mapped_by` a join column of `U`) or a many-to-many
+/// (through its pivot), and where the parent's key is in a row (`None`: last).
+fn related_statements<E: Entity, U: Entity>(
     em: &EntityManager,
     relation: &RelationMeta,
-    parent_keys: Vec<E::Key>,
-) -> Result<Groups<E, U>> {
-    let mut groups: Groups<E, U> = HashMap::new();
-    if parent_keys.is_empty() {
-        return Ok(groups);
+    keys: Vec<Value>,
+) -> Result<(Vec<Statement>, Option<usize>)> {
+    if keys.is_empty() {
+        return Ok((Vec::new(), None));
     }
     let target = U::meta();
-    let keys: Vec<Value> = parent_keys.iter().map(FieldType::to_value).collect();
     let dialect = em.orm().dialect();
-    // Each statement's rows, and where in a row the parent's key is.
-    let (statements, owner_at, pivot) = match relation.kind {
+    match relation.kind {
         RelationKind::ManyToMany => {
-            let names = relation.pivot(E::meta()).ok_or_else(|| {
-                Error::usage(format!("{}.{} has no pivot table", E::meta().name, relation.field))
-            })?;
             let owner = E::meta();
+            let names = relation.pivot(owner).ok_or_else(|| {
+                Error::usage(format!("{}.{} has no pivot table", owner.name, relation.field))
+            })?;
             let pivot_table = crate::dialect::TableName {
                 schema: owner.schema_or(em.orm().default_schema()),
                 name: &names.table,
@@ -320,7 +412,7 @@ async fn related<E: Entity, U: Entity>(
                 },
                 keys,
             );
-            (statements, target.columns.len(), true)
+            Ok((statements, None))
         }
         _ => {
             let owning = relation
@@ -335,27 +427,52 @@ async fn related<E: Entity, U: Entity>(
                 keys,
                 target.pk(),
             );
-            (statements, owning, false)
+            Ok((statements, Some(owning)))
         }
-    };
-    let mut session = em.session().await?;
-    for statement in &statements {
-        session
-            .run_each(statement, &mut |mut row| {
-                let owner_value = if pivot { row.pop() } else { row.get(owner_at).cloned() }
-                    .unwrap_or(Value::Null);
-                let Ok(owner) = <E::Key as FieldType>::from_value(owner_value) else {
-                    return Ok(());
-                };
-                let instance = em.inner.uow.lock().hydrate::<U>(row)?;
-                if let Some(key) = instance.try_key(BORROW_WAIT) {
-                    groups.entry(owner).or_default().push((key, instance));
-                }
-                Ok(())
-            })
-            .await?;
     }
-    Ok(groups)
+}
+
+/// The targets loaded for each parent, by the parent's key.
+type Groups<E, U> = HashMap<<E as Entity>::Key, Vec<(<U as Entity>::Key, Managed<U>)>>;
+
+impl<E: Entity, U: Entity, F> ToManyStep<E, U, F> {
+    /// Hydrates the rows and groups them by parent.
+    fn groups(&self, em: &EntityManager, outcomes: Vec<Outcome>) -> Result<Groups<E, U>> {
+        let mut groups: Groups<E, U> = HashMap::new();
+        for mut row in rows(outcomes) {
+            let owner_value = match self.owner_at {
+                None => row.pop(),
+                Some(at) => row.get(at).cloned(),
+            }
+            .unwrap_or(Value::Null);
+            let Ok(owner) = <E::Key as FieldType>::from_value(owner_value) else {
+                continue;
+            };
+            let instance = em.inner.uow.lock().hydrate::<U>(row)?;
+            if let Some(key) = instance.try_key(BORROW_WAIT) {
+                groups.entry(owner).or_default().push((key, instance));
+            }
+        }
+        Ok(groups)
+    }
+}
+
+impl<E: Entity, U: Entity, F: Send + Sync + 'static> ToMany<E, U, F> {
+    fn prepare(&self, em: &EntityManager, parents: Vec<Managed<E>>) -> Result<ToManyStep<E, U, F>> {
+        let relation = relation_meta::<E>(self.relation)?;
+        let parents = parent_keys(parents);
+        let keys = distinct(parents.iter().map(|(k, _)| k.clone()));
+        let keys = keys.iter().map(FieldType::to_value).collect();
+        let (statements, owner_at) = related_statements::<E, U>(em, relation, keys)?;
+        Ok(ToManyStep {
+            relation: self.relation,
+            parents,
+            statements,
+            owner_at,
+            next: self.next.clone(),
+            _field: PhantomData,
+        })
+    }
 }
 
 impl<E: Entity, U: Entity> PopulatePath<E> for ToMany<E, U, Collection<U>> {
@@ -363,35 +480,35 @@ impl<E: Entity, U: Entity> PopulatePath<E> for ToMany<E, U, Collection<U>> {
         describe(relation_field::<E>(self.relation), self.next.as_ref())
     }
 
-    fn run<'a>(
-        &'a self,
-        em: &'a EntityManager,
-        parents: &'a [Managed<E>],
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let relation = relation_meta::<E>(self.relation)?;
-            let parents = parent_keys(parents);
-            let keys = distinct(parents.iter().map(|(k, _)| k.clone()));
-            let mut groups = related::<E, U>(em, relation, keys).await?;
-            let mut children: Vec<Managed<U>> = Vec::new();
-            let mut seen = std::collections::HashSet::new();
-            for (key, parent) in &parents {
-                let items = groups.remove(key).unwrap_or_default();
-                for (_, item) in &items {
-                    if seen.insert(item.addr()) {
-                        children.push(item.clone());
-                    }
+    fn step(&self, em: &EntityManager, parents: Vec<Managed<E>>) -> Result<Box<dyn Step>> {
+        Ok(Box::new(self.prepare(em, parents)?))
+    }
+}
+
+impl<E: Entity, U: Entity> Step for ToManyStep<E, U, Collection<U>> {
+    fn statements(&mut self) -> Vec<Statement> {
+        std::mem::take(&mut self.statements)
+    }
+
+    fn finish(
+        self: Box<Self>,
+        em: &EntityManager,
+        outcomes: Vec<Outcome>,
+    ) -> Result<Vec<Box<dyn Step>>> {
+        let mut groups = self.groups(em, outcomes)?;
+        let mut children: Vec<Managed<U>> = Vec::new();
+        let mut seen = HashSet::new();
+        for (key, parent) in &self.parents {
+            let items = groups.remove(key).unwrap_or_default();
+            for (_, item) in &items {
+                if seen.insert(item.addr()) {
+                    children.push(item.clone());
                 }
-                let mut entity = parent.write_for("populate", Some(key))?;
-                field_of_mut::<E, Collection<U>>(&mut entity, self.relation)?.populated(items);
             }
-            if let Some(next) = &self.next
-                && !children.is_empty()
-            {
-                next.run(em, &children).await?;
-            }
-            Ok(())
-        })
+            let mut entity = parent.write_for("populate", Some(key))?;
+            field_of_mut::<E, Collection<U>>(&mut entity, self.relation)?.populated(items);
+        }
+        then(em, self.next.as_ref(), children)
     }
 }
 
@@ -400,33 +517,33 @@ impl<E: Entity, U: Entity> PopulatePath<E> for ToMany<E, U, Option<Reference<U>>
         describe(relation_field::<E>(self.relation), self.next.as_ref())
     }
 
-    fn run<'a>(
-        &'a self,
-        em: &'a EntityManager,
-        parents: &'a [Managed<E>],
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let relation = relation_meta::<E>(self.relation)?;
-            let parents = parent_keys(parents);
-            let keys = distinct(parents.iter().map(|(k, _)| k.clone()));
-            let mut groups = related::<E, U>(em, relation, keys).await?;
-            let mut children = Vec::new();
-            for (key, parent) in &parents {
-                let target = groups.remove(key).and_then(|mut items| items.pop());
-                if let Some((_, instance)) = &target {
-                    children.push(instance.clone());
-                }
-                let mut entity = parent.write_for("populate", Some(key))?;
-                let field = field_of_mut::<E, Option<Reference<U>>>(&mut entity, self.relation)?;
-                field.set_inverse(target.as_ref().map(|(k, h)| (k, h)));
+    fn step(&self, em: &EntityManager, parents: Vec<Managed<E>>) -> Result<Box<dyn Step>> {
+        Ok(Box::new(self.prepare(em, parents)?))
+    }
+}
+
+impl<E: Entity, U: Entity> Step for ToManyStep<E, U, Option<Reference<U>>> {
+    fn statements(&mut self) -> Vec<Statement> {
+        std::mem::take(&mut self.statements)
+    }
+
+    fn finish(
+        self: Box<Self>,
+        em: &EntityManager,
+        outcomes: Vec<Outcome>,
+    ) -> Result<Vec<Box<dyn Step>>> {
+        let mut groups = self.groups(em, outcomes)?;
+        let mut children = Vec::new();
+        for (key, parent) in &self.parents {
+            let target = groups.remove(key).and_then(|mut items| items.pop());
+            if let Some((_, instance)) = &target {
+                children.push(instance.clone());
             }
-            if let Some(next) = &self.next
-                && !children.is_empty()
-            {
-                next.run(em, &children).await?;
-            }
-            Ok(())
-        })
+            let mut entity = parent.write_for("populate", Some(key))?;
+            let field = field_of_mut::<E, Option<Reference<U>>>(&mut entity, self.relation)?;
+            field.set_inverse(target.as_ref().map(|(k, h)| (k, h)));
+        }
+        then(em, self.next.as_ref(), children)
     }
 }
 
@@ -574,9 +691,6 @@ impl EntityManager {
         parents: &[Managed<E>],
         path: impl Into<Populate<E>>,
     ) -> Result<()> {
-        if parents.is_empty() {
-            return Ok(());
-        }
-        path.into().run(self, parents).await
+        run(self, parents, &[path.into()]).await
     }
 }

@@ -40,6 +40,21 @@ fn selects(orm: &Strata) -> Vec<String> {
     log.into_iter().map(|s| s.sql).collect()
 }
 
+/// The captured SELECTs, grouped by the call to the driver that sent them (a batch goes in one
+/// round trip on PostgreSQL).
+fn select_batches(orm: &Strata) -> Vec<Vec<String>> {
+    let log = orm.query_log().take();
+    assert!(log.iter().all(|s| s.kind == StatementKind::Select), "{log:#?}");
+    let mut batches: Vec<(u64, Vec<String>)> = Vec::new();
+    for s in log {
+        match batches.last_mut() {
+            Some((batch, sql)) if *batch == s.batch => sql.push(s.sql),
+            _ => batches.push((s.batch, vec![s.sql])),
+        }
+    }
+    batches.into_iter().map(|(_, sql)| sql).collect()
+}
+
 async fn populating_100_posts_with_author_and_categories_sends_three_selects(b: Backend) {
     let (_db, orm) = blog(b).await;
     let em = orm.em();
@@ -51,8 +66,11 @@ async fn populating_100_posts_with_author_and_categories_sends_three_selects(b: 
         )
         .await
         .unwrap();
-    let sql = selects(&orm);
-    assert_eq!(sql.len(), 3, "posts, their authors, their categories: {sql:#?}");
+    let batches = select_batches(&orm);
+    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [1, 2], "posts, then their authors and categories together: {batches:#?}");
+    assert!(batches[1][0].contains("\"user\""), "{batches:#?}");
+    assert!(batches[1][1].contains("post_categories"), "{batches:#?}");
     assert_eq!(posts.len(), 100);
     let first = posts[0].get();
     let author = first.author.get().expect("the author is populated");
@@ -78,8 +96,11 @@ async fn a_nested_path_loads_each_level_once(b: Backend) {
         )
         .await
         .unwrap();
-    let sql = selects(&orm);
-    assert_eq!(sql.len(), 4, "posts, users, addresses, categories: {sql:#?}");
+    let batches = select_batches(&orm);
+    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+    // `author` twice (alone and before `address`) is one statement.
+    assert_eq!(sizes, [1, 2, 1], "posts; users and categories; addresses: {batches:#?}");
+    assert!(batches[2][0].contains("\"address\""), "{batches:#?}");
     let with_address = posts
         .iter()
         .filter_map(|p| p.read().author.get())
@@ -243,7 +264,31 @@ async fn a_collection_is_counted_without_loading_it(b: Backend) {
     assert!(user.read().posts.is_unloaded(), "counting loads nothing");
 }
 
+/// Populate inside `transactional` reads through the transaction's connection: it sees the rows
+/// the transaction wrote and has not committed.
+async fn populate_inside_a_transaction_sees_its_uncommitted_rows(b: Backend) {
+    let (_db, orm) = blog(b).await;
+    let em = orm.em();
+    let emails = em
+        .transactional(|tx| async move {
+            tx.native_insert([User::new("new@example.com")]).await?;
+            tx.native_insert([Post::new("fresh", Reference::from_key(11))]).await?;
+            let f = Post::fields();
+            let options = FindOptions::new().populate(f.author).populate(f.categories);
+            let posts = tx.find(f.author.eq(11), options).await?;
+            let emails: Vec<Option<String>> = posts
+                .iter()
+                .map(|p| p.read().author.get().map(|a| a.read().email.clone()))
+                .collect();
+            Ok::<_, Error>(emails)
+        })
+        .await
+        .unwrap();
+    assert_eq!(emails, [Some("new@example.com".to_owned())]);
+}
+
 conformance!(
+    populate_inside_a_transaction_sees_its_uncommitted_rows,
     a_collection_is_counted_without_loading_it,
     populating_100_posts_with_author_and_categories_sends_three_selects,
     a_nested_path_loads_each_level_once,
