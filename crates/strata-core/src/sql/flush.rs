@@ -198,7 +198,9 @@ pub struct Pivot<'a> {
     pub target: RowSetColumn<'a>,
 }
 
-/// `INSERT INTO pivot (owner, target) <rows>`, chunked: the pairs a flush adds.
+/// `INSERT INTO pivot (owner, target) <rows> ON CONFLICT DO NOTHING`, chunked: the pairs a flush
+/// adds. A collection is a set, so a pair the pivot has already (written meanwhile through
+/// another EntityManager, or added to a collection that was not loaded) is no error.
 pub fn pivot_insert(d: &dyn Dialect, pivot: Pivot<'_>, pairs: Vec<Vec<Value>>) -> Vec<Statement> {
     let types = [pivot.owner.ty, pivot.target.ty];
     owned_chunks(pairs, d.batch_rows(2))
@@ -208,6 +210,7 @@ pub fn pivot_insert(d: &dyn Dialect, pivot: Pivot<'_>, pairs: Vec<Vec<Value>>) -
             w.push("INSERT INTO ").table(pivot.table).push(" (").ident(pivot.owner.name);
             w.push(", ").ident(pivot.target.name).push(")");
             d.insert_rows(&mut w, &types, chunk);
+            w.push(" ON CONFLICT DO NOTHING");
             w.finish(StatementKind::Insert, Vec::new())
         })
         .collect()

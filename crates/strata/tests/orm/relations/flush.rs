@@ -279,7 +279,39 @@ async fn a_relation_to_an_unpersisted_instance_without_cascade_is_a_usage_error(
     assert_eq!(note.read().author.key(), Some(author.read().id));
 }
 
+/// A collection is a set: adding a pair the pivot already has (written meanwhile through another
+/// EntityManager, or added to an unloaded collection) is no error and no second row.
+async fn adding_a_pair_another_entity_manager_added_meanwhile_is_no_error(b: Backend) {
+    let (db, orm) = setup(b, &[BLOG_DDL]).await;
+    let seed = orm.em();
+    seed.native_insert([User::new("a@b.c")]).await.unwrap();
+    seed.native_insert((1..=3).map(|i| Category::new(&format!("c{i}")))).await.unwrap();
+    seed.native_insert([Post::new("p", Reference::from_key(1))]).await.unwrap();
+    let (first, second) = (orm.em(), orm.em());
+    let mut posts = Vec::new();
+    for em in [&first, &second] {
+        let post = em.find_one_or_fail::<Post>(1).await.unwrap();
+        em.populate(std::slice::from_ref(&post), Post::fields().categories).await.unwrap();
+        let two = em.find_one_or_fail::<Category>(2).await.unwrap();
+        post.update(|p| p.categories.add(&two));
+        posts.push(post);
+    }
+    first.flush().await.unwrap();
+    second.flush().await.expect("the pair is there already: nothing to add");
+    assert_eq!(pivot_rows(&db).await, [(1, 2)]);
+    // The same through an unloaded collection, by key.
+    let third = orm.em();
+    let post = third.find_one_or_fail::<Post>(1).await.unwrap();
+    post.update(|p| {
+        p.categories.add(Reference::from_key(2));
+        p.categories.add(Reference::from_key(3));
+    });
+    third.flush().await.unwrap();
+    assert_eq!(pivot_rows(&db).await, [(1, 2), (1, 3)]);
+}
+
 conformance!(
+    adding_a_pair_another_entity_manager_added_meanwhile_is_no_error,
     a_new_author_is_inserted_before_its_post_and_keys_are_written_back,
     a_thousand_new_posts_with_a_thousand_new_authors_are_two_inserts,
     registering_a_user_inserts_the_address_by_cascade_in_the_same_flush,
