@@ -217,7 +217,7 @@ impl<T: Entity> Table<T> {
             Entry::Occupied(t) => t.get().handle.clone(),
             Entry::Vacant(slot) => {
                 let entity = T::from_values(row)?;
-                let handle = Managed::new(entity.clone());
+                let handle = Managed::loaded(entity.clone());
                 slot.insert(Tracked::new(handle.clone(), entity));
                 handle
             }
@@ -228,11 +228,13 @@ impl<T: Entity> Table<T> {
     pub(crate) fn refreshed(&mut self, handle: &Managed<T>, key: T::Key, fresh: T) {
         match self.managed.get_mut(&key) {
             Some(t) if Managed::ptr_eq(&t.handle, handle) => {
+                handle.set_stored(true);
                 t.snapshot = fresh;
                 t.removed = false;
                 self.removal_marks += 1;
             }
             _ => {
+                handle.set_stored(true);
                 self.managed.insert(key, Tracked::new(handle.clone(), fresh));
             }
         }
@@ -240,6 +242,7 @@ impl<T: Entity> Table<T> {
 
     /// `refresh` found the row of `handle` gone: it is no longer managed.
     pub(crate) fn vanished(&mut self, handle: &Managed<T>, key: &T::Key) {
+        handle.set_stored(false);
         if self.managed.get(key).is_some_and(|t| Managed::ptr_eq(&t.handle, handle)) {
             self.managed.remove(key);
         }
@@ -324,6 +327,7 @@ impl<T: Entity> Table<T> {
     /// DELETE at the next flush.
     pub(crate) fn inserted(&mut self, handle: Managed<T>, state: T) {
         let removed_meanwhile = !self.is_new(&handle);
+        handle.set_stored(true);
         let key = state.key();
         let mut tracked = Tracked::new(handle, state);
         tracked.removed = removed_meanwhile;
@@ -332,6 +336,7 @@ impl<T: Entity> Table<T> {
 
     /// An instance that cascade persist reached was inserted with `state`: it is managed now.
     pub(crate) fn inserted_by_cascade(&mut self, handle: Managed<T>, state: T) {
+        handle.set_stored(true);
         let key = state.key();
         self.managed.insert(key, Tracked::new(handle, state));
     }
@@ -361,10 +366,17 @@ impl<T: Entity> Table<T> {
     pub(crate) fn deleted(&mut self, keys: &[T::Key], removed_keys: usize, marks: u64) {
         if keys.len() > 64 && marks == self.removal_marks {
             // One pass over the map in memory order rather than one random probe per key.
-            self.managed.retain(|_, t| !t.removed);
+            self.managed.retain(|_, t| {
+                if t.removed {
+                    t.handle.set_stored(false);
+                }
+                !t.removed
+            });
         } else {
             for key in keys {
-                self.managed.remove(key);
+                if let Some(t) = self.managed.remove(key) {
+                    t.handle.set_stored(false);
+                }
             }
         }
         let covered = removed_keys.min(self.removed_keys.len());

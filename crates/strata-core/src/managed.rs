@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -34,7 +35,24 @@ pub const BORROW_WAIT: Duration = Duration::from_millis(500);
 /// assert!(Managed::ptr_eq(&post, &same));
 /// # }
 /// ```
-pub struct Managed<T>(Arc<RwLock<T>>);
+pub struct Managed<T>(Arc<Slot<T>>);
+
+/// What a [`Managed<T>`] points to: the entity behind its lock, and whether its row is known
+/// to exist.
+struct Slot<T> {
+    /// True once the instance was loaded from its row or inserted by a committed flush (of any
+    /// EntityManager); false again once a flush deleted the row. Cascade persist tells by it a
+    /// new instance (inserted) from one another EntityManager loaded (referenced by its key).
+    stored: AtomicBool,
+    entity: RwLock<T>,
+}
+
+impl<T> Deref for Slot<T> {
+    type Target = RwLock<T>;
+    fn deref(&self) -> &RwLock<T> {
+        &self.entity
+    }
+}
 
 /// A read borrow of a managed entity, from [`Managed::read`]. Drop it before the next
 /// `.await`.
@@ -86,7 +104,17 @@ impl<T: Entity> Managed<T> {
     /// Wraps a new, not yet managed entity. Persist it with `em.persist(&handle)`; or use
     /// `em.create(entity)`, which does both.
     pub fn new(entity: T) -> Self {
-        Self(Arc::new(RwLock::new(entity)))
+        Self(Arc::new(Slot { stored: AtomicBool::new(false), entity: RwLock::new(entity) }))
+    }
+
+    /// An instance loaded from its row.
+    pub(crate) fn loaded(entity: T) -> Self {
+        Self(Arc::new(Slot { stored: AtomicBool::new(true), entity: RwLock::new(entity) }))
+    }
+
+    /// Notes that the instance's row exists (`true`: loaded, inserted) or not any more.
+    pub(crate) fn set_stored(&self, stored: bool) {
+        self.0.stored.store(stored, Ordering::Relaxed);
     }
 
     /// A copy of the entity's current state.
@@ -172,7 +200,7 @@ impl<T: Entity> Managed<T> {
 }
 
 /// A [`Managed<T>`] that does not keep its instance alive ([`Managed::downgrade`]).
-pub struct WeakManaged<T>(Weak<RwLock<T>>);
+pub struct WeakManaged<T>(Weak<Slot<T>>);
 
 impl<T> fmt::Debug for WeakManaged<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -231,7 +259,13 @@ impl ErasedHandle {
 
     /// The typed handle, when the instance is a `T`.
     pub(crate) fn downcast<T: Entity>(&self) -> Option<Managed<T>> {
-        Arc::clone(&self.0).into_any().downcast::<RwLock<T>>().ok().map(Managed)
+        Arc::clone(&self.0).into_any().downcast::<Slot<T>>().ok().map(Managed)
+    }
+
+    /// True when the instance's row is known to exist: it was loaded or inserted (possibly by
+    /// another EntityManager) and not deleted since.
+    pub(crate) fn is_stored(&self) -> bool {
+        self.0.is_stored()
     }
 
     /// Removes the instance from `em` (cascade remove).
@@ -253,9 +287,10 @@ trait AnyInstance: Send + Sync {
     fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync>;
     fn new_pending(&self) -> Box<dyn crate::unit_of_work::plan::PendingTable>;
     fn remove_in(self: Arc<Self>, em: &crate::EntityManager) -> Result<()>;
+    fn is_stored(&self) -> bool;
 }
 
-impl<T: Entity> AnyInstance for RwLock<T> {
+impl<T: Entity> AnyInstance for Slot<T> {
     fn meta(&self) -> &'static crate::metadata::EntityMeta {
         T::meta()
     }
@@ -279,6 +314,9 @@ impl<T: Entity> AnyInstance for RwLock<T> {
     }
     fn remove_in(self: Arc<Self>, em: &crate::EntityManager) -> Result<()> {
         em.remove(&Managed(self))
+    }
+    fn is_stored(&self) -> bool {
+        self.stored.load(Ordering::Relaxed)
     }
 }
 

@@ -283,7 +283,8 @@ impl Planner {
     }
 
     /// Inserts the instances attached to cascading relations that nothing manages, and what
-    /// they attach in turn.
+    /// they attach in turn. An instance whose row exists (another EntityManager loaded or
+    /// inserted it) is referenced by its key, not inserted again.
     fn cascade(&mut self, tracked: &impl Fn(&ErasedHandle) -> bool) -> Result<()> {
         let mut seen: HashSet<usize> = self
             .tables
@@ -293,7 +294,7 @@ impl Planner {
         let mut work: Vec<ErasedHandle> =
             self.tables.iter_mut().flat_map(|t| t.take_attached()).collect();
         while let Some(handle) = work.pop() {
-            if !seen.insert(handle.addr()) || tracked(&handle) {
+            if !seen.insert(handle.addr()) || tracked(&handle) || handle.is_stored() {
                 continue;
             }
             let id = handle.entity_type();

@@ -310,7 +310,34 @@ async fn adding_a_pair_another_entity_manager_added_meanwhile_is_no_error(b: Bac
     assert_eq!(pivot_rows(&db).await, [(1, 2), (1, 3)]);
 }
 
+/// An author (or category) loaded through another EntityManager is a row that exists: a post
+/// referring to it is inserted with its key; it is not inserted a second time.
+async fn instances_another_entity_manager_loaded_are_referenced_not_inserted(b: Backend) {
+    let (db, orm) = setup(b, &[BLOG_DDL]).await;
+    let (other, em) = (orm.em(), orm.em());
+    other.native_insert([User::new("a@b.c")]).await.unwrap();
+    other.native_insert([Category::new("c")]).await.unwrap();
+    let author = other.find_one_or_fail::<User>(1).await.unwrap();
+    let category = other.find_one_or_fail::<Category>(1).await.unwrap();
+    let mut post = Post::new("p", Reference::to(&author));
+    post.categories.add(&category);
+    em.create(post);
+    orm.query_log().start_capture();
+    em.flush().await.unwrap();
+    assert_eq!(writes(&orm.query_log().take()), [ins("post"), ins("post_categories")]);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM \"user\"").await, 1);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM category").await, 1);
+    assert_eq!(scalar_i64(&db, "SELECT author_id FROM post").await, 1);
+    assert_eq!(pivot_rows(&db).await, [(1, 1)]);
+    // A new instance, even with a key of its own, is still inserted by cascade.
+    let fresh = Managed::new(User::new("new@b.c"));
+    em.create(Post::new("q", Reference::to(&fresh)));
+    em.flush().await.unwrap();
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM \"user\"").await, 2);
+}
+
 conformance!(
+    instances_another_entity_manager_loaded_are_referenced_not_inserted,
     adding_a_pair_another_entity_manager_added_meanwhile_is_no_error,
     a_new_author_is_inserted_before_its_post_and_keys_are_written_back,
     a_thousand_new_posts_with_a_thousand_new_authors_are_two_inserts,
