@@ -287,7 +287,28 @@ async fn populate_inside_a_transaction_sees_its_uncommitted_rows(b: Backend) {
     assert_eq!(emails, [Some("new@example.com".to_owned())]);
 }
 
+/// More keys than one statement may carry: the edge is split in chunks of the dialect's limit,
+/// sent together in one batch, and every reference is linked.
+async fn more_parents_than_one_statement_takes_are_loaded_in_chunks_of_one_batch(b: Backend) {
+    let (_db, orm) = setup(b, &[BLOG_DDL]).await;
+    let em = orm.em();
+    let chunk = orm.dialect().batch_rows(1);
+    let n = chunk + 5;
+    em.native_insert((0..n).map(|i| User::new(&format!("u{i}@example.com")))).await.unwrap();
+    let author = |i: usize| Reference::from_key(i32::try_from(i + 1).unwrap());
+    em.native_insert((0..n).map(|i| Post::new("p", author(i)))).await.unwrap();
+    let posts = em.find_all::<Post>(FindOptions::new()).await.unwrap();
+    orm.query_log().start_capture();
+    em.populate(&posts, Post::fields().author).await.unwrap();
+    let batches = select_batches(&orm);
+    assert_eq!(batches.len(), 1, "one call for the whole edge");
+    assert_eq!(batches[0].len(), 2, "{n} keys in chunks of {chunk}");
+    assert!(posts.iter().all(|p| p.read().author.is_loaded()));
+    assert_eq!(em.managed_count(), 2 * n);
+}
+
 conformance!(
+    more_parents_than_one_statement_takes_are_loaded_in_chunks_of_one_batch,
     populate_inside_a_transaction_sees_its_uncommitted_rows,
     a_collection_is_counted_without_loading_it,
     populating_100_posts_with_author_and_categories_sends_three_selects,
