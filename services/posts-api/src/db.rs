@@ -50,14 +50,15 @@ pub fn connection_settings() -> strata_cli::ConnectionSettings {
     }
 }
 
-/// What the database lacks or has besides what the entities describe, one line per change
-/// (`add column "post_entity"."tags" varchar(255)`): empty when it fits them.
+/// What the service's tables lack or have besides what the entities describe, one line per
+/// change (`add column "post_entity"."tags" varchar(255)`): empty when they fit. Tables of
+/// other applications in the same database are not the service's business and are ignored.
 ///
 /// # Errors
 ///
 /// The database's error when reading its catalog fails.
 pub async fn schema_differences(orm: &Strata) -> strata::Result<Vec<String>> {
-    let changes = strata_migrate::check::differences(orm, &entities()).await?;
+    let changes = strata_migrate::check::entity_differences(orm, &entities()).await?;
     Ok(changes.summaries_for(orm.db_kind()))
 }
 

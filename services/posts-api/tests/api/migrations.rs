@@ -109,4 +109,28 @@ async fn a_schema_that_does_not_fit_the_entities_makes_health_answer_503_naming_
     assert!(message.contains("migration:create"), "{message}");
 }
 
-conformance!(a_schema_that_does_not_fit_the_entities_makes_health_answer_503_naming_it,);
+/// Tables of another application in the same database (with foreign keys between them) do not
+/// make the service unhealthy: only its own tables must fit its entities.
+async fn tables_of_other_applications_in_the_database_leave_health_at_200(b: Backend) {
+    let app = spawn_app(b).await;
+    app.sql(r#"CREATE TABLE "author" ("id" integer PRIMARY KEY, "name" varchar(255) NOT NULL)"#)
+        .await;
+    app.sql(
+        r#"CREATE TABLE "book" ("id" integer PRIMARY KEY,
+           "author_id" integer NOT NULL REFERENCES "author" ("id"))"#,
+    )
+    .await;
+    let answer = app.get("/health").await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    // Its own table still counts.
+    app.sql(r#"ALTER TABLE "post_entity" RENAME COLUMN "content" TO "body""#).await;
+    let answer = app.get("/health").await;
+    assert_eq!(answer.status, 503, "{}", answer.text);
+    let message = answer.json()["message"].as_str().unwrap_or_default().to_owned();
+    assert!(!message.contains("author") && !message.contains("book"), "{message}");
+}
+
+conformance!(
+    a_schema_that_does_not_fit_the_entities_makes_health_answer_503_naming_it,
+    tables_of_other_applications_in_the_database_leave_health_at_200,
+);
