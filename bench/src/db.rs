@@ -55,6 +55,10 @@ impl BenchDb {
             Self { admin_url: admin_url.to_owned(), url: with_database(admin_url, &name), name };
         let client = connect(&db.url).await.context("cannot connect to the benchmark database")?;
         client.batch_execute(POST_DDL).await.context("cannot create table post_entity")?;
+        client
+            .batch_execute(crate::orm::GRAPH_DDL)
+            .await
+            .context("cannot create the tables of the relation scenarios")?;
         Ok(db)
     }
 

@@ -46,8 +46,11 @@ struct Args {
     /// Operations for `single_flush`.
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     n_single: u32,
+    /// Posts for the relation scenarios (`populate`, `flush_graph`).
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    n_rel: u32,
     /// Only these scenarios (comma separated): insert, update, delete, find_by_pk, load_all,
-    /// single_flush.
+    /// single_flush, populate, flush_graph.
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Only these implementations (comma separated): raw, copy, strata, mikroorm.
@@ -123,7 +126,8 @@ async fn measure(
     url: &str,
     json: &mut jsonl::JsonLines,
 ) -> Result<()> {
-    let sizes = Sizes { n: args.n as usize, n_single: args.n_single as usize };
+    let sizes =
+        Sizes { n: args.n as usize, n_single: args.n_single as usize, n_rel: args.n_rel as usize };
     let runs = Runs { warmup: usize::from(args.warmup), measured: usize::from(args.runs) };
     if !args.no_orm {
         eprintln!("ORM benchmark: {} warm-up + {} measured runs", runs.warmup, runs.measured);

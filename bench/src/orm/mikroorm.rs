@@ -105,6 +105,7 @@ async fn run_process(
         .args(["--warmup", &runs.warmup.to_string()])
         .args(["--n", &sizes.n.to_string()])
         .args(["--n-single", &sizes.n_single.to_string()])
+        .args(["--n-rel", &sizes.n_rel.to_string()])
         .args(["--scenarios", &names.join(",")])
         .stderr(Stdio::inherit())
         .kill_on_drop(true)

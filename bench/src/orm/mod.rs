@@ -10,6 +10,8 @@
 //! | `find_by_pk`   | n lookups by primary key, a fresh EntityManager each                 |
 //! | `load_all`     | load n rows into entities                                            |
 //! | `single_flush` | n_single times: create one entity and flush it (one transaction each)|
+//! | `populate`     | load n_rel posts with their authors and categories (`graph`)          |
+//! | `flush_graph`  | n_rel new posts with new authors and 2 categories each, one flush     |
 //!
 //! Loading the entities that `update` and `delete` change, and seeding the table, are not
 //! timed. Each Rust implementation runs its warm-up and measured runs interleaved with the
@@ -17,12 +19,15 @@
 //! them alike. After every run the table is checked (row count, changed rows), so that a fast
 //! wrong answer cannot win.
 
+mod graph;
 pub(crate) mod mikroorm;
 mod raw;
+mod strata_graph;
 mod strata_impl;
 
 use crate::stats::Measurement;
 use anyhow::{Result, bail};
+pub(crate) use graph::DDL as GRAPH_DDL;
 use std::time::Duration;
 pub(crate) use strata_impl::Breakdown;
 use tokio_postgres::Client;
@@ -36,17 +41,21 @@ pub(crate) enum Scenario {
     FindByPk,
     LoadAll,
     SingleFlush,
+    Populate,
+    FlushGraph,
 }
 
 impl Scenario {
     /// Every scenario, in the order of the issue's table.
-    pub(crate) const ALL: [Scenario; 6] = [
+    pub(crate) const ALL: [Scenario; 8] = [
         Scenario::Insert,
         Scenario::Update,
         Scenario::Delete,
         Scenario::FindByPk,
         Scenario::LoadAll,
         Scenario::SingleFlush,
+        Scenario::Populate,
+        Scenario::FlushGraph,
     ];
 
     /// The name used on the command line, in JSON and by the MikroORM peer.
@@ -58,6 +67,8 @@ impl Scenario {
             Scenario::FindByPk => "find_by_pk",
             Scenario::LoadAll => "load_all",
             Scenario::SingleFlush => "single_flush",
+            Scenario::Populate => "populate",
+            Scenario::FlushGraph => "flush_graph",
         }
     }
 
@@ -72,6 +83,10 @@ impl Scenario {
             }
             Scenario::LoadAll => format!("load {n} rows"),
             Scenario::SingleFlush => format!("{n} single-entity persist-and-flush, one tx each"),
+            Scenario::Populate => format!("load {n} posts with author and categories"),
+            Scenario::FlushGraph => {
+                format!("{n} new posts with {n} new authors, 2 categories each, one flush")
+            }
         }
     }
 
@@ -90,16 +105,33 @@ impl Scenario {
     pub(crate) fn size(self, sizes: Sizes) -> usize {
         match self {
             Scenario::SingleFlush => sizes.n_single,
+            Scenario::Populate | Scenario::FlushGraph => sizes.n_rel,
             _ => sizes.n,
         }
     }
 
-    /// The rows the table holds before the timed part of a run.
-    fn seeded_rows(self, n: usize) -> usize {
-        match self {
+    /// True for the scenarios on the relation tables (`graph`).
+    pub(crate) fn is_graph(self) -> bool {
+        matches!(self, Scenario::Populate | Scenario::FlushGraph)
+    }
+
+    /// Empties the tables of the scenario and seeds what its runs start from.
+    async fn reset(self, control: &Client, n: usize) -> Result<()> {
+        if self.is_graph() {
+            let posts = if self == Scenario::Populate { n } else { 0 };
+            control.batch_execute(graph::RESET_SQL).await?;
+            control.batch_execute(&graph::seed_sql(posts)).await?;
+            return Ok(());
+        }
+        control.batch_execute(crate::db::RESET_SQL).await?;
+        let seeded = match self {
             Scenario::Insert | Scenario::SingleFlush => 0,
             _ => n,
+        };
+        if seeded > 0 {
+            control.batch_execute(&crate::db::seed_sql(seeded)).await?;
         }
+        Ok(())
     }
 }
 
@@ -110,6 +142,8 @@ pub(crate) struct Sizes {
     pub(crate) n: usize,
     /// Operations for `single_flush` (1,000 in the issue).
     pub(crate) n_single: usize,
+    /// Posts for the relation scenarios (1,000 in the issue).
+    pub(crate) n_rel: usize,
 }
 
 /// How many runs.
@@ -226,11 +260,7 @@ async fn one_run(
     n: usize,
     run: usize,
 ) -> Result<Duration> {
-    control.batch_execute(crate::db::RESET_SQL).await?;
-    let seeded = scenario.seeded_rows(n);
-    if seeded > 0 {
-        control.batch_execute(&crate::db::seed_sql(seeded)).await?;
-    }
+    scenario.reset(control, n).await?;
     let took = implementation.run(scenario, n, run).await?;
     check(control, scenario, n, run).await.map_err(|e| {
         e.context(format!("{} {} run {run}", implementation.name(), scenario.name()))
@@ -246,6 +276,9 @@ pub(crate) fn updated_content(run: usize, id: i32) -> String {
 
 /// Checks the table after a run.
 async fn check(control: &Client, scenario: Scenario, n: usize, run: usize) -> Result<()> {
+    if scenario.is_graph() {
+        return graph::check(control, scenario == Scenario::FlushGraph, n).await;
+    }
     let count: i64 = control.query_one("SELECT count(*) FROM post_entity", &[]).await?.get(0);
     let expected = if scenario == Scenario::Delete { 0 } else { n as i64 };
     if count != expected {

@@ -40,6 +40,8 @@ struct Prepared {
 pub(super) struct Raw {
     client: Client,
     st: Prepared,
+    /// The statements of the relation scenarios, prepared when the first one runs.
+    graph: Option<super::graph::Prepared>,
 }
 
 impl Raw {
@@ -67,7 +69,7 @@ impl Raw {
                 .prepare("INSERT INTO post_entity (title, content) VALUES ($1, $2) RETURNING id")
                 .await?,
         };
-        Ok(Self { client, st })
+        Ok(Self { client, st, graph: None })
     }
 }
 
@@ -81,6 +83,9 @@ impl Implementation for Raw {
     }
 
     async fn run(&mut self, scenario: Scenario, n: usize, run: usize) -> Result<Duration> {
+        if scenario.is_graph() && self.graph.is_none() {
+            self.graph = Some(super::graph::Prepared::new(&self.client).await?);
+        }
         let (client, st) = (&mut self.client, &self.st);
         let ids: Vec<i32> = (1..=n as i32).collect();
         let start = Instant::now();
@@ -120,6 +125,14 @@ impl Implementation for Raw {
                     let row = tx.query_one(&st.insert_one, &[&title, &content]).await?;
                     std::hint::black_box(row.get::<_, i32>(0));
                     tx.commit().await?;
+                }
+            }
+            Scenario::Populate | Scenario::FlushGraph => {
+                let graph = self.graph.as_ref().expect("prepared above");
+                if scenario == Scenario::Populate {
+                    super::graph::raw_populate(client, graph, n).await?;
+                } else {
+                    super::graph::raw_flush_graph(client, graph, n).await?;
                 }
             }
         }

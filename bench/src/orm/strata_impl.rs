@@ -132,6 +132,8 @@ impl Implementation for StrataBench {
                 let posts = orm.em().find_all::<PostEntity>(FindOptions::new()).await?;
                 anyhow::ensure!(posts.len() == n, "loaded {} posts, expected {n}", posts.len());
             }
+            Scenario::Populate => super::strata_graph::populate(orm, n).await?,
+            Scenario::FlushGraph => super::strata_graph::flush_graph(orm, n).await?,
             Scenario::SingleFlush => {
                 for i in 1..=n {
                     let em = orm.em();
