@@ -48,7 +48,7 @@ function parseArgs(argv) {
   }
   if (!args.url) throw new Error('--url postgres://… is required');
   for (const s of args.scenarios) {
-    if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; expected one of ${SCENARIOS.join(', ')}`);
+    if (!SCENARIOS.includes(s) && s !== 'memory') throw new Error(`unknown scenario ${s}; expected one of ${SCENARIOS.join(', ')}`);
   }
   return args;
 }
@@ -268,6 +268,27 @@ const scenarios = {
   }),
 };
 
+/** Reads a field of /proc/self/status in KiB (VmRSS, VmHWM). */
+async function statusKib(field) {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile('/proc/self/status', 'utf8');
+  const line = status.split('\n').find((l) => l.startsWith(`${field}:`));
+  if (!line) throw new Error(`no ${field} in /proc/self/status`);
+  return Number.parseInt(line.split(/\s+/)[1], 10);
+}
+
+/** The memory probe: n posts loaded into a forked EntityManager and kept. */
+async function hold(orm, n) {
+  const em = orm.em.fork();
+  await em.findOne(PostEntity, 1);
+  if (global.gc) global.gc();
+  const base = await statusKib('VmRSS');
+  const posts = await em.find(PostEntity, {});
+  if (posts.length !== n) throw new Error(`loaded ${posts.length} posts, expected ${n}`);
+  const peak = await statusKib('VmHWM');
+  console.log(JSON.stringify({ scenario: 'memory', n, base_kib: base, peak_kib: peak, kept: posts.length }));
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const require = createRequire(import.meta.url);
@@ -280,6 +301,10 @@ async function main() {
   });
   try {
     console.log(JSON.stringify({ peer: 'mikroorm', version, node: process.version }));
+    if (args.scenarios.includes('memory')) {
+      await hold(orm, args.n);
+      return;
+    }
     for (const name of args.scenarios) {
       const n = name === 'single_flush' ? args.nSingle : GRAPH.includes(name) ? args.nRel : args.n;
       const scenario = scenarios[name](orm, n);

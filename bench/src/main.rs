@@ -49,8 +49,16 @@ struct Args {
     /// Posts for the relation scenarios (`populate`, `flush_graph`).
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     n_rel: u32,
+    /// Posts held for the memory measurement (peak resident set of a process holding them);
+    /// 0 skips it.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    memory_n: u32,
+    /// Runs the memory probe of one implementation (raw or strata) and prints its result:
+    /// how the benchmark starts its probe processes.
+    #[arg(long, hide = true)]
+    hold: Option<String>,
     /// Only these scenarios (comma separated): insert, update, delete, find_by_pk, load_all,
-    /// single_flush, populate, flush_graph.
+    /// single_flush, populate, flush_graph, memory. Without it, all of them.
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Only these implementations (comma separated): raw, copy, strata, mikroorm.
@@ -89,10 +97,14 @@ async fn main() -> Result<()> {
     if let Some(bad) = args.impls.iter().find(|i| !report::IMPLS.contains(&i.as_str())) {
         anyhow::bail!("unknown implementation {bad:?}; expected raw, copy, strata or mikroorm");
     }
+    if let Some(implementation) = &args.hold {
+        return orm::memory::hold(&args.database_url, implementation, args.memory_n as usize).await;
+    }
     let scenarios = if args.scenarios.is_empty() {
         Scenario::ALL.to_vec()
     } else {
-        args.scenarios.iter().map(|s| Scenario::parse(s)).collect::<Result<Vec<_>>>()?
+        let timed = args.scenarios.iter().filter(|s| *s != "memory");
+        timed.map(|s| Scenario::parse(s)).collect::<Result<Vec<_>>>()?
     };
     if let Some(path) = &args.plot_from {
         return plot_from(&args, path);
@@ -130,42 +142,19 @@ async fn measure(
         Sizes { n: args.n as usize, n_single: args.n_single as usize, n_rel: args.n_rel as usize };
     let runs = Runs { warmup: usize::from(args.warmup), measured: usize::from(args.runs) };
     if !args.no_orm {
-        eprintln!("ORM benchmark: {} warm-up + {} measured runs", runs.warmup, runs.measured);
-        let (mut results, breakdowns) =
-            orm::run_rust(url, scenarios, &args.impls, sizes, runs, args.breakdown, json).await?;
-        let mut mikroorm_label = None;
-        if args.no_mikroorm
-            || !(args.impls.is_empty() || args.impls.iter().any(|i| i == "mikroorm"))
-        {
-            eprintln!("MikroORM peer skipped");
-        } else {
-            match orm::mikroorm::node_version().await {
-                None => eprintln!(
-                    "node is not installed: the MikroORM peer is skipped (install Node.js to \
-                     run it)"
-                ),
-                Some(node) => {
-                    orm::mikroorm::ensure_installed().await?;
-                    eprintln!("  MikroORM peer on node {node} …");
-                    let (info, m) = orm::mikroorm::run(url, scenarios, sizes, runs, json).await?;
-                    mikroorm_label =
-                        Some(format!("MikroORM {} on node {}", info.version, info.node));
-                    results.extend(m);
-                }
-            }
+        let mikroorm = mikroorm_peer(args).await?;
+        if !scenarios.is_empty() {
+            timed(args, scenarios, url, sizes, runs, mikroorm, json).await?;
         }
-        println!();
-        for s in scenarios {
-            println!("{:<13} {}", s.name(), s.describe(s.size(sizes)));
-        }
-        println!();
-        print!("{}", report::table(&results, mikroorm_label.as_deref()));
-        if args.breakdown {
+        let memory_wanted =
+            args.scenarios.is_empty() || args.scenarios.iter().any(|s| s == "memory");
+        if args.memory_n > 0 && memory_wanted {
+            let wanted = |name: &str| args.impls.is_empty() || args.impls.iter().any(|i| i == name);
+            let n = args.memory_n as usize;
+            let memory = orm::memory::run(url, n, &wanted, mikroorm, json).await?;
             println!();
-            print!("{}", orm::breakdown_table(&breakdowns));
+            print!("{}", orm::memory::table(&memory));
         }
-        // Written before the HTTP benchmark, so that its failure loses none of them.
-        write_plots(args, &results, runs, mikroorm_label.as_deref())?;
     }
     if args.http.http {
         let http = http::run(&args.http, url, json).await?;
@@ -173,6 +162,62 @@ async fn measure(
         print!("{}", http::table(&http));
     }
     Ok(())
+}
+
+/// Whether the MikroORM peer takes part: not when it is left out, or node is missing (said
+/// once); installed first when it does.
+async fn mikroorm_peer(args: &Args) -> Result<bool> {
+    if args.no_mikroorm || !(args.impls.is_empty() || args.impls.iter().any(|i| i == "mikroorm")) {
+        eprintln!("MikroORM peer skipped");
+        return Ok(false);
+    }
+    match orm::mikroorm::node_version().await {
+        None => {
+            eprintln!(
+                "node is not installed: the MikroORM peer is skipped (install Node.js to run it)"
+            );
+            Ok(false)
+        }
+        Some(node) => {
+            orm::mikroorm::ensure_installed().await?;
+            eprintln!("MikroORM peer on node {node}");
+            Ok(true)
+        }
+    }
+}
+
+/// The timed ORM scenarios: every Rust implementation, then the MikroORM peer; prints the
+/// table and writes the plots.
+async fn timed(
+    args: &Args,
+    scenarios: &[Scenario],
+    url: &str,
+    sizes: Sizes,
+    runs: Runs,
+    mikroorm: bool,
+    json: &mut jsonl::JsonLines,
+) -> Result<()> {
+    eprintln!("ORM benchmark: {} warm-up + {} measured runs", runs.warmup, runs.measured);
+    let (mut results, breakdowns) =
+        orm::run_rust(url, scenarios, &args.impls, sizes, runs, args.breakdown, json).await?;
+    let mut mikroorm_label = None;
+    if mikroorm {
+        let (info, m) = orm::mikroorm::run(url, scenarios, sizes, runs, json).await?;
+        mikroorm_label = Some(format!("MikroORM {} on node {}", info.version, info.node));
+        results.extend(m);
+    }
+    println!();
+    for s in scenarios {
+        println!("{:<13} {}", s.name(), s.describe(s.size(sizes)));
+    }
+    println!();
+    print!("{}", report::table(&results, mikroorm_label.as_deref()));
+    if args.breakdown {
+        println!();
+        print!("{}", orm::breakdown_table(&breakdowns));
+    }
+    // Written before the HTTP benchmark, so that its failure loses none of them.
+    write_plots(args, &results, runs, mikroorm_label.as_deref())
 }
 
 /// Writes `--svg` and `--markdown` from the ORM results.

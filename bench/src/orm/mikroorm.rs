@@ -91,6 +91,30 @@ pub(crate) async fn run(
     Ok((info, out))
 }
 
+/// The MikroORM memory probe: the script loads `n` posts into a forked EntityManager and
+/// reports its resident set before and its peak after.
+pub(crate) async fn hold(url: &str, n: usize) -> Result<super::memory::Held> {
+    let script = dir().join("bench.mjs");
+    let output = Command::new("node")
+        .arg(&script)
+        .args(["--url", url, "--n", &n.to_string(), "--scenarios", "memory"])
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .with_context(|| format!("cannot run node {}", script.display()))?;
+    if !output.status.success() {
+        bail!("the MikroORM memory probe failed ({}); its error is printed above", output.status);
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("\"peak_kib\""))
+        .context("the MikroORM memory probe printed no result")?;
+    serde_json::from_str(line)
+        .with_context(|| format!("unexpected line from the MikroORM memory probe: {line}"))
+}
+
 async fn run_process(
     url: &str,
     names: &[&str],

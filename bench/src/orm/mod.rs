@@ -20,6 +20,7 @@
 //! wrong answer cannot win.
 
 mod graph;
+pub(crate) mod memory;
 pub(crate) mod mikroorm;
 mod raw;
 mod strata_graph;

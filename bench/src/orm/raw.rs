@@ -178,3 +178,23 @@ impl Implementation for Copy {
         Ok(start.elapsed())
     }
 }
+
+/// The memory probe: streams `n` posts into a `Vec` of structs (as a careful application
+/// does, without holding the rows twice) and keeps it while the peak resident set is read.
+pub(super) async fn hold(url: &str, n: usize) -> Result<super::memory::Held> {
+    use futures_util::TryStreamExt;
+    let client = crate::db::connect(url).await?;
+    let load = client.prepare("SELECT id, title, content FROM post_entity").await?;
+    client.query_opt("SELECT id, title, content FROM post_entity WHERE id = 1", &[]).await?;
+    let base_kib = super::memory::status_kib("VmRSS")?;
+    let rows = client.query_raw(&load, std::iter::empty::<i32>()).await?;
+    pin_mut!(rows);
+    let mut posts = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        posts.push(Post::from(&row));
+    }
+    anyhow::ensure!(posts.len() == n, "loaded {} posts, expected {n}", posts.len());
+    let peak_kib = super::memory::status_kib("VmHWM")?;
+    std::hint::black_box(&posts);
+    Ok(super::memory::Held { base_kib, peak_kib })
+}

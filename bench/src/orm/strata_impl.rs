@@ -152,3 +152,18 @@ impl Implementation for StrataBench {
         Ok(took)
     }
 }
+
+/// The memory probe: loads `n` posts into one EntityManager and keeps them while the peak
+/// resident set is read.
+pub(super) async fn hold(url: &str, n: usize) -> Result<super::memory::Held> {
+    let orm = Strata::connect(StrataConfig::from_url(url)).await?;
+    let em = orm.em();
+    // One statement first, so that the connection and its buffers count in the base.
+    em.find_one::<PostEntity>(1).await?;
+    let base_kib = super::memory::status_kib("VmRSS")?;
+    let posts = em.find_all::<PostEntity>(FindOptions::new()).await?;
+    anyhow::ensure!(posts.len() == n, "loaded {} posts, expected {n}", posts.len());
+    let peak_kib = super::memory::status_kib("VmHWM")?;
+    std::hint::black_box((&em, &posts));
+    Ok(super::memory::Held { base_kib, peak_kib })
+}
