@@ -107,7 +107,7 @@ impl EntityManager {
                 )));
             }
         }
-        let mut live = entity.write_for("assign to", None)?;
+        let mut live = entity.change_for("assign to", None)?;
         let mut next = live.clone();
         for (name, json) in &fields {
             let Some(idx) = meta.column_index(name) else { continue };

@@ -10,8 +10,9 @@
 
 use crate::entity::{Entity, Key};
 use crate::error::{Error, Result};
-use crate::managed::Managed;
+use crate::managed::{Managed, Versioning};
 use crate::value::{FieldType, Value};
+use parking_lot::MappedMutexGuard;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
@@ -22,23 +23,81 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 /// One managed instance and what the database holds for it.
 pub(crate) struct Tracked<T: Entity> {
     handle: Managed<T>,
-    /// The state at load or last flush: dirty checking compares against it.
-    snapshot: T,
+    /// The state at the last flush (or refresh) that wrote it: dirty checking compares against
+    /// it. `None` for an instance loaded and not flushed since: its handle knows whether it
+    /// was written to, and keeps its state from before the first write ([`Versioning`]), so
+    /// loading copies nothing.
+    snapshot: Option<Box<T>>,
     /// Scheduled for DELETE at the next flush.
     removed: bool,
 }
 
+/// What dirty checking compares an instance with: its snapshot, or the copy its handle took at
+/// the first write borrow.
+pub(crate) enum Baseline<'a, T> {
+    Kept(&'a T),
+    Before(MappedMutexGuard<'a, T>),
+}
+
+impl<T> std::ops::Deref for Baseline<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Baseline::Kept(t) => t,
+            Baseline::Before(g) => g,
+        }
+    }
+}
+
 impl<T: Entity> Tracked<T> {
     fn new(handle: Managed<T>, snapshot: T) -> Self {
-        Self { handle, snapshot, removed: false }
+        Self { handle, snapshot: Some(Box::new(snapshot)), removed: false }
+    }
+
+    /// A loaded instance, without a snapshot (its handle is [`Versioning::Clean`]).
+    fn loaded(handle: Managed<T>) -> Self {
+        Self { handle, snapshot: None, removed: false }
     }
 
     pub(crate) fn handle(&self) -> &Managed<T> {
         &self.handle
     }
 
-    pub(crate) fn snapshot(&self) -> &T {
-        &self.snapshot
+    /// True when the instance is known to be as it was loaded: no snapshot, and never
+    /// borrowed for writing since. Read without locking the instance: a write borrow taken at
+    /// this very moment belongs to the next flush.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.snapshot.is_none() && self.handle.versioning() == Versioning::Clean
+    }
+
+    /// What dirty checking compares the instance with; `None` when it is clean. Called with
+    /// the instance locked, or when it is not clean.
+    pub(crate) fn baseline(&self) -> Option<Baseline<'_, T>> {
+        match &self.snapshot {
+            Some(s) => Some(Baseline::Kept(s)),
+            None => self.handle.before().map(Baseline::Before),
+        }
+    }
+
+    /// The value the database holds in `column`, as far as this EntityManager knows.
+    fn stored_value(&self, column: usize) -> Value {
+        match self.baseline() {
+            Some(b) => b.column_value(column),
+            // Clean: the instance is its row.
+            None => self.handle.read().column_value(column),
+        }
+    }
+
+    /// The database changed `column` of the row (a rule of a foreign key): the baseline
+    /// follows. A clean instance has none; the live instance is changed by the caller.
+    fn set_stored_value(&mut self, column: usize, value: Value) {
+        let _ = match &mut self.snapshot {
+            Some(s) => s.set_column(column, value),
+            None => match self.handle.before() {
+                Some(mut b) => b.set_column(column, value),
+                None => Ok(()),
+            },
+        };
     }
 
     pub(crate) fn is_removed(&self) -> bool {
@@ -47,8 +106,29 @@ impl<T: Entity> Tracked<T> {
 }
 
 impl<T: Entity> Clone for Tracked<T> {
+    /// A copy with a snapshot of its own (a transaction keeps these to return to): the handle
+    /// is shared, so the copy cannot rely on what the handle watches.
     fn clone(&self) -> Self {
-        Self { handle: self.handle.clone(), snapshot: self.snapshot.clone(), removed: self.removed }
+        let snapshot = match self.baseline() {
+            Some(b) => (*b).clone(),
+            None => {
+                // Clean: the instance is its row. Read it, then check it is still clean (a
+                // writer marks it before changing anything, under the write lock).
+                let entity = self.handle.read();
+                match self.handle.versioning() {
+                    Versioning::Clean => entity.clone(),
+                    _ => {
+                        drop(entity);
+                        self.baseline().map(|b| (*b).clone()).unwrap_or_else(|| self.handle.get())
+                    }
+                }
+            }
+        };
+        Self {
+            handle: self.handle.clone(),
+            snapshot: Some(Box::new(snapshot)),
+            removed: self.removed,
+        }
     }
 }
 
@@ -216,9 +296,8 @@ impl<T: Entity> Table<T> {
         Ok(match self.managed.entry(key) {
             Entry::Occupied(t) => t.get().handle.clone(),
             Entry::Vacant(slot) => {
-                let entity = T::from_values(row)?;
-                let handle = Managed::loaded(entity.clone());
-                slot.insert(Tracked::new(handle.clone(), entity));
+                let handle = Managed::loaded(T::from_values(row)?);
+                slot.insert(Tracked::loaded(handle.clone()));
                 handle
             }
         })
@@ -229,12 +308,14 @@ impl<T: Entity> Table<T> {
         match self.managed.get_mut(&key) {
             Some(t) if Managed::ptr_eq(&t.handle, handle) => {
                 handle.set_stored(true);
-                t.snapshot = fresh;
+                handle.set_eager();
+                t.snapshot = Some(Box::new(fresh));
                 t.removed = false;
                 self.removal_marks += 1;
             }
             _ => {
                 handle.set_stored(true);
+                handle.set_eager();
                 self.managed.insert(key, Tracked::new(handle.clone(), fresh));
             }
         }
@@ -274,7 +355,7 @@ impl<T: Entity> Table<T> {
                         let gone: Vec<T::Key> = self
                             .managed
                             .iter()
-                            .filter(|(_, t)| keys.contains(&t.snapshot.column_value(column)))
+                            .filter(|(_, t)| keys.contains(&t.stored_value(column)))
                             .map(|(k, _)| k.clone())
                             .collect();
                         for key in gone {
@@ -284,8 +365,8 @@ impl<T: Entity> Table<T> {
                     }
                     Some(ReferentialAction::SetNull) => {
                         for t in self.managed.values_mut() {
-                            if keys.contains(&t.snapshot.column_value(column)) {
-                                let _ = t.snapshot.set_column(column, Value::Null);
+                            if keys.contains(&t.stored_value(column)) {
+                                t.set_stored_value(column, Value::Null);
                                 let (handle, keys) = (t.handle.clone(), keys.clone());
                                 tasks.push(Box::new(move || {
                                     if let Ok(mut live) =
@@ -355,7 +436,8 @@ impl<T: Entity> Table<T> {
         if let Some(t) = self.managed.get_mut(key)
             && Managed::ptr_eq(&t.handle, handle)
         {
-            t.snapshot = state;
+            handle.set_eager();
+            t.snapshot = Some(Box::new(state));
         }
     }
 

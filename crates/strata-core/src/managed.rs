@@ -13,10 +13,10 @@
 
 use crate::entity::Entity;
 use crate::error::{Error, Result};
-use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use parking_lot::{MappedMutexGuard, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -37,15 +37,41 @@ pub const BORROW_WAIT: Duration = Duration::from_millis(500);
 /// ```
 pub struct Managed<T>(Arc<Slot<T>>);
 
-/// What a [`Managed<T>`] points to: the entity behind its lock, and whether its row is known
-/// to exist.
+/// What a [`Managed<T>`] points to: the entity behind its lock, whether its row is known to
+/// exist, and what dirty checking compares it with when it was loaded without a snapshot.
 struct Slot<T> {
     /// True once the instance was loaded from its row or inserted by a committed flush (of any
     /// EntityManager); false again once a flush deleted the row. Cascade persist tells by it a
     /// new instance (inserted) from one another EntityManager loaded (referenced by its key).
     stored: AtomicBool,
+    /// [`EAGER`], [`CLEAN`] or [`WRITTEN`]: see [`Versioning`].
+    versioning: AtomicU8,
+    /// For a [`WRITTEN`] instance: its state before the first write borrow.
+    before: Mutex<Option<Box<T>>>,
     entity: RwLock<T>,
 }
+
+/// How dirty checking learns what changed in an instance.
+///
+/// A loaded instance starts without a snapshot (copying every loaded row would double the cost
+/// of loading it): it is [`CLEAN`], the same as its row, for as long as nobody borrows it for
+/// writing. The first write borrow ([`Managed::write`], [`Managed::update`], `assign`) keeps a
+/// copy of it as it was and makes it [`WRITTEN`]; the flush compares with that copy, and skips
+/// clean instances without even locking them. Once a flush wrote it, the unit of work keeps a
+/// snapshot of its own and the instance is [`EAGER`]. New instances are [`EAGER`] too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Versioning {
+    /// The unit of work keeps a snapshot (or the instance is new): writes are not watched.
+    Eager,
+    /// Loaded and never borrowed for writing since: the same as its row.
+    Clean,
+    /// Loaded, then borrowed for writing: [`Managed::before`] holds it as loaded.
+    Written,
+}
+
+const EAGER: u8 = 0;
+const CLEAN: u8 = 1;
+const WRITTEN: u8 = 2;
 
 impl<T> Deref for Slot<T> {
     type Target = RwLock<T>;
@@ -104,12 +130,51 @@ impl<T: Entity> Managed<T> {
     /// Wraps a new, not yet managed entity. Persist it with `em.persist(&handle)`; or use
     /// `em.create(entity)`, which does both.
     pub fn new(entity: T) -> Self {
-        Self(Arc::new(Slot { stored: AtomicBool::new(false), entity: RwLock::new(entity) }))
+        Self::with(entity, false, EAGER)
     }
 
-    /// An instance loaded from its row.
+    /// An instance loaded from its row, without a snapshot: [`Versioning::Clean`].
     pub(crate) fn loaded(entity: T) -> Self {
-        Self(Arc::new(Slot { stored: AtomicBool::new(true), entity: RwLock::new(entity) }))
+        Self::with(entity, true, CLEAN)
+    }
+
+    fn with(entity: T, stored: bool, versioning: u8) -> Self {
+        Self(Arc::new(Slot {
+            stored: AtomicBool::new(stored),
+            versioning: AtomicU8::new(versioning),
+            before: Mutex::new(None),
+            entity: RwLock::new(entity),
+        }))
+    }
+
+    /// How dirty checking learns what changed (see [`Versioning`]).
+    pub(crate) fn versioning(&self) -> Versioning {
+        match self.0.versioning.load(Ordering::Acquire) {
+            CLEAN => Versioning::Clean,
+            WRITTEN => Versioning::Written,
+            _ => Versioning::Eager,
+        }
+    }
+
+    /// The instance's state before its first write borrow, for a [`Versioning::Written`] one.
+    pub(crate) fn before(&self) -> Option<MappedMutexGuard<'_, T>> {
+        MutexGuard::try_map(self.0.before.lock(), |b| b.as_deref_mut()).ok()
+    }
+
+    /// The unit of work keeps a snapshot of the instance from now on: writes are no longer
+    /// watched, and the copy kept for them is dropped.
+    pub(crate) fn set_eager(&self) {
+        self.0.versioning.store(EAGER, Ordering::Release);
+        self.0.before.lock().take();
+    }
+
+    /// Called with the write lock held, before a write borrow is handed out: the first one of
+    /// a clean instance keeps a copy of it as it is.
+    fn before_write(&self, entity: &T) {
+        if self.0.versioning.load(Ordering::Acquire) == CLEAN {
+            *self.0.before.lock() = Some(Box::new(entity.clone()));
+            self.0.versioning.store(WRITTEN, Ordering::Release);
+        }
     }
 
     /// Notes that the instance's row exists (`true`: loaded, inserted) or not any more.
@@ -125,7 +190,9 @@ impl<T: Entity> Managed<T> {
     /// Changes the entity through a closure and returns what it returns. The next flush
     /// writes whatever changed.
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        f(&mut self.0.write())
+        let mut entity = self.0.write();
+        self.before_write(&entity);
+        f(&mut entity)
     }
 
     /// Borrows the entity for reading, waiting while it is borrowed for writing.
@@ -135,7 +202,9 @@ impl<T: Entity> Managed<T> {
 
     /// Borrows the entity for writing, waiting while it is borrowed.
     pub fn write(&self) -> WriteGuard<'_, T> {
-        WriteGuard(self.0.write())
+        let entity = self.0.write();
+        self.before_write(&entity);
+        WriteGuard(entity)
     }
 
     /// The primary key.
@@ -186,7 +255,21 @@ impl<T: Entity> Managed<T> {
         }
     }
 
-    /// A write borrow for an operation of the EntityManager: waits at most [`BORROW_WAIT`].
+    /// A write borrow for an operation of the EntityManager that changes what the user sees
+    /// and the flush must write (`assign`): watched like [`Managed::write`].
+    pub(crate) fn change_for(
+        &self,
+        operation: &str,
+        key: Option<&T::Key>,
+    ) -> Result<WriteGuard<'_, T>> {
+        let guard = self.write_for(operation, key)?;
+        self.before_write(&guard);
+        Ok(guard)
+    }
+
+    /// A write borrow for an operation of the EntityManager that keeps the entity as its row
+    /// is (linking loaded relations, writing back generated keys): not watched. Waits at most
+    /// [`BORROW_WAIT`].
     pub(crate) fn write_for(
         &self,
         operation: &str,

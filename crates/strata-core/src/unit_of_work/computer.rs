@@ -74,26 +74,34 @@ pub(crate) fn collect<T: Entity>(table: &Table<T>) -> Result<Option<Collected<T>
             deletes.push(key.clone());
             continue;
         }
+        // Loaded and never borrowed for writing since: nothing to compare, nothing to lock.
+        if tracked.is_clean() {
+            continue;
+        }
         let handle = tracked.handle();
         // One lock for comparing and for the hooks: nothing changes in between.
         match handle.try_write_now() {
             Some(mut entity) => {
+                let Some(baseline) = tracked.baseline() else { continue };
                 if has_relations {
                     scan_relations(&*entity, handle, Some(key), &mut scan);
                 }
                 changed.clear();
-                entity.changed_columns(tracked.snapshot(), &mut changed);
+                entity.changed_columns(&baseline, &mut changed);
                 if changed.is_empty() {
                     continue;
                 }
                 let known = std::mem::take(&mut changed);
-                if let Some(set) =
-                    update_set(key, handle, &mut entity, tracked.snapshot(), Some(known))?
-                {
+                if let Some(set) = update_set(key, handle, &mut entity, &baseline, Some(known))? {
                     sets.push(set);
                 }
             }
-            None => deferred.push((key.clone(), handle.clone(), tracked.snapshot().clone())),
+            None => {
+                // Borrowed for writing elsewhere, so no longer clean: its baseline is kept.
+                if let Some(baseline) = tracked.baseline() {
+                    deferred.push((key.clone(), handle.clone(), (*baseline).clone()));
+                }
+            }
         }
     }
     for key in table.removed_keys() {

@@ -9,6 +9,7 @@
 
 mod assign;
 mod common;
+mod dirty;
 mod failures;
 mod flush;
 mod identity_map;
