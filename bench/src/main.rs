@@ -74,6 +74,10 @@ struct Args {
     /// statements or in the ORM). Recording costs a little, so measure without it.
     #[arg(long)]
     breakdown: bool,
+    /// Strata loads the new rows of a flush by COPY from this many rows of one table on
+    /// (`off`: never); the driver's default otherwise. For finding the threshold.
+    #[arg(long, value_name = "ROWS|off", value_parser = parse_copy_rows)]
+    copy_rows: Option<CopyRows>,
     /// Write one JSON line per scenario and implementation to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -164,6 +168,20 @@ async fn measure(
     Ok(())
 }
 
+/// `--copy-rows`: a number of rows, or `off` (`None`).
+#[derive(Debug, Clone, Copy)]
+struct CopyRows(Option<usize>);
+
+fn parse_copy_rows(value: &str) -> std::result::Result<CopyRows, String> {
+    match value {
+        "off" => Ok(CopyRows(None)),
+        n => n
+            .parse()
+            .map(|n| CopyRows(Some(n)))
+            .map_err(|_| format!("expected a number of rows or `off`, got {n:?}")),
+    }
+}
+
 /// Whether the MikroORM peer takes part: not when it is left out, or node is missing (said
 /// once); installed first when it does.
 async fn mikroorm_peer(args: &Args) -> Result<bool> {
@@ -198,8 +216,10 @@ async fn timed(
     json: &mut jsonl::JsonLines,
 ) -> Result<()> {
     eprintln!("ORM benchmark: {} warm-up + {} measured runs", runs.warmup, runs.measured);
+    let options =
+        orm::StrataOptions { breakdown: args.breakdown, copy_rows: args.copy_rows.map(|c| c.0) };
     let (mut results, breakdowns) =
-        orm::run_rust(url, scenarios, &args.impls, sizes, runs, args.breakdown, json).await?;
+        orm::run_rust(url, scenarios, &args.impls, sizes, runs, options, json).await?;
     let mut mikroorm_label = None;
     if mikroorm {
         let (info, m) = orm::mikroorm::run(url, scenarios, sizes, runs, json).await?;

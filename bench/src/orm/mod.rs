@@ -154,6 +154,16 @@ pub(crate) struct Runs {
     pub(crate) measured: usize,
 }
 
+/// How Strata runs in the benchmark.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StrataOptions {
+    /// Record the statements of each run (`--breakdown`).
+    pub(crate) breakdown: bool,
+    /// `--copy-rows`: the least number of new rows loaded by COPY (`Some(None)`: never);
+    /// `None`: the driver's default.
+    pub(crate) copy_rows: Option<Option<usize>>,
+}
+
 /// A Rust implementation of the scenarios.
 trait Implementation {
     /// `strata`, `raw` or `copy`.
@@ -174,14 +184,15 @@ pub(crate) async fn run_rust(
     impls: &[String],
     sizes: Sizes,
     runs: Runs,
-    breakdown: bool,
+    options: StrataOptions,
     json: &mut crate::jsonl::JsonLines,
 ) -> Result<(Vec<Measurement>, Vec<Breakdown>)> {
+    let StrataOptions { breakdown, copy_rows } = options;
     let wanted = |name: &str| impls.is_empty() || impls.iter().any(|i| i == name);
     let control = crate::db::connect(url).await?;
     let mut raw = raw::Raw::connect(url).await?;
     let mut copy = raw::Copy::connect(url).await?;
-    let mut strata = strata_impl::StrataBench::connect(url, breakdown).await?;
+    let mut strata = strata_impl::StrataBench::connect(url, breakdown, copy_rows).await?;
     let mut out = Vec::new();
     let mut breakdowns = Vec::new();
     for &scenario in scenarios {

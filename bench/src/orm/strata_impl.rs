@@ -34,10 +34,21 @@ pub(crate) struct Breakdown {
 }
 
 impl StrataBench {
-    pub(super) async fn connect(url: &str, breakdown: bool) -> Result<Self> {
-        let orm = Strata::connect(StrataConfig::from_url(url))
-            .await
-            .context("Strata cannot connect to the benchmark database")?;
+    /// Connects with the driver's defaults, or with `copy_rows` as the least number of new
+    /// rows a flush loads by COPY (`Some(None)`: never).
+    pub(super) async fn connect(
+        url: &str,
+        breakdown: bool,
+        copy_rows: Option<Option<usize>>,
+    ) -> Result<Self> {
+        let config = StrataConfig::from_url(url);
+        let orm = match copy_rows {
+            None => Strata::connect(config).await,
+            Some(rows) => strata::postgres::PgDriver::connect(&config).await.map(|driver| {
+                Strata::with_driver(std::sync::Arc::new(driver.with_copy_rows(rows)), config)
+            }),
+        }
+        .context("Strata cannot connect to the benchmark database")?;
         Ok(Self { orm, breakdown: breakdown.then(Vec::new) })
     }
 

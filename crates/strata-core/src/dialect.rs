@@ -125,6 +125,28 @@ pub trait Dialect: Send + Sync + 'static {
     /// `ty`: ` = ANY($1::int4[])` or ` IN (?1, ?2)`.
     fn key_set(&self, w: &mut SqlWriter<'_>, ty: ColumnType, keys: Vec<Value>);
 
+    /// The least number of new rows of one table that a flush sends by `COPY`
+    /// ([`crate::driver::Connection::copy_in`]) rather than by INSERT, database-generated keys
+    /// allocated first with [`Dialect::allocate_keys`]; `None`: never (the default).
+    fn copy_rows_from(&self) -> Option<usize> {
+        None
+    }
+
+    /// Appends a query returning `n` new keys for `pk` of `table` from the key's sequence, one
+    /// row each, typed as the column: `SELECT nextval(…)::int4 FROM generate_series(1, $3)`.
+    /// It must return no row when the column has no sequence or takes no value but its own
+    /// (`GENERATED ALWAYS`): the flush then inserts those rows by INSERT. Only called when
+    /// [`Dialect::copy_rows_from`] is `Some`.
+    fn allocate_keys(
+        &self,
+        w: &mut SqlWriter<'_>,
+        table: TableName<'_>,
+        pk: &ColumnMeta,
+        n: usize,
+    ) {
+        let _ = (w, table, pk, n);
+    }
+
     /// True when `RETURNING` of an `UPDATE … AS t0` names columns as `t0."id"` (PostgreSQL);
     /// SQLite takes the bare column name.
     fn qualifies_returning(&self) -> bool {

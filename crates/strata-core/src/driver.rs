@@ -57,6 +57,19 @@ impl Statement {
     }
 }
 
+/// Rows to load into a table by `COPY … FROM STDIN` (PostgreSQL's bulk load), as a large flush
+/// of new rows sends them: see [`crate::dialect::Dialect::copy_rows_from`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyIn {
+    /// `COPY "t" ("id", "a") FROM STDIN (FORMAT binary)`.
+    pub sql: String,
+    /// A query of the same columns that returns no row (`SELECT "id", "a" FROM "t" WHERE
+    /// false`): the driver learns the columns' exact types from it, to encode the rows.
+    pub probe: String,
+    /// The rows, one value per column.
+    pub rows: Vec<Vec<Value>>,
+}
+
 /// The result of one statement: rows affected, and the returned rows decoded as values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
@@ -114,6 +127,13 @@ pub trait Connection: Send {
             row(r)?;
         }
         Ok(out.rows_affected)
+    }
+
+    /// Loads rows by `COPY` and returns how many it loaded. Only drivers whose dialect says
+    /// so ([`crate::dialect::Dialect::copy_rows_from`]) are asked; the default refuses.
+    async fn copy_in(&mut self, copy: CopyIn) -> Result<u64> {
+        let _ = copy;
+        Err(crate::error::Error::usage("this database does not load rows by COPY"))
     }
 
     /// Runs SQL text without parameters (possibly several statements): DDL, migrations.

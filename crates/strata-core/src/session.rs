@@ -4,7 +4,7 @@
 //! `transactional` every operation shares the transaction's connection, held behind an async
 //! mutex. [`Session`] hides the difference and logs each statement.
 
-use crate::driver::{Connection, Outcome, Param, Statement, StatementKind};
+use crate::driver::{Connection, CopyIn, Outcome, Param, Statement, StatementKind};
 use crate::error::Result;
 use crate::query_log::QueryLog;
 use std::time::Instant;
@@ -108,6 +108,23 @@ impl<'a> Session<'a> {
                 for s in statements {
                     self.log.record_failure(batch, &s.sql, s.kind, params_len(s), elapsed, &e);
                 }
+                Err(e)
+            }
+        }
+    }
+
+    /// Loads rows by `COPY`; logged as an INSERT with the rows it loaded.
+    pub(crate) async fn copy_in(&mut self, copy: CopyIn) -> Result<u64> {
+        let start = Instant::now();
+        let sql = copy.sql.clone();
+        let batch = self.log.batch();
+        match self.conn().copy_in(copy).await {
+            Ok(rows) => {
+                self.log.record(batch, &sql, StatementKind::Insert, 0, rows, start.elapsed());
+                Ok(rows)
+            }
+            Err(e) => {
+                self.log.record_failure(batch, &sql, StatementKind::Insert, 0, start.elapsed(), &e);
                 Err(e)
             }
         }

@@ -19,13 +19,19 @@
 use strata_core::ColumnType;
 use strata_core::DbKind;
 use strata_core::Value;
-use strata_core::dialect::Dialect;
+use strata_core::dialect::{Dialect, TableName};
 use strata_core::driver::Param;
+use strata_core::metadata::ColumnMeta;
 use strata_core::sql::SqlWriter;
 use strata_core::sql::flush::RowSet;
 
 /// Rows per flush statement unless [`PgDialect::with_batch_rows`] says otherwise.
 pub const DEFAULT_BATCH_ROWS: usize = 10_000;
+
+/// The least number of new rows of one table that a flush loads by binary `COPY` rather than
+/// by `INSERT … SELECT * FROM UNNEST(…)`, unless [`PgDialect::with_copy_rows`] says otherwise.
+/// Below it the extra round trip (the keys are allocated first) costs more than `COPY` saves.
+pub const DEFAULT_COPY_ROWS: usize = 1_000;
 
 /// The SQL dialect of PostgreSQL.
 ///
@@ -53,18 +59,27 @@ pub const DEFAULT_BATCH_ROWS: usize = 10_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PgDialect {
     batch_rows: usize,
+    copy_rows: Option<usize>,
 }
 
 impl PgDialect {
     /// The dialect with [`DEFAULT_BATCH_ROWS`] rows per flush statement.
     pub fn new() -> Self {
-        Self { batch_rows: DEFAULT_BATCH_ROWS }
+        Self { batch_rows: DEFAULT_BATCH_ROWS, copy_rows: Some(DEFAULT_COPY_ROWS) }
     }
 
     /// Sets the rows per flush statement (at least 1).
     #[must_use]
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
         self.batch_rows = rows.max(1);
+        self
+    }
+
+    /// Sets the least number of new rows of one table that a flush loads by `COPY`; `None`:
+    /// always by INSERT.
+    #[must_use]
+    pub fn with_copy_rows(mut self, rows: Option<usize>) -> Self {
+        self.copy_rows = rows.map(|r| r.max(1));
         self
     }
 }
@@ -127,6 +142,37 @@ fn arrays(w: &mut SqlWriter<'_>, columns: impl Iterator<Item = (ColumnType, Vec<
 impl Dialect for PgDialect {
     fn kind(&self) -> DbKind {
         DbKind::Postgres
+    }
+
+    fn copy_rows_from(&self) -> Option<usize> {
+        self.copy_rows
+    }
+
+    /// `nextval` of the column's sequence `n` times; no row when the column has no sequence
+    /// or is `GENERATED ALWAYS` (`COPY` cannot write it).
+    fn allocate_keys(
+        &self,
+        w: &mut SqlWriter<'_>,
+        table: TableName<'_>,
+        pk: &ColumnMeta,
+        n: usize,
+    ) {
+        let mut name = String::new();
+        if let Some(schema) = table.schema {
+            strata_core::sql::push_ident(&mut name, schema);
+            name.push('.');
+        }
+        strata_core::sql::push_ident(&mut name, table.name);
+        let scalar = array_type(pk.ty).trim_end_matches("[]");
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        w.push("SELECT nextval(s.seq)::").push(scalar);
+        w.push(" FROM (SELECT pg_get_serial_sequence(").value(Value::Text(name.clone()));
+        w.push("::text, ").value(Value::Text(pk.name.to_owned())).push("::text) AS seq) AS s");
+        w.push(" CROSS JOIN generate_series(1, ").value(Value::I64(n)).push("::int8)");
+        w.push(" WHERE s.seq IS NOT NULL AND NOT EXISTS (SELECT FROM pg_attribute AS a");
+        w.push(" WHERE a.attrelid = ").value(Value::Text(name)).push("::text::regclass");
+        w.push(" AND a.attname = ").value(Value::Text(pk.name.to_owned()));
+        w.push("::text AND a.attidentity = 'a')");
     }
 
     fn placeholder(&self, n: usize, out: &mut String) {

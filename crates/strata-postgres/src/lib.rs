@@ -33,7 +33,7 @@ mod encode;
 mod error;
 mod reset;
 
-pub use dialect::{DEFAULT_BATCH_ROWS, PgDialect};
+pub use dialect::{DEFAULT_BATCH_ROWS, DEFAULT_COPY_ROWS, PgDialect};
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
@@ -43,11 +43,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use strata_core::dialect::Dialect;
-use strata_core::driver::{Connection, Driver, Outcome, Statement};
+use strata_core::driver::{Connection, CopyIn, Driver, Outcome, Param, Statement};
 use strata_core::sql::quote_ident;
 use strata_core::{Error, ErrorKind, Result, StrataConfig, Value};
 use tokio_postgres::NoTls;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 
 use crate::encode::PgParam;
 
@@ -135,6 +136,14 @@ impl PgDriver {
     #[must_use]
     pub fn with_batch_rows(mut self, rows: usize) -> Self {
         self.dialect = Arc::new(self.dialect.with_batch_rows(rows));
+        self
+    }
+
+    /// Sets the least number of new rows of one table that a flush loads by `COPY` (default
+    /// [`DEFAULT_COPY_ROWS`]); `None`: always by INSERT.
+    #[must_use]
+    pub fn with_copy_rows(mut self, rows: Option<usize>) -> Self {
+        self.dialect = Arc::new(self.dialect.with_copy_rows(rows));
         self
     }
 
@@ -351,6 +360,26 @@ impl PgConnection {
         results.into_iter().collect()
     }
 
+    /// Binary `COPY`: the columns' types come from the probe query (prepared once per
+    /// connection), each row is encoded as the parameters of a statement are.
+    async fn copy_in_untracked(&mut self, copy: CopyIn) -> Result<u64> {
+        self.open().await?;
+        let client = self.client();
+        let probe = client.prepare_cached(&copy.probe).await.map_err(error::map)?;
+        let types: Vec<Type> = probe.columns().iter().map(|c| c.type_().clone()).collect();
+        let sink = client.copy_in(&copy.sql).await.map_err(error::map)?;
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        futures_util::pin_mut!(writer);
+        for row in copy.rows {
+            let params: Vec<Param> = row.into_iter().map(Param::Value).collect();
+            let encoded: Vec<PgParam<'_>> = params.iter().map(PgParam).collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                encoded.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            writer.as_mut().write(&refs).await.map_err(error::map)?;
+        }
+        writer.finish().await.map_err(error::map)
+    }
+
     async fn batch_execute_untracked(&mut self, sql: &str) -> Result<()> {
         self.open().await?;
         self.client().batch_execute(sql).await.map_err(error::map)
@@ -438,6 +467,10 @@ impl Connection for PgConnection {
 
     async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
         tracked!(self.run_all_untracked(statements))
+    }
+
+    async fn copy_in(&mut self, copy: CopyIn) -> Result<u64> {
+        tracked!(self.copy_in_untracked(copy))
     }
 
     async fn batch_execute(&mut self, sql: &str) -> Result<()> {

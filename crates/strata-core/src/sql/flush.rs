@@ -23,7 +23,8 @@
 
 use super::SqlWriter;
 use crate::dialect::{DeleteBatch, Dialect, InsertBatch, TableName, UpdateBatch, owned_chunks};
-use crate::driver::{Statement, StatementKind};
+use crate::driver::{CopyIn, Statement, StatementKind};
+use crate::metadata::ColumnMeta;
 use crate::value::{ColumnType, Value};
 
 /// The alias of the updated table. Aliasing it always keeps `UPDATE … FROM … AS u` valid for
@@ -263,4 +264,38 @@ fn delete(d: &dyn Dialect, batch: DeleteBatch<'_>) -> Vec<Statement> {
             w.finish(StatementKind::Delete, Vec::new())
         })
         .collect()
+}
+
+/// The query that allocates `n` keys for the new rows of `table` before they go by `COPY`
+/// (see [`Dialect::allocate_keys`]).
+pub fn allocate_keys(
+    d: &dyn Dialect,
+    table: TableName<'_>,
+    pk: &ColumnMeta,
+    n: usize,
+) -> Statement {
+    let mut w = SqlWriter::new(d);
+    d.allocate_keys(&mut w, table, pk, n);
+    w.finish(StatementKind::Select, vec![pk.ty])
+}
+
+/// The `COPY` of `rows` (one value per column of `columns`) into `table`, with the query that
+/// tells the driver the columns' types.
+pub fn copy_in(
+    d: &dyn Dialect,
+    table: TableName<'_>,
+    columns: &[&ColumnMeta],
+    rows: Vec<Vec<Value>>,
+) -> CopyIn {
+    let mut copy = SqlWriter::new(d);
+    copy.push("COPY ").table(table).push(" (").columns(columns.iter().copied());
+    copy.push(") FROM STDIN (FORMAT binary)");
+    let mut probe = SqlWriter::new(d);
+    probe.push("SELECT ").columns(columns.iter().copied()).push(" FROM ").table(table);
+    probe.push(" WHERE false");
+    CopyIn {
+        sql: copy.finish(StatementKind::Insert, Vec::new()).sql,
+        probe: probe.finish(StatementKind::Select, Vec::new()).sql,
+        rows,
+    }
 }

@@ -35,6 +35,20 @@ enum Role {
     },
     /// Pivot rows and cycle fix-ups: written, not counted.
     Pivot,
+    /// The keys allocated for an insert group that goes by `COPY`.
+    Allocate {
+        table: usize,
+        group: usize,
+    },
+}
+
+/// An insert group that goes by `COPY` once the batch it waits for has run.
+struct Copy {
+    table: usize,
+    group: usize,
+    /// Its rows' generated keys are allocated in the batch (else the rows carry their keys,
+    /// or need none back).
+    allocated: bool,
 }
 
 /// What the statements of a flush returned.
@@ -86,17 +100,41 @@ pub(crate) async fn execute(
             }
         }
     }
+    // The groups that go by COPY have their generated keys allocated in the first round trip:
+    // from then on the rows that refer to them know their keys.
+    let mut allocated: HashMap<(usize, usize), Vec<Value>> = HashMap::new();
     let mut final_sent = false;
     for wave in 0..plan.waves {
         let mut batch = Batch::default();
-        render_inserts(plan, wave, &keys, dialect, default_schema, &mut batch)?;
+        if wave == 0 {
+            render_allocations(plan, dialect, default_schema, &mut batch);
+        }
+        let copies =
+            render_inserts(plan, wave, &keys, &allocated, dialect, default_schema, &mut batch)?;
         let last = wave + 1 == plan.waves;
-        if last && final_ready(plan, &keys) {
+        // The rows that go by COPY are written after the batch: the final statements, which
+        // may need them, wait for them.
+        if last && copies.is_empty() && final_ready(plan, &keys) {
             render_final(plan, &keys, dialect, default_schema, &mut batch)?;
             final_sent = true;
         }
         let outcomes = session.run_all(&batch.statements).await?;
-        record(plan, &batch.roles, outcomes, &mut returned, &mut keys, &mut counts);
+        let fresh = record(plan, &batch.roles, outcomes, &mut returned, &mut keys, &mut counts);
+        for ((t, g), group_keys) in fresh {
+            let group = &plan.tables[t].1.inserts[g];
+            // One key per row, or none (no sequence, GENERATED ALWAYS): then by INSERT.
+            if group_keys.len() == group.len && !group_keys.iter().any(Value::is_null) {
+                for (addr, key) in group.addrs.iter().zip(&group_keys) {
+                    keys.insert(*addr, key.clone());
+                }
+                allocated.insert((t, g), group_keys);
+            }
+        }
+        if !copies.is_empty() {
+            let mut copied = Ctx { returned: &mut returned, keys: &mut keys, counts: &mut counts };
+            run_copies(session, plan, copies, &mut allocated, dialect, default_schema, &mut copied)
+                .await?;
+        }
     }
     if !final_sent {
         let mut batch = Batch::default();
@@ -126,14 +164,18 @@ fn fill(rows: &mut [Vec<Value>], pending: &[Pending], keys: &HashMap<usize, Valu
     Ok(())
 }
 
+/// Renders the INSERTs of `wave` into `batch`; returns the insert groups that go by `COPY`
+/// instead (their key allocations, if any, are in the batch).
 fn render_inserts(
     plan: &mut FlushPlan,
     wave: usize,
     keys: &HashMap<usize, Value>,
+    allocated: &HashMap<(usize, usize), Vec<Value>>,
     dialect: &dyn Dialect,
     schema: Option<&str>,
     batch: &mut Batch,
-) -> Result<()> {
+) -> Result<Vec<Copy>> {
+    let mut copies = Vec::new();
     for (t, (_, tp)) in plan.tables.iter_mut().enumerate() {
         let meta = tp.meta;
         let table = TableName { schema: meta.schema_or(schema), name: meta.table };
@@ -142,14 +184,141 @@ fn render_inserts(
                 continue;
             }
             fill(&mut group.rows, &group.pending, keys)?;
-            let insert = InsertBatch {
-                table,
-                columns: group.columns.iter().map(|&c| &meta.columns[c]).collect(),
-                rows: std::mem::take(&mut group.rows),
-                returning: group.returning.iter().map(|&c| &meta.columns[c]).collect(),
-            };
-            batch.push(dialect.insert(insert), Role::Insert { table: t, group: g });
+            // Groups of later waves whose keys could not be allocated go by INSERT; those of
+            // the first wave learn it with their allocation, and fall back then.
+            match copy_plan(dialect, meta, group) {
+                Some(false) => {
+                    copies.push(Copy { table: t, group: g, allocated: false });
+                    continue;
+                }
+                Some(true) if wave == 0 || allocated.contains_key(&(t, g)) => {
+                    copies.push(Copy { table: t, group: g, allocated: true });
+                    continue;
+                }
+                _ => {}
+            }
+            batch.push(
+                dialect.insert(insert_batch(meta, table, group)),
+                Role::Insert { table: t, group: g },
+            );
         }
+    }
+    Ok(copies)
+}
+
+/// The key allocations of every insert group that goes by `COPY` with generated keys.
+fn render_allocations(
+    plan: &FlushPlan,
+    dialect: &dyn Dialect,
+    schema: Option<&str>,
+    batch: &mut Batch,
+) {
+    for (t, (_, tp)) in plan.tables.iter().enumerate() {
+        let meta = tp.meta;
+        let table = TableName { schema: meta.schema_or(schema), name: meta.table };
+        for (g, group) in tp.inserts.iter().enumerate() {
+            if copy_plan(dialect, meta, group) == Some(true) {
+                let allocate =
+                    crate::sql::flush::allocate_keys(dialect, table, meta.pk(), group.len);
+                batch.push(vec![allocate], Role::Allocate { table: t, group: g });
+            }
+        }
+    }
+}
+
+/// The INSERT of an insert group (its rows move into the statements).
+fn insert_batch<'a>(
+    meta: &'a crate::metadata::EntityMeta,
+    table: TableName<'a>,
+    group: &mut super::plan::InsertGroup,
+) -> InsertBatch<'a> {
+    InsertBatch {
+        table,
+        columns: group.columns.iter().map(|&c| &meta.columns[c]).collect(),
+        rows: std::mem::take(&mut group.rows),
+        returning: group.returning.iter().map(|&c| &meta.columns[c]).collect(),
+    }
+}
+
+/// Whether an insert group goes by `COPY`: `Some(true)` with its generated keys allocated
+/// first, `Some(false)` when it needs nothing back, `None` by INSERT. Only large groups of a
+/// dialect that can, whose INSERT would return nothing but the generated key (columns filled by
+/// database defaults must be read back, which `COPY` cannot).
+fn copy_plan(
+    dialect: &dyn Dialect,
+    meta: &crate::metadata::EntityMeta,
+    group: &super::plan::InsertGroup,
+) -> Option<bool> {
+    let from = dialect.copy_rows_from()?;
+    if group.len < from || group.columns.is_empty() {
+        return None;
+    }
+    match group.returning.as_slice() {
+        [] => Some(false),
+        [only] if *only == meta.primary_key && group.key_returned_at == Some(0) => Some(true),
+        _ => None,
+    }
+}
+
+/// The state the statements' outcomes are recorded into.
+struct Ctx<'a> {
+    returned: &'a mut [Vec<ReturnedRows>],
+    keys: &'a mut HashMap<usize, Value>,
+    counts: &'a mut Counts,
+}
+
+/// Sends the insert groups that go by `COPY`, with the keys allocated for them; a group whose
+/// keys could not be allocated (no sequence, or `GENERATED ALWAYS`) goes by INSERT instead.
+async fn run_copies(
+    session: &mut Session<'_>,
+    plan: &mut FlushPlan,
+    copies: Vec<Copy>,
+    allocated: &mut HashMap<(usize, usize), Vec<Value>>,
+    dialect: &dyn Dialect,
+    schema: Option<&str>,
+    ctx: &mut Ctx<'_>,
+) -> Result<()> {
+    let mut fallback = Batch::default();
+    for Copy { table: t, group: g, allocated: with_keys } in copies {
+        let meta = plan.tables[t].1.meta;
+        let table = TableName { schema: meta.schema_or(schema), name: meta.table };
+        let group = &mut plan.tables[t].1.inserts[g];
+        let mut columns: Vec<&crate::metadata::ColumnMeta> =
+            group.columns.iter().map(|&c| &meta.columns[c]).collect();
+        let mut rows = std::mem::take(&mut group.rows);
+        let keys = if with_keys {
+            let Some(keys) = allocated.remove(&(t, g)) else {
+                group.rows = rows;
+                fallback.push(
+                    dialect.insert(insert_batch(meta, table, group)),
+                    Role::Insert { table: t, group: g },
+                );
+                continue;
+            };
+            columns.insert(0, meta.pk());
+            for (row, key) in rows.iter_mut().zip(&keys) {
+                row.insert(0, key.clone());
+            }
+            keys
+        } else {
+            Vec::new()
+        };
+        let copy = crate::sql::flush::copy_in(dialect, table, &columns, rows);
+        let loaded = session.copy_in(copy).await?;
+        let outcome =
+            Outcome { rows_affected: loaded, rows: keys.into_iter().map(|k| vec![k]).collect() };
+        record(
+            plan,
+            &[Role::Insert { table: t, group: g }],
+            vec![outcome],
+            ctx.returned,
+            ctx.keys,
+            ctx.counts,
+        );
+    }
+    if !fallback.statements.is_empty() {
+        let outcomes = session.run_all(&fallback.statements).await?;
+        record(plan, &fallback.roles, outcomes, ctx.returned, ctx.keys, ctx.counts);
     }
     Ok(())
 }
@@ -375,7 +544,8 @@ fn record(
     returned: &mut [Vec<ReturnedRows>],
     keys: &mut HashMap<usize, Value>,
     counts: &mut Counts,
-) {
+) -> HashMap<(usize, usize), Vec<Value>> {
+    let mut allocated = HashMap::new();
     for (outcome, role) in outcomes.into_iter().zip(roles) {
         match *role {
             Role::Insert { table, group } => {
@@ -406,8 +576,15 @@ fn record(
             }
             Role::Delete { table } => counts.deleted[table] += outcome.rows_affected,
             Role::Pivot => {}
+            Role::Allocate { table, group } => {
+                allocated.insert(
+                    (table, group),
+                    outcome.rows.into_iter().filter_map(|mut r| r.pop()).collect(),
+                );
+            }
         }
     }
+    allocated
 }
 
 /// The error of an UPDATE or DELETE that found fewer rows than it named.

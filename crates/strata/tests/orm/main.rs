@@ -9,6 +9,7 @@
 
 mod assign;
 mod common;
+mod copy;
 mod dirty;
 mod failures;
 mod flush;

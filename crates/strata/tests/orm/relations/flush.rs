@@ -64,7 +64,21 @@ async fn a_thousand_new_posts_with_a_thousand_new_authors_are_two_inserts(b: Bac
         .collect();
     orm.query_log().start_capture();
     em.flush().await.unwrap();
-    assert_eq!(writes(&orm.query_log().take()), [ins("user"), ins("post")]);
+    let log = orm.query_log().take();
+    match orm.dialect().copy_rows_from() {
+        // PostgreSQL: the keys of both tables allocated in one round trip, then one COPY each.
+        Some(from) if from <= 1000 => {
+            let allocate = (StatementKind::Select, String::new());
+            assert_eq!(writes(&log), [allocate.clone(), allocate, ins("user"), ins("post")]);
+            let copies: Vec<&str> = data_statements(&log)
+                .into_iter()
+                .filter(|s| s.kind == StatementKind::Insert)
+                .map(|s| s.sql.as_str())
+                .collect();
+            assert!(copies.iter().all(|sql| sql.starts_with("COPY ")), "{copies:?}");
+        }
+        _ => assert_eq!(writes(&log), [ins("user"), ins("post")]),
+    }
     assert_eq!(
         scalar_i64(
             &db,
