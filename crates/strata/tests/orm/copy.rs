@@ -169,7 +169,38 @@ async fn a_generated_always_key_falls_back_to_insert(b: Backend) {
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, n as i64);
 }
 
+/// Flushes racing on the same table take keys of their own from the sequence: no duplicate,
+/// every row written, every instance keyed with its own row.
+async fn concurrent_large_flushes_take_distinct_keys(b: Backend) {
+    let (db, orm) = setup(b, &[POST_DDL]).await;
+    let n = copy_size(&orm);
+    let flushes: Vec<_> = (0..4)
+        .map(|f| {
+            let em = orm.em();
+            tokio::spawn(async move {
+                let created: Vec<_> =
+                    (0..n).map(|i| em.create(PostEntity::new(&format!("f{f} {i}"), "c"))).collect();
+                em.flush().await.map(|()| created)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for flush in flushes {
+        all.extend(flush.await.unwrap().unwrap());
+    }
+    let mut ids: Vec<i32> = all.iter().map(|p| p.read().id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 4 * n);
+    for post in all.iter().step_by(101) {
+        let (id, title) = (post.read().id, post.read().title.clone());
+        let sql = format!("SELECT count(*) FROM post_entity WHERE id = {id} AND title = '{title}'");
+        assert_eq!(scalar_i64(&db, &sql).await, 1, "{title} has its own row");
+    }
+}
+
 conformance!(
+    concurrent_large_flushes_take_distinct_keys,
     a_large_flush_of_new_rows_goes_by_copy_with_every_type_and_its_keys,
     below_the_threshold_rows_go_by_insert_and_the_sequence_continues,
     a_unique_violation_in_a_copy_is_the_insert_error_and_changes_nothing,
