@@ -1,9 +1,14 @@
-//! Configuration: where the database is, the default schema, pool size and SQL logging.
+//! Configuration: where the database is, the default schema, pool size, SQL logging, the
+//! statement cache and read replicas.
 //!
 //! Read it from a URL, from parts (host, port, user, password, database), or from the
-//! environment: `DATABASE_URL`, `STRATA_SCHEMA`, `STRATA_POOL_SIZE` and `STRATA_LOG_SQL`. An
-//! application with variables of its own (a service that reads `POSTGRES_HOST`, …) fills the
-//! parts from them itself.
+//! environment: `DATABASE_URL`, `STRATA_SCHEMA`, `STRATA_POOL_SIZE`, `STRATA_LOG_SQL`,
+//! `STRATA_STATEMENT_CACHE` and `STRATA_READ_REPLICAS`. An application with variables of its own
+//! (a service that reads `POSTGRES_HOST`, …) fills the parts from them itself.
+//!
+//! Behind a connection pooler in transaction mode (PgBouncer's `pool_mode = transaction`),
+//! turn the statement cache off: `STRATA_STATEMENT_CACHE=off`, or `?statement_cache=off` at the
+//! end of `DATABASE_URL` (see `docs/deployment.md`).
 //!
 //! ```
 //! use strata_core::config::StrataConfig;
@@ -40,6 +45,15 @@ pub struct StrataConfig {
     pub connect_timeout: Duration,
     /// Log every statement through `tracing` at INFO (target `strata::sql`); default off.
     pub log_sql: bool,
+    /// Prepare each statement once per connection and keep it (default `true`). `false` sends
+    /// every statement unnamed (parsed, bound and executed in one round trip) and keeps no
+    /// state in the server session, as a transaction-pooling proxy such as PgBouncer requires.
+    /// `?statement_cache=off` in the URL turns it off too.
+    pub statement_cache: bool,
+    /// Connection URLs of read replicas (streaming standbys) of the database: reads outside a
+    /// transaction go to them, spread across them; everything else goes to the primary. Empty
+    /// by default.
+    pub read_replicas: Vec<String>,
 }
 
 impl std::fmt::Debug for StrataConfig {
@@ -50,6 +64,11 @@ impl std::fmt::Debug for StrataConfig {
             .field("pool_size", &self.pool_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("log_sql", &self.log_sql)
+            .field("statement_cache", &self.uses_statement_cache())
+            .field(
+                "read_replicas",
+                &self.read_replicas.iter().map(|u| redact_url(u)).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -67,6 +86,8 @@ impl Default for StrataConfig {
             pool_size: 10,
             connect_timeout: Duration::from_secs(5),
             log_sql: false,
+            statement_cache: true,
+            read_replicas: Vec::new(),
         }
     }
 }
@@ -77,8 +98,9 @@ impl StrataConfig {
         Self { url: Some(url.into()), ..Self::default() }
     }
 
-    /// Reads `DATABASE_URL`, `STRATA_SCHEMA`, `STRATA_POOL_SIZE` and `STRATA_LOG_SQL`. Fails
-    /// with one line per invalid variable.
+    /// Reads `DATABASE_URL`, `STRATA_SCHEMA`, `STRATA_POOL_SIZE`, `STRATA_LOG_SQL`,
+    /// `STRATA_STATEMENT_CACHE` (`on`/`off`) and `STRATA_READ_REPLICAS` (URLs separated by
+    /// commas). Fails with one line per invalid variable.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -107,6 +129,27 @@ impl StrataConfig {
                 _ => problems.push(format!("STRATA_LOG_SQL must be true or false, got {v:?}")),
             }
         }
+        if let Some(v) = get("STRATA_STATEMENT_CACHE") {
+            match switch(&v) {
+                Some(on) => c.statement_cache = on,
+                None => problems.push(format!(
+                    "STRATA_STATEMENT_CACHE must be on or off (off behind PgBouncer in \
+                     transaction mode), got {v:?}"
+                )),
+            }
+        }
+        if let Some(v) = get("STRATA_READ_REPLICAS") {
+            c.read_replicas =
+                v.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect();
+            for url in &c.read_replicas {
+                if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+                    problems.push(format!(
+                        "STRATA_READ_REPLICAS takes postgres:// URLs separated by commas, got {}",
+                        redact_url(url)
+                    ));
+                }
+            }
+        }
         if problems.is_empty() { Ok(c) } else { Err(Error::config(problems.join("\n"))) }
     }
 
@@ -129,6 +172,33 @@ impl StrataConfig {
     pub fn log_sql(mut self, on: bool) -> Self {
         self.log_sql = on;
         self
+    }
+
+    /// Turns the statement cache on or off (see [`StrataConfig::statement_cache`]).
+    #[must_use]
+    pub fn statement_cache(mut self, on: bool) -> Self {
+        self.statement_cache = on;
+        self
+    }
+
+    /// Adds a read replica (see [`StrataConfig::read_replicas`]).
+    #[must_use]
+    pub fn read_replica(mut self, url: impl Into<String>) -> Self {
+        self.read_replicas.push(url.into());
+        self
+    }
+
+    /// Whether statements are prepared and cached: [`StrataConfig::statement_cache`] and no
+    /// `statement_cache=off` in the URL.
+    pub fn uses_statement_cache(&self) -> bool {
+        let in_url = self.url.as_deref().and_then(|u| url_setting(u, STATEMENT_CACHE));
+        self.statement_cache && in_url.is_none_or(|v| switch(&v) != Some(false))
+    }
+
+    /// [`StrataConfig::connection_url`] without Strata's own query parameters
+    /// (`statement_cache`), for the driver's connection library.
+    pub fn driver_url(&self) -> String {
+        without_setting(&self.connection_url(), STATEMENT_CACHE)
     }
 
     /// Sets the connect timeout.
@@ -154,6 +224,38 @@ impl StrataConfig {
     pub fn redacted_url(&self) -> String {
         redact_url(&self.connection_url())
     }
+}
+
+/// The URL query parameter that turns the statement cache off.
+const STATEMENT_CACHE: &str = "statement_cache";
+
+/// `on`/`off` and their synonyms.
+fn switch(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The value of query parameter `key` of `url`.
+fn url_setting(url: &str, key: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    query.split('&').find_map(|p| match p.split_once('=') {
+        Some((k, v)) if k.eq_ignore_ascii_case(key) => Some(v.to_owned()),
+        _ => None,
+    })
+}
+
+/// `url` without query parameter `key`.
+fn without_setting(url: &str, key: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else { return url.to_owned() };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| !p.split('=').next().is_some_and(|k| k.eq_ignore_ascii_case(key)))
+        .collect();
+    if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) }
 }
 
 /// Replaces the password of a URL (`scheme://user:password@host`, and a `password=` query
@@ -256,6 +358,44 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.kind(), &crate::ErrorKind::Config);
         assert_eq!(err.message().lines().count(), 2, "{}", err.message());
+    }
+
+    #[test]
+    fn the_statement_cache_is_on_unless_the_variable_or_the_url_turns_it_off() {
+        let c = StrataConfig::from_lookup(lookup(&[("DATABASE_URL", "postgres://h/db")])).unwrap();
+        assert!(c.uses_statement_cache());
+        let c = StrataConfig::from_lookup(lookup(&[
+            ("DATABASE_URL", "postgres://h/db"),
+            ("STRATA_STATEMENT_CACHE", "off"),
+        ]))
+        .unwrap();
+        assert!(!c.uses_statement_cache());
+        let c = StrataConfig::from_url("postgres://h:6432/db?sslmode=disable&statement_cache=off");
+        assert!(!c.uses_statement_cache());
+        assert_eq!(c.driver_url(), "postgres://h:6432/db?sslmode=disable");
+        let c = StrataConfig::from_url("postgres://h/db?statement_cache=off");
+        assert_eq!(c.driver_url(), "postgres://h/db");
+        let c = StrataConfig::from_url("postgres://h/db?statement_cache=on");
+        assert!(c.uses_statement_cache());
+        let err = StrataConfig::from_lookup(lookup(&[("STRATA_STATEMENT_CACHE", "maybe")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("STRATA_STATEMENT_CACHE must be on or off"), "{err}");
+    }
+
+    #[test]
+    fn read_replicas_are_a_comma_separated_list_of_postgres_urls() {
+        let c = StrataConfig::from_lookup(lookup(&[(
+            "STRATA_READ_REPLICAS",
+            "postgres://u:pw@r1/db, postgres://r2:5433/db,",
+        )]))
+        .unwrap();
+        assert_eq!(c.read_replicas, ["postgres://u:pw@r1/db", "postgres://r2:5433/db"]);
+        assert!(!format!("{c:?}").contains("pw"), "{c:?}");
+        let err = StrataConfig::from_lookup(lookup(&[("STRATA_READ_REPLICAS", "r1:5432")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("postgres:// URLs"), "{err}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! in [`PgDialect`]: `$n` placeholders and set-based flush statements that bind each column as
 //! one array (`UNNEST`), so a flush of 10,000 new entities is one `INSERT`. Every statement is
 //! prepared once per connection and cached; parameters are encoded for the type the server
-//! expects and result columns decoded by their actual type.
+//! expects and result columns decoded by their actual type. With the statement cache off
+//! (behind PgBouncer in transaction mode) statements go out unnamed instead (the `unnamed`
+//! module).
 //! PostgreSQL's errors become Strata `ErrorKind`s by SQLSTATE. A connection dropped in the middle
 //! of a statement or a transaction (a cancelled request) has its statement cancelled and its
 //! transaction rolled back before it returns to the pool (the `reset` module).
@@ -32,6 +34,7 @@ mod dialect;
 mod encode;
 mod error;
 mod reset;
+mod unnamed;
 
 pub use dialect::{DEFAULT_BATCH_ROWS, DEFAULT_COPY_ROWS, PgDialect};
 
@@ -51,6 +54,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
 use crate::encode::PgParam;
+use crate::unnamed::StatementMode;
 
 /// A pool of PostgreSQL connections.
 #[derive(Clone)]
@@ -62,6 +66,11 @@ pub struct PgDriver {
     reset_timeout: Duration,
     /// Where its cancel requests go.
     cancel_target: Arc<reset::CancelTarget>,
+    /// Prepared and cached, or unnamed statements.
+    mode: Arc<StatementMode>,
+    /// What opens a transaction: `BEGIN`, and the default schema's search path when it cannot
+    /// be a startup option.
+    begin_sql: Arc<str>,
 }
 
 impl std::fmt::Debug for PgDriver {
@@ -96,7 +105,7 @@ impl PgDriver {
     /// [`ErrorKind::Config`] for a malformed URL or pool size.
     pub fn lazy(config: &StrataConfig) -> Result<Self> {
         let target: Arc<str> = config.redacted_url().into();
-        let mut pg = tokio_postgres::Config::from_str(&config.connection_url())
+        let mut pg = tokio_postgres::Config::from_str(&config.driver_url())
             .map_err(|e| Error::config(format!("invalid PostgreSQL URL {target}: {e}")))?;
         if pg.get_connect_timeout().is_none() {
             pg.connect_timeout(config.connect_timeout);
@@ -104,12 +113,24 @@ impl PgDriver {
         if pg.get_application_name().is_none() {
             pg.application_name("strata");
         }
+        let cache = config.uses_statement_cache();
+        let mut begin_sql = "BEGIN".to_owned();
         if let Some(schema) = &config.default_schema {
             // Unqualified names (raw SQL, migration files) resolve in the configured schema
-            // first, as the ORM's own statements do by qualifying every table.
-            pg.options(search_path_option(schema));
+            // first, as the ORM's own statements do by qualifying every table. A pooler in
+            // transaction mode neither forwards startup options nor keeps session settings:
+            // there, each transaction sets the path for itself.
+            if cache {
+                pg.options(search_path_option(schema));
+            } else {
+                begin_sql.push_str(&format!(
+                    "; SET LOCAL search_path TO {}, public",
+                    quote_ident(schema)
+                ));
+            }
         }
-        let cancel_target = Arc::new(reset::CancelTarget::of(&pg));
+        let cancel_target =
+            Arc::new(if cache { reset::CancelTarget::of(&pg) } else { reset::CancelTarget::Never });
         let manager = Manager::from_config(
             pg,
             NoTls,
@@ -129,6 +150,8 @@ impl PgDriver {
             target,
             reset_timeout: config.connect_timeout,
             cancel_target,
+            mode: Arc::new(StatementMode::new(cache)),
+            begin_sql: begin_sql.into(),
         })
     }
 
@@ -167,6 +190,8 @@ impl Driver for PgDriver {
             in_flight: false,
             reset_timeout: self.reset_timeout,
             cancel_target: self.cancel_target.clone(),
+            mode: self.mode.clone(),
+            begin_sql: self.begin_sql.clone(),
         }))
     }
 
@@ -194,6 +219,8 @@ struct PgConnection {
     in_flight: bool,
     reset_timeout: Duration,
     cancel_target: Arc<reset::CancelTarget>,
+    mode: Arc<StatementMode>,
+    begin_sql: Arc<str>,
 }
 
 impl Drop for PgConnection {
@@ -229,7 +256,7 @@ impl PgConnection {
     /// Sends a pending `BEGIN` on its own.
     async fn open(&mut self) -> Result<()> {
         if self.tx == Tx::Pending {
-            self.client().batch_execute("BEGIN").await.map_err(error::map)?;
+            self.client().batch_execute(&self.begin_sql).await.map_err(error::map)?;
             self.tx = Tx::Open;
         }
         Ok(())
@@ -237,11 +264,23 @@ impl PgConnection {
 
     async fn execute(&self, statement: &Statement) -> Result<Outcome> {
         let client = self.client();
-        let prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
+        if !self.mode.cached() {
+            return unnamed::run(client, statement).await;
+        }
+        let prepared = match client.prepare_cached(&statement.sql).await.map_err(error::map) {
+            Ok(prepared) => prepared,
+            Err(e) if self.mode.shared_session(&e) && self.tx == Tx::None => {
+                return unnamed::run(client, statement).await;
+            }
+            Err(e) => return Err(e),
+        };
         match run_prepared(client, &prepared, statement).await {
             Err(e) if self.forget_if_stale(&e, &statement.sql) => {
                 let prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
                 run_prepared(client, &prepared, statement).await
+            }
+            Err(e) if self.mode.shared_session(&e) && self.tx == Tx::None => {
+                unnamed::run(client, statement).await
             }
             other => other,
         }
@@ -293,9 +332,11 @@ impl PgConnection {
             // BEGIN and the statement travel together: the client pipelines requests that are
             // polled concurrently, in the order they were first polled.
             let client = self.client();
-            let (begin, out) =
-                futures_util::future::join(client.batch_execute("BEGIN"), self.execute(statement))
-                    .await;
+            let (begin, out) = futures_util::future::join(
+                client.batch_execute(&self.begin_sql),
+                self.execute(statement),
+            )
+            .await;
             begin.map_err(error::map)?;
             self.tx = Tx::Open;
             return out;
@@ -317,7 +358,16 @@ impl PgConnection {
             return Ok(out.rows_affected);
         }
         let client = self.client();
-        let mut prepared = client.prepare_cached(&statement.sql).await.map_err(error::map)?;
+        if !self.mode.cached() {
+            return unnamed::stream(client, statement, row).await;
+        }
+        let mut prepared = match client.prepare_cached(&statement.sql).await.map_err(error::map) {
+            Ok(prepared) => prepared,
+            Err(e) if self.mode.shared_session(&e) && self.tx == Tx::None => {
+                return unnamed::stream(client, statement, row).await;
+            }
+            Err(e) => return Err(e),
+        };
         let mut retried = false;
         loop {
             let decoders = decode::decoders(prepared.columns())?;
@@ -344,10 +394,26 @@ impl PgConnection {
     async fn run_all_untracked(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
         self.open().await?;
         let client = self.client();
+        if !self.mode.cached() {
+            // Every statement's Parse, Bind and Execute go out before any result is read.
+            let results = join_all(statements.iter().map(|s| unnamed::run(client, s))).await;
+            return results.into_iter().collect();
+        }
         // Prepare every distinct text (cached ones cost nothing), then send every execution
         // before reading any result: one round trip for the whole batch.
         let prepared = join_all(statements.iter().map(|s| client.prepare_cached(&s.sql))).await;
-        let prepared = prepared.into_iter().collect::<Result<Vec<_>, _>>().map_err(error::map)?;
+        let prepared = match prepared.into_iter().collect::<Result<Vec<_>, _>>() {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                let e = error::map(e);
+                if self.mode.shared_session(&e) && self.tx == Tx::None {
+                    let results =
+                        join_all(statements.iter().map(|s| unnamed::run(client, s))).await;
+                    return results.into_iter().collect();
+                }
+                return Err(e);
+            }
+        };
         let results =
             join_all(statements.iter().zip(&prepared).map(|(s, p)| run_prepared(client, p, s)))
                 .await;
@@ -365,8 +431,15 @@ impl PgConnection {
     async fn copy_in_untracked(&mut self, copy: CopyIn) -> Result<u64> {
         self.open().await?;
         let client = self.client();
-        let probe = client.prepare_cached(&copy.probe).await.map_err(error::map)?;
-        let types: Vec<Type> = probe.columns().iter().map(|c| c.type_().clone()).collect();
+        // Without the cache the probe is prepared afresh: inside the flush's transaction, and
+        // closed before it ends, so nothing outlives the transaction.
+        let probe = if self.mode.cached() {
+            client.prepare_cached(&copy.probe).await
+        } else {
+            client.prepare(&copy.probe).await
+        };
+        let types: Vec<Type> =
+            probe.map_err(error::map)?.columns().iter().map(|c| c.type_().clone()).collect();
         let sink = client.copy_in(&copy.sql).await.map_err(error::map)?;
         let writer = BinaryCopyInWriter::new(sink, &types);
         futures_util::pin_mut!(writer);

@@ -26,6 +26,14 @@
 //!
 //! The pool slot stays taken until then, so the backends of a pool never outnumber its size.
 //!
+//! Behind a transaction-pooling proxy (the statement cache off) no cancel request is sent: a
+//! connection abandoned mid-statement is closed, and the proxy closes its server connection.
+//! PgBouncer 1.18 (Debian 12's) exits on a cancel request whose client disconnects before the
+//! server is done with it (pgbouncer#801, fixed in later versions), which a process that ends
+//! with a reset under way does. The server then notices the closed connection itself, at once
+//! with `client_connection_check_interval` set (PostgreSQL 14 and later; see
+//! docs/deployment.md), else when the statement next writes to it.
+//!
 //! A server-side `statement_timeout` tied to the request timeout would also end such a
 //! statement, but only when that timeout runs out, per statement rather than per request, and
 //! only for the application that sets it; cancelling when the future is dropped ends the
@@ -56,6 +64,8 @@ pub(crate) enum CancelTarget {
     Unix(std::path::PathBuf),
     /// Several hosts: the one a connection went to is unknown.
     Unknown,
+    /// Behind a transaction-pooling proxy: close instead of cancelling.
+    Never,
 }
 
 impl CancelTarget {
@@ -86,6 +96,11 @@ pub(crate) async fn reset(
     target: Arc<CancelTarget>,
     timeout: Duration,
 ) {
+    if cancel && matches!(*target, CancelTarget::Never) {
+        tracing::debug!("closing a connection abandoned mid-statement (no cancel behind a pooler)");
+        drop(Object::take(client));
+        return;
+    }
     let outcome =
         tokio::time::timeout(timeout, put_in_order(&client, cancel, rollback, &target)).await;
     let failure = match outcome {
@@ -138,6 +153,7 @@ async fn cancel_and_wait(token: &CancelToken, target: &CancelTarget) -> Result<b
         CancelTarget::Unix(path) => {
             send_and_wait(token, tokio::net::UnixStream::connect(path).await?).await?;
         }
+        CancelTarget::Never => return Ok(false),
         CancelTarget::Unknown => {
             token.cancel_query(NoTls).await?;
             return Ok(false);

@@ -7,7 +7,7 @@ use strata_core::StrataConfig;
 
 use crate::connect::{connect, describe};
 use crate::registry;
-use crate::url::{ENV, base_url, redact, with_database};
+use crate::url::{ENV, base_url, pooler_url, redact, with_database};
 
 /// A fresh PostgreSQL database for one test, dropped (with its connections) when this value is
 /// dropped.
@@ -31,7 +31,10 @@ use crate::url::{ENV, base_url, redact, with_database};
 #[derive(Debug)]
 pub struct TestDb {
     name: String,
+    /// Where the code under test connects: through the pooler when one is configured.
     url: String,
+    /// The database on the server itself.
+    direct_url: String,
     base_url: String,
 }
 
@@ -66,7 +69,19 @@ impl TestDb {
                 advice()
             );
         }
-        TestDb { url: with_database(&base_url, &name), name, base_url }
+        let pooler = pooler_url();
+        if pooler.is_some() {
+            // As docs/deployment.md advises behind a pooler: a backend whose client (the
+            // pooler's server connection) went away stops at once, even while it waits.
+            let set =
+                format!("ALTER DATABASE \"{name}\" SET client_connection_check_interval = '200ms'");
+            if let Err(e) = client.batch_execute(&set).await {
+                panic!("strata-test cannot configure {name}: {}", describe(&e));
+            }
+        }
+        let direct_url = with_database(&base_url, &name);
+        let url = pooler.map_or_else(|| direct_url.clone(), |p| with_database(&p, &name));
+        TestDb { url, direct_url, name, base_url }
     }
 
     /// The database name, `strata_test_<pid>_<n>_<random>`.
@@ -74,7 +89,8 @@ impl TestDb {
         &self.name
     }
 
-    /// The `postgres://` URL of this database.
+    /// The `postgres://` URL of this database for the code under test: through the pooler of
+    /// `STRATA_TEST_POOLER_URL` when it is set, else on the server itself.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -84,15 +100,20 @@ impl TestDb {
         StrataConfig::from_url(self.url.clone()).pool_size(Self::POOL_SIZE)
     }
 
-    /// A raw connection to this database, for setting up and asserting in SQL. Its connection
-    /// task runs on the current tokio runtime.
+    /// The `postgres://` URL of this database on the server itself, never through a pooler.
+    pub fn direct_url(&self) -> &str {
+        &self.direct_url
+    }
+
+    /// A raw connection to this database (on the server itself), for setting up and asserting
+    /// in SQL. Its connection task runs on the current tokio runtime.
     ///
     /// # Panics
     ///
     /// If the connection fails.
     pub async fn client(&self) -> tokio_postgres::Client {
-        connect(&self.url).await.unwrap_or_else(|e| {
-            panic!("strata-test cannot connect to {}: {}", redact(&self.url), describe(&e))
+        connect(&self.direct_url).await.unwrap_or_else(|e| {
+            panic!("strata-test cannot connect to {}: {}", redact(&self.direct_url), describe(&e))
         })
     }
 }

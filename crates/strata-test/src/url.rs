@@ -3,6 +3,12 @@
 /// The variable that points the tests at a PostgreSQL server.
 pub(crate) const ENV: &str = "STRATA_TEST_DATABASE_URL";
 
+/// The variable that sends the code under test through a connection pooler (PgBouncer in
+/// transaction mode) in front of the server of [`ENV`]: its URL, e.g.
+/// `postgres://postgres@127.0.0.1:6432/postgres?statement_cache=off`. Databases are still
+/// created, dropped and set up directly on the server.
+pub(crate) const POOLER_ENV: &str = "STRATA_TEST_POOLER_URL";
+
 /// The server used when [`ENV`] is not set: a local PostgreSQL with the default superuser.
 const DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -19,6 +25,11 @@ const DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// ```
 pub fn base_url() -> String {
     std::env::var(ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| DEFAULT.to_owned())
+}
+
+/// The pooler of [`POOLER_ENV`], if set.
+pub fn pooler_url() -> Option<String> {
+    std::env::var(POOLER_ENV).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// `url` with its database name replaced by `database`, keeping the user, password, host, port

@@ -68,7 +68,11 @@ pub const LOCK_KEY: i64 = backend::LOCK_KEY;
 /// it: `"public"."strata_migrations"` (the configured schema's), `"strata_migrations"` on
 /// SQLite.
 pub fn tracking_table(orm: &Strata) -> String {
-    Storage::new(backend::for_kind(orm.db_kind()), orm.default_schema()).table()
+    Storage::new(
+        backend::for_kind(orm.db_kind(), !orm.config().uses_statement_cache()),
+        orm.default_schema(),
+    )
+    .table()
 }
 
 /// Applies and reverts migrations from one source on one database.
@@ -107,7 +111,7 @@ impl Migrator {
     /// A migrator for `orm`'s database. The tracking table goes into `orm.default_schema()`, or
     /// `public` on PostgreSQL when none is configured.
     pub fn new(orm: &Strata, source: MigrationSource) -> Self {
-        let backend = backend::for_kind(orm.db_kind());
+        let backend = backend::for_kind(orm.db_kind(), !orm.config().uses_statement_cache());
         Self {
             orm: orm.clone(),
             source,

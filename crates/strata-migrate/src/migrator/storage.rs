@@ -52,9 +52,18 @@ impl Storage {
 
     async fn create(&self, conn: &mut dyn Connection) -> Result<()> {
         let sql = self.backend.create_tracking_table(self.schema(), &self.table());
-        conn.batch_execute(&sql)
-            .await
-            .map_err(|e| e.context(format!("cannot create the tracking table {}", self.table())))
+        // In the backend's transaction: where no session lock serializes migrators (SQLite,
+        // a transaction-pooling proxy), its lock keeps two first runs from racing here.
+        let backend = self.backend;
+        backend.begin(conn).await?;
+        let created = match conn.batch_execute(&sql).await {
+            Ok(()) => backend.commit(conn).await,
+            Err(e) => {
+                let _ = backend.rollback(conn).await;
+                Err(e)
+            }
+        };
+        created.map_err(|e| e.context(format!("cannot create the tracking table {}", self.table())))
     }
 
     /// The rows of the table in the order they were applied. With `create`, creates the table

@@ -4,7 +4,9 @@
 //!
 //! - [`postgres::Postgres`]: a session-level advisory lock (`pg_advisory_lock`) on the
 //!   migrator's connection serializes whole runs between processes; each migration runs in its
-//!   own transaction.
+//!   own transaction. Behind a transaction-pooling proxy (statement cache off) the lock is a
+//!   transaction-level one taken in each migration's transaction, which then checks the
+//!   tracking table again, as on SQLite.
 //! - [`sqlite::Sqlite`]: there is no advisory lock; each migration runs in a `BEGIN IMMEDIATE`
 //!   transaction, which takes the database's write lock at once, and checks the tracking table
 //!   again inside it, so a concurrent process never applies a migration twice.
@@ -74,10 +76,11 @@ pub(crate) trait MigrationBackend: Send + Sync {
     ) -> Result<Vec<String>>;
 }
 
-/// The backend of a database.
-pub(crate) fn for_kind(kind: DbKind) -> &'static dyn MigrationBackend {
+/// The backend of a database; `pooled`: behind a transaction-pooling proxy (no session state).
+pub(crate) fn for_kind(kind: DbKind, pooled: bool) -> &'static dyn MigrationBackend {
     match kind {
-        DbKind::Postgres => &postgres::Postgres,
+        DbKind::Postgres if pooled => &postgres::Postgres::POOLED,
+        DbKind::Postgres => &postgres::Postgres::SESSION,
         DbKind::Sqlite => &sqlite::Sqlite,
     }
 }

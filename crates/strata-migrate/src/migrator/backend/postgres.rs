@@ -1,6 +1,13 @@
 //! The migrator on PostgreSQL: a session advisory lock for whole runs, the driver's own
 //! transactions, the tracking table in the configured schema (`public` by default), and
 //! `fresh` dropping everything of that schema through the catalog.
+//!
+//! Behind a transaction-pooling proxy (the statement cache off) a session lock would stay on
+//! whichever server connection took it, and its unlock could reach another: there, each
+//! migration's transaction takes a transaction-level lock (`pg_advisory_xact_lock`) instead and
+//! checks the tracking table again under it, so concurrent migrators still apply each
+//! migration once, one after the other — interleaved migration by migration rather than run
+//! by run.
 
 use super::{MigrationBackend, any, first, text};
 use crate::migrator::progress::Progress;
@@ -13,7 +20,18 @@ use strata_core::{ColumnType, Result, Value};
 pub(crate) const LOCK_KEY: i64 = 0x5354_5241_5441_4d47;
 
 /// The migrator's PostgreSQL backend.
-pub(crate) struct Postgres;
+pub(crate) struct Postgres {
+    /// A session lock around whole runs; `false`: a transaction lock in each migration's
+    /// transaction.
+    session_lock: bool,
+}
+
+impl Postgres {
+    /// On a server session of its own.
+    pub(crate) const SESSION: Postgres = Postgres { session_lock: true };
+    /// Behind a transaction-pooling proxy.
+    pub(crate) const POOLED: Postgres = Postgres { session_lock: false };
+}
 
 #[async_trait]
 impl MigrationBackend for Postgres {
@@ -26,6 +44,9 @@ impl MigrationBackend for Postgres {
         conn: &mut dyn Connection,
         progress: &(dyn Fn(&Progress<'_>) + Sync),
     ) -> Result<()> {
+        if !self.session_lock {
+            return Ok(());
+        }
         let tried = conn
             .run(&Statement {
                 sql: format!("SELECT pg_try_advisory_lock({LOCK_KEY})"),
@@ -43,11 +64,19 @@ impl MigrationBackend for Postgres {
     }
 
     async fn unlock(&self, conn: &mut dyn Connection) -> Result<()> {
+        if !self.session_lock {
+            return Ok(());
+        }
         conn.batch_execute(&format!("SELECT pg_advisory_unlock({LOCK_KEY})")).await
     }
 
     async fn begin(&self, conn: &mut dyn Connection) -> Result<()> {
-        conn.begin().await
+        conn.begin().await?;
+        if !self.session_lock {
+            // Released by the transaction's end, on the server connection that took it.
+            conn.batch_execute(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})")).await?;
+        }
+        Ok(())
     }
 
     async fn commit(&self, conn: &mut dyn Connection) -> Result<()> {
@@ -59,7 +88,7 @@ impl MigrationBackend for Postgres {
     }
 
     fn recheck_in_transaction(&self) -> bool {
-        false
+        !self.session_lock
     }
 
     fn create_tracking_table(&self, schema: Option<&str>, table: &str) -> String {
