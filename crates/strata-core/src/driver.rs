@@ -88,6 +88,12 @@ pub trait Driver: Send + Sync + 'static {
     /// Takes a connection from the pool (or opens one).
     async fn acquire(&self) -> Result<Box<dyn Connection>>;
 
+    /// Takes a connection for reads outside a transaction: one of a read replica, spread
+    /// across them, when the driver has any and one answers; else [`Driver::acquire`]'s.
+    async fn acquire_read(&self) -> Result<Box<dyn Connection>> {
+        self.acquire().await
+    }
+
     /// A description of the database for logs, with any password hidden.
     fn describe(&self) -> String;
 }
@@ -102,6 +108,12 @@ pub trait Driver: Send + Sync + 'static {
 pub trait Connection: Send {
     /// Runs one statement.
     async fn run(&mut self, statement: &Statement) -> Result<Outcome>;
+
+    /// Which read replica this connection is to (its index in the configuration), `None` for
+    /// the primary. Recorded with each statement in the query log.
+    fn replica(&self) -> Option<usize> {
+        None
+    }
 
     /// Runs statements in order and returns one outcome each, stopping at the first error.
     /// Drivers that can, pipeline them (send all, then read all results).

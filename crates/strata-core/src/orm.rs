@@ -86,6 +86,12 @@ impl Strata {
         Ok(Session::new(Slot::Owned(conn), &self.inner.log))
     }
 
+    /// A session for reads outside a transaction: on a read replica when there is one.
+    pub(crate) async fn read_session(&self) -> Result<Session<'_>> {
+        let conn = self.inner.driver.acquire_read().await?;
+        Ok(Session::new(Slot::Owned(conn), &self.inner.log))
+    }
+
     /// Checks that the database answers (`SELECT 1`); for health checks.
     pub async fn ping(&self) -> Result<()> {
         let mut s = self.session().await?;

@@ -45,6 +45,8 @@ pub struct LoggedStatement {
     /// pipeline, the error of the pipeline: each of its statements carries it, since the
     /// database stops at the one that failed and runs none after it.
     pub error: Option<String>,
+    /// The read replica it went to (its index among `read_replicas`); `None`: the primary.
+    pub replica: Option<usize>,
 }
 
 /// Logs, counts and (on demand) records statements.
@@ -95,6 +97,7 @@ impl QueryLog {
         self.batches.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    #[allow(clippy::too_many_arguments, reason = "the fields of one record, named at each call")]
     pub(crate) fn record(
         &self,
         batch: u64,
@@ -103,6 +106,7 @@ impl QueryLog {
         params: usize,
         rows: u64,
         duration: Duration,
+        replica: Option<usize>,
     ) {
         self.write(LoggedStatement {
             sql: sql.to_owned(),
@@ -112,10 +116,12 @@ impl QueryLog {
             batch,
             duration,
             error: None,
+            replica,
         });
     }
 
     /// Records a statement that failed with `error`.
+    #[allow(clippy::too_many_arguments, reason = "the fields of one record, named at each call")]
     pub(crate) fn record_failure(
         &self,
         batch: u64,
@@ -124,6 +130,7 @@ impl QueryLog {
         params: usize,
         duration: Duration,
         error: &crate::error::Error,
+        replica: Option<usize>,
     ) {
         let error = Some(error.to_string());
         self.write(LoggedStatement {
@@ -134,6 +141,7 @@ impl QueryLog {
             batch,
             duration,
             error,
+            replica,
         });
     }
 
@@ -201,6 +209,7 @@ mod tests {
                 1,
                 3,
                 Duration::from_micros(42),
+                None,
             );
         });
         let bytes = buffer.0.lock().clone();
@@ -237,6 +246,7 @@ mod tests {
                 1,
                 Duration::from_micros(7),
                 &error,
+                None,
             );
         });
         let text = String::from_utf8(buffer.0.lock().clone()).expect("the log is text");
@@ -253,10 +263,10 @@ mod tests {
     #[test]
     fn every_statement_is_counted_and_captured_only_while_capturing() {
         let log = QueryLog::new(false);
-        log.record(log.batch(), "SELECT 1", StatementKind::Select, 0, 1, Duration::ZERO);
+        log.record(log.batch(), "SELECT 1", StatementKind::Select, 0, 1, Duration::ZERO, None);
         log.start_capture();
         let batch = log.batch();
-        log.record(batch, "DELETE", StatementKind::Delete, 1, 2, Duration::ZERO);
+        log.record(batch, "DELETE", StatementKind::Delete, 1, 2, Duration::ZERO, None);
         let captured = log.take();
         assert_eq!(captured[0].batch, 2, "one batch per call");
         assert_eq!(log.total(), 2);

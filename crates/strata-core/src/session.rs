@@ -20,6 +20,8 @@ pub(crate) enum Slot {
 pub(crate) struct Session<'a> {
     slot: Slot,
     log: &'a QueryLog,
+    /// The read replica of the connection, for the log.
+    replica: Option<usize>,
 }
 
 fn params_len(s: &Statement) -> usize {
@@ -34,7 +36,11 @@ fn params_len(s: &Statement) -> usize {
 
 impl<'a> Session<'a> {
     pub(crate) fn new(slot: Slot, log: &'a QueryLog) -> Self {
-        Self { slot, log }
+        let replica = match &slot {
+            Slot::Owned(c) => c.replica(),
+            Slot::Shared(g) => g.as_ref().and_then(|c| c.replica()),
+        };
+        Self { slot, log, replica }
     }
 
     /// True when this is the connection of an open transaction.
@@ -63,6 +69,7 @@ impl<'a> Session<'a> {
                     params_len(s),
                     out.rows_affected,
                     start.elapsed(),
+                    self.replica,
                 );
                 Ok(out)
             }
@@ -85,6 +92,7 @@ impl<'a> Session<'a> {
                     params_len(s),
                     rows,
                     start.elapsed(),
+                    self.replica,
                 );
                 Ok(rows)
             }
@@ -100,13 +108,29 @@ impl<'a> Session<'a> {
         match result {
             Ok(out) => {
                 for (s, o) in statements.iter().zip(&out) {
-                    self.log.record(batch, &s.sql, s.kind, params_len(s), o.rows_affected, elapsed);
+                    self.log.record(
+                        batch,
+                        &s.sql,
+                        s.kind,
+                        params_len(s),
+                        o.rows_affected,
+                        elapsed,
+                        self.replica,
+                    );
                 }
                 Ok(out)
             }
             Err(e) => {
                 for s in statements {
-                    self.log.record_failure(batch, &s.sql, s.kind, params_len(s), elapsed, &e);
+                    self.log.record_failure(
+                        batch,
+                        &s.sql,
+                        s.kind,
+                        params_len(s),
+                        elapsed,
+                        &e,
+                        self.replica,
+                    );
                 }
                 Err(e)
             }
@@ -120,11 +144,27 @@ impl<'a> Session<'a> {
         let batch = self.log.batch();
         match self.conn().copy_in(copy).await {
             Ok(rows) => {
-                self.log.record(batch, &sql, StatementKind::Insert, 0, rows, start.elapsed());
+                self.log.record(
+                    batch,
+                    &sql,
+                    StatementKind::Insert,
+                    0,
+                    rows,
+                    start.elapsed(),
+                    self.replica,
+                );
                 Ok(rows)
             }
             Err(e) => {
-                self.log.record_failure(batch, &sql, StatementKind::Insert, 0, start.elapsed(), &e);
+                self.log.record_failure(
+                    batch,
+                    &sql,
+                    StatementKind::Insert,
+                    0,
+                    start.elapsed(),
+                    &e,
+                    self.replica,
+                );
                 Err(e)
             }
         }
@@ -134,7 +174,15 @@ impl<'a> Session<'a> {
         let start = Instant::now();
         match self.conn().batch_execute(sql).await {
             Ok(()) => {
-                self.log.record(self.log.batch(), sql, StatementKind::Other, 0, 0, start.elapsed());
+                self.log.record(
+                    self.log.batch(),
+                    sql,
+                    StatementKind::Other,
+                    0,
+                    0,
+                    start.elapsed(),
+                    self.replica,
+                );
                 Ok(())
             }
             Err(e) => {
@@ -145,6 +193,7 @@ impl<'a> Session<'a> {
                     0,
                     start.elapsed(),
                     &e,
+                    self.replica,
                 );
                 Err(e)
             }
@@ -160,6 +209,7 @@ impl<'a> Session<'a> {
             params_len(s),
             start.elapsed(),
             &e,
+            self.replica,
         );
         e
     }
@@ -184,6 +234,7 @@ impl<'a> Session<'a> {
                     0,
                     0,
                     start.elapsed(),
+                    self.replica,
                 );
                 Ok(())
             }
@@ -195,6 +246,7 @@ impl<'a> Session<'a> {
                     0,
                     start.elapsed(),
                     &e,
+                    self.replica,
                 );
                 Err(e)
             }

@@ -33,6 +33,7 @@ mod decode;
 mod dialect;
 mod encode;
 mod error;
+mod replicas;
 mod reset;
 mod unnamed;
 
@@ -54,6 +55,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
 use crate::encode::PgParam;
+use crate::replicas::{Replica, Replicas};
 use crate::unnamed::StatementMode;
 
 /// A pool of PostgreSQL connections.
@@ -71,6 +73,8 @@ pub struct PgDriver {
     /// What opens a transaction: `BEGIN`, and the default schema's search path when it cannot
     /// be a startup option.
     begin_sql: Arc<str>,
+    /// Where reads outside a transaction go, if anywhere else.
+    replicas: Arc<Replicas>,
 }
 
 impl std::fmt::Debug for PgDriver {
@@ -104,46 +108,26 @@ impl PgDriver {
     ///
     /// [`ErrorKind::Config`] for a malformed URL or pool size.
     pub fn lazy(config: &StrataConfig) -> Result<Self> {
-        let target: Arc<str> = config.redacted_url().into();
-        let mut pg = tokio_postgres::Config::from_str(&config.driver_url())
-            .map_err(|e| Error::config(format!("invalid PostgreSQL URL {target}: {e}")))?;
-        if pg.get_connect_timeout().is_none() {
-            pg.connect_timeout(config.connect_timeout);
-        }
-        if pg.get_application_name().is_none() {
-            pg.application_name("strata");
-        }
         let cache = config.uses_statement_cache();
         let mut begin_sql = "BEGIN".to_owned();
-        if let Some(schema) = &config.default_schema {
-            // Unqualified names (raw SQL, migration files) resolve in the configured schema
-            // first, as the ORM's own statements do by qualifying every table. A pooler in
-            // transaction mode neither forwards startup options nor keeps session settings:
-            // there, each transaction sets the path for itself.
-            if cache {
-                pg.options(search_path_option(schema));
-            } else {
-                begin_sql.push_str(&format!(
-                    "; SET LOCAL search_path TO {}, public",
-                    quote_ident(schema)
-                ));
-            }
+        if let (Some(schema), false) = (&config.default_schema, cache) {
+            // A pooler in transaction mode neither forwards startup options nor keeps session
+            // settings: there, each transaction sets the search path for itself.
+            begin_sql
+                .push_str(&format!("; SET LOCAL search_path TO {}, public", quote_ident(schema)));
         }
-        let cancel_target =
-            Arc::new(if cache { reset::CancelTarget::of(&pg) } else { reset::CancelTarget::Never });
-        let manager = Manager::from_config(
-            pg,
-            NoTls,
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(config.pool_size.max(1))
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(config.connect_timeout))
-            .create_timeout(Some(config.connect_timeout))
-            .recycle_timeout(Some(config.connect_timeout))
-            .build()
-            .map_err(|e| Error::config(format!("cannot create the PostgreSQL pool: {e}")))?;
+        let target: Arc<str> = config.redacted_url().into();
+        let (pool, cancel_target) = pool_for(&config.driver_url(), &target, config, cache)?;
+        let replicas = config
+            .read_replicas
+            .iter()
+            .map(|url| {
+                let target: Arc<str> = strata_core::config::redact_url(url).into();
+                let url = strata_core::config::StrataConfig::from_url(url.clone()).driver_url();
+                let (pool, cancel_target) = pool_for(&url, &target, config, cache)?;
+                Ok(Replica::new(pool, target, cancel_target))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             pool,
             dialect: Arc::new(PgDialect::new()),
@@ -152,6 +136,26 @@ impl PgDriver {
             cancel_target,
             mode: Arc::new(StatementMode::new(cache)),
             begin_sql: begin_sql.into(),
+            replicas: Arc::new(Replicas::new(replicas)),
+        })
+    }
+
+    /// A connection of `client`, to the primary or to replica `replica`.
+    fn connection(
+        &self,
+        client: Object,
+        cancel_target: Arc<reset::CancelTarget>,
+        replica: Option<usize>,
+    ) -> Box<dyn Connection> {
+        Box::new(PgConnection {
+            client: Some(client),
+            tx: Tx::None,
+            in_flight: false,
+            reset_timeout: self.reset_timeout,
+            cancel_target,
+            mode: self.mode.clone(),
+            begin_sql: self.begin_sql.clone(),
+            replica,
         })
     }
 
@@ -184,15 +188,16 @@ impl Driver for PgDriver {
 
     async fn acquire(&self) -> Result<Box<dyn Connection>> {
         let client = self.pool.get().await.map_err(|e| error::pool(e, &self.target))?;
-        Ok(Box::new(PgConnection {
-            client: Some(client),
-            tx: Tx::None,
-            in_flight: false,
-            reset_timeout: self.reset_timeout,
-            cancel_target: self.cancel_target.clone(),
-            mode: self.mode.clone(),
-            begin_sql: self.begin_sql.clone(),
-        }))
+        Ok(self.connection(client, self.cancel_target.clone(), None))
+    }
+
+    async fn acquire_read(&self) -> Result<Box<dyn Connection>> {
+        if !self.replicas.is_empty()
+            && let Some((index, replica, client)) = self.replicas.pick().await
+        {
+            return Ok(self.connection(client, replica.cancel_target.clone(), Some(index)));
+        }
+        self.acquire().await
     }
 
     fn describe(&self) -> String {
@@ -221,6 +226,8 @@ struct PgConnection {
     cancel_target: Arc<reset::CancelTarget>,
     mode: Arc<StatementMode>,
     begin_sql: Arc<str>,
+    /// The read replica it is to; `None`: the primary.
+    replica: Option<usize>,
 }
 
 impl Drop for PgConnection {
@@ -526,6 +533,10 @@ macro_rules! tracked {
 
 #[async_trait]
 impl Connection for PgConnection {
+    fn replica(&self) -> Option<usize> {
+        self.replica
+    }
+
     async fn run(&mut self, statement: &Statement) -> Result<Outcome> {
         tracked!(self.run_untracked(statement))
     }
@@ -577,6 +588,42 @@ impl Connection for PgConnection {
     async fn rollback_to_savepoint(&mut self, name: &str) -> Result<()> {
         tracked!(self.rollback_to_savepoint_untracked(name))
     }
+}
+
+/// A pool of connections to `url` (`target`: the same, password hidden) with the settings of
+/// `config`, and where its cancel requests go.
+fn pool_for(
+    url: &str,
+    target: &str,
+    config: &StrataConfig,
+    cache: bool,
+) -> Result<(Pool, Arc<reset::CancelTarget>)> {
+    let mut pg = tokio_postgres::Config::from_str(url)
+        .map_err(|e| Error::config(format!("invalid PostgreSQL URL {target}: {e}")))?;
+    if pg.get_connect_timeout().is_none() {
+        pg.connect_timeout(config.connect_timeout);
+    }
+    if pg.get_application_name().is_none() {
+        pg.application_name("strata");
+    }
+    if let (Some(schema), true) = (&config.default_schema, cache) {
+        // Unqualified names (raw SQL, migration files) resolve in the configured schema
+        // first, as the ORM's own statements do by qualifying every table.
+        pg.options(search_path_option(schema));
+    }
+    let cancel_target =
+        Arc::new(if cache { reset::CancelTarget::of(&pg) } else { reset::CancelTarget::Never });
+    let manager =
+        Manager::from_config(pg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let pool = Pool::builder(manager)
+        .max_size(config.pool_size.max(1))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(config.connect_timeout))
+        .create_timeout(Some(config.connect_timeout))
+        .recycle_timeout(Some(config.connect_timeout))
+        .build()
+        .map_err(|e| Error::config(format!("cannot create the PostgreSQL pool: {e}")))?;
+    Ok((pool, cancel_target))
 }
 
 /// The startup option that puts `schema` first on the search path: `-c search_path="s",public`.

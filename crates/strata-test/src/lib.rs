@@ -62,4 +62,4 @@ pub use conformance::{Caps, caps};
 pub use fixtures::column;
 pub use sqlite::SqliteTestDb;
 pub use test_db::TestDb;
-pub use url::{base_url, pooler_url};
+pub use url::{base_url, pooler_url, with_database as database_url};

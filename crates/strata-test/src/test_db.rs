@@ -50,7 +50,21 @@ impl TestDb {
     /// If the server is unreachable or refuses to create the database; the message says how to
     /// point the tests at a server with `STRATA_TEST_DATABASE_URL`.
     pub async fn new() -> TestDb {
-        let base_url = base_url();
+        Self::create(base_url(), pooler_url()).await
+    }
+
+    /// Creates a fresh, empty database on the server of `base_url` (a URL of its maintenance
+    /// database), never through a pooler: for tests that bring servers of their own, such as
+    /// a primary with a streaming standby.
+    ///
+    /// # Panics
+    ///
+    /// As [`TestDb::new`].
+    pub async fn on_server(base_url: &str) -> TestDb {
+        Self::create(base_url.to_owned(), None).await
+    }
+
+    async fn create(base_url: String, pooler: Option<String>) -> TestDb {
         let client = connect(&base_url).await.unwrap_or_else(|e| {
             panic!(
                 "strata-test cannot connect to PostgreSQL at {}: {}\n\n{}",
@@ -69,7 +83,6 @@ impl TestDb {
                 advice()
             );
         }
-        let pooler = pooler_url();
         if pooler.is_some() {
             // As docs/deployment.md advises behind a pooler: a backend whose client (the
             // pooler's server connection) went away stops at once, even while it waits.

@@ -34,7 +34,7 @@ pub fn pooler_url() -> Option<String> {
 
 /// `url` with its database name replaced by `database`, keeping the user, password, host, port
 /// and query parameters.
-pub(crate) fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let (before_query, query) = match url.find('?') {
         Some(i) => url.split_at(i),
         None => (url, ""),

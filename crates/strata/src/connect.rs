@@ -56,6 +56,12 @@ impl Connect for Strata {
             }
             #[cfg(feature = "sqlite")]
             DbKind::Sqlite => {
+                if !config.read_replicas.is_empty() {
+                    return Err(strata_core::Error::config(
+                        "read replicas are PostgreSQL streaming standbys; a SQLite database has \
+                         none (unset STRATA_READ_REPLICAS)",
+                    ));
+                }
                 let driver = strata_sqlite::SqliteDriver::connect(&config).await?;
                 Ok(Strata::with_driver(Arc::new(driver), config))
             }

@@ -42,6 +42,9 @@ pub(crate) struct EmInner {
     /// One outermost transaction at a time (clones used from several tasks).
     tx_gate: tokio::sync::Mutex<()>,
     flush_lock: tokio::sync::Mutex<()>,
+    /// A write went out through this EntityManager: its reads go to the primary from now on,
+    /// so that it sees its own writes (read replicas lag behind).
+    pub(crate) wrote: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for EntityManager {
@@ -62,6 +65,7 @@ impl EntityManager {
                 tx: Mutex::new(None),
                 tx_gate: tokio::sync::Mutex::new(()),
                 flush_lock: tokio::sync::Mutex::new(()),
+                wrote: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }

@@ -39,7 +39,7 @@ impl EntityManager {
     ) -> Result<Vec<Managed<T>>> {
         let stmt = self.select_statement::<T>(filter, options);
         let mut out = Vec::new();
-        let mut session = self.session().await?;
+        let mut session = self.read_session(options.from_primary).await?;
         // Each row becomes (or finds) its managed instance as soon as the driver decoded it.
         session
             .run_each(&stmt, &mut |row| {
@@ -49,7 +49,7 @@ impl EntityManager {
             })
             .await?;
         drop(session);
-        crate::relation::populate::run(self, &out, &options.populate).await?;
+        crate::relation::populate::run(self, &out, &options.populate, options.from_primary).await?;
         Ok(out)
     }
 
@@ -120,7 +120,7 @@ impl EntityManager {
     pub async fn count<T: Entity>(&self, filter: Filter<T>) -> Result<u64> {
         let stmt =
             sql::count(self.inner.orm.dialect(), self.table_name::<T>(), Some(filter.expr()));
-        let rows = self.session().await?.run(&stmt).await?.rows;
+        let rows = self.read_session(false).await?.run(&stmt).await?.rows;
         let n = rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -137,7 +137,8 @@ impl EntityManager {
         let key = entity.read_for("refresh", None)?.key();
         let filter = Self::key_filter::<T>(&key);
         let stmt = self.select_statement::<T>(Some(&filter), &FindOptions::new());
-        let row = self.session().await?.run(&stmt).await?.rows.into_iter().next();
+        // The primary: a refresh asks for the latest state.
+        let row = self.read_session(true).await?.run(&stmt).await?.rows.into_iter().next();
         let Some(row) = row else {
             self.inner.uow.lock().refreshed(entity, key, None);
             return Ok(false);

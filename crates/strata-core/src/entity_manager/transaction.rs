@@ -42,10 +42,32 @@ impl EntityManager {
         self.inner.tx.lock().clone()
     }
 
-    /// A connection for one operation: the open transaction's, or one from the pool.
+    /// A connection for one operation that may write: the open transaction's, or one of the
+    /// primary's from the pool. Reads that follow go to the primary too.
     pub(crate) async fn session(&self) -> Result<Session<'_>> {
+        self.inner.wrote.store(true, Ordering::Relaxed);
+        self.tx_or(self.inner.orm.session()).await
+    }
+
+    /// A connection for a read: the open transaction's; else the primary's when `primary` is
+    /// asked for or this EntityManager has written; else a read replica's, when the driver
+    /// has any (the primary's otherwise).
+    pub(crate) async fn read_session(&self, primary: bool) -> Result<Session<'_>> {
+        let orm = &self.inner.orm;
+        if primary || self.inner.wrote.load(Ordering::Relaxed) {
+            self.tx_or(orm.session()).await
+        } else {
+            self.tx_or(orm.read_session()).await
+        }
+    }
+
+    /// The open transaction's session, else `outside`'s.
+    async fn tx_or<'a>(
+        &'a self,
+        outside: impl std::future::Future<Output = Result<Session<'a>>>,
+    ) -> Result<Session<'a>> {
         loop {
-            let Some(tx) = self.current_tx() else { return self.inner.orm.session().await };
+            let Some(tx) = self.current_tx() else { return outside.await };
             let guard = Arc::clone(&tx.conn).lock_owned().await;
             if !tx.finished.load(Ordering::SeqCst) && guard.is_some() {
                 return Ok(Session::new(Slot::Shared(guard), self.inner.orm.query_log()));

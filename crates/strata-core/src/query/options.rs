@@ -51,11 +51,20 @@ pub struct FindOptions<E> {
     pub offset: Option<u64>,
     /// Relations to load for the entities found (select-in, one statement per edge).
     pub populate: Vec<Populate<E>>,
+    /// Read from the primary even where a read replica would serve (MikroORM's
+    /// `connectionType: 'write'`): for a read that must see a write made elsewhere just now.
+    pub from_primary: bool,
 }
 
 impl<E> Default for FindOptions<E> {
     fn default() -> Self {
-        Self { order_by: Vec::new(), limit: None, offset: None, populate: Vec::new() }
+        Self {
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            populate: Vec::new(),
+            from_primary: false,
+        }
     }
 }
 
@@ -66,6 +75,7 @@ impl<E> Clone for FindOptions<E> {
             limit: self.limit,
             offset: self.offset,
             populate: self.populate.clone(),
+            from_primary: self.from_primary,
         }
     }
 }
@@ -81,6 +91,13 @@ impl<E> FindOptions<E> {
         self.order_by.push(order);
         self
     }
+    /// Reads from the primary, not a read replica (see [`FindOptions::from_primary`]).
+    #[must_use]
+    pub fn from_primary(mut self) -> Self {
+        self.from_primary = true;
+        self
+    }
+
     /// Returns at most `n` rows.
     #[must_use]
     pub fn limit(mut self, n: u64) -> Self {

@@ -77,11 +77,13 @@ trait Step: Send {
 }
 
 /// Loads `paths` for `parents`, level by level: every statement of one level goes to the
-/// database in one call (pipelined on PostgreSQL), an identical statement once.
+/// database in one call (pipelined on PostgreSQL), an identical statement once; from the
+/// primary with `primary`, else where the EntityManager reads.
 pub(crate) async fn run<E: Entity>(
     em: &EntityManager,
     parents: &[Managed<E>],
     paths: &[Populate<E>],
+    primary: bool,
 ) -> Result<()> {
     if parents.is_empty() {
         return Ok(());
@@ -106,7 +108,7 @@ pub(crate) async fn run<E: Entity>(
         let mut outcomes: Vec<Option<Outcome>> = if batch.is_empty() {
             Vec::new()
         } else {
-            em.session().await?.run_all(&batch).await?.into_iter().map(Some).collect()
+            em.read_session(primary).await?.run_all(&batch).await?.into_iter().map(Some).collect()
         };
         // How many steps still need each outcome: the last one takes it, the others a copy.
         let mut uses = vec![0usize; outcomes.len()];
@@ -672,7 +674,7 @@ impl EntityManager {
         };
         let table = crate::dialect::TableName { schema, name: &table_name };
         let statement = sql::count_by(dialect, table, &column, key.to_value());
-        let rows = self.session().await?.run(&statement).await?.rows;
+        let rows = self.read_session(false).await?.run(&statement).await?.rows;
         let n = rows.first().and_then(|r| r.first()).and_then(Value::as_i64).unwrap_or(0);
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -691,6 +693,6 @@ impl EntityManager {
         parents: &[Managed<E>],
         path: impl Into<Populate<E>>,
     ) -> Result<()> {
-        run(self, parents, &[path.into()]).await
+        run(self, parents, &[path.into()], false).await
     }
 }
