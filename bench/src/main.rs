@@ -78,6 +78,11 @@ struct Args {
     /// (`off`: never); the driver's default otherwise. For finding the threshold.
     #[arg(long, value_name = "ROWS|off", value_parser = parse_copy_rows)]
     copy_rows: Option<CopyRows>,
+    /// `off`: Strata sends every statement unnamed, as behind PgBouncer in transaction mode
+    /// (`STRATA_STATEMENT_CACHE=off`), to measure what that costs against the default `on`.
+    /// (The posts API of `--http` reads `STRATA_STATEMENT_CACHE` from the environment.)
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_switch)]
+    statement_cache: bool,
     /// Write one JSON line per scenario and implementation to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -172,6 +177,14 @@ async fn measure(
 #[derive(Debug, Clone, Copy)]
 struct CopyRows(Option<usize>);
 
+fn parse_switch(value: &str) -> std::result::Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("expected on or off, got {other:?}")),
+    }
+}
+
 fn parse_copy_rows(value: &str) -> std::result::Result<CopyRows, String> {
     match value {
         "off" => Ok(CopyRows(None)),
@@ -216,8 +229,11 @@ async fn timed(
     json: &mut jsonl::JsonLines,
 ) -> Result<()> {
     eprintln!("ORM benchmark: {} warm-up + {} measured runs", runs.warmup, runs.measured);
-    let options =
-        orm::StrataOptions { breakdown: args.breakdown, copy_rows: args.copy_rows.map(|c| c.0) };
+    let options = orm::StrataOptions {
+        breakdown: args.breakdown,
+        copy_rows: args.copy_rows.map(|c| c.0),
+        statement_cache: args.statement_cache,
+    };
     let (mut results, breakdowns) =
         orm::run_rust(url, scenarios, &args.impls, sizes, runs, options, json).await?;
     let mut mikroorm_label = None;

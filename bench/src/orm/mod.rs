@@ -162,6 +162,8 @@ pub(crate) struct StrataOptions {
     /// `--copy-rows`: the least number of new rows loaded by COPY (`Some(None)`: never);
     /// `None`: the driver's default.
     pub(crate) copy_rows: Option<Option<usize>>,
+    /// `--statement-cache`: prepare and cache statements (the default), or send them unnamed.
+    pub(crate) statement_cache: bool,
 }
 
 /// A Rust implementation of the scenarios.
@@ -187,12 +189,13 @@ pub(crate) async fn run_rust(
     options: StrataOptions,
     json: &mut crate::jsonl::JsonLines,
 ) -> Result<(Vec<Measurement>, Vec<Breakdown>)> {
-    let StrataOptions { breakdown, copy_rows } = options;
+    let StrataOptions { breakdown, copy_rows, statement_cache } = options;
     let wanted = |name: &str| impls.is_empty() || impls.iter().any(|i| i == name);
     let control = crate::db::connect(url).await?;
     let mut raw = raw::Raw::connect(url).await?;
     let mut copy = raw::Copy::connect(url).await?;
-    let mut strata = strata_impl::StrataBench::connect(url, breakdown, copy_rows).await?;
+    let mut strata =
+        strata_impl::StrataBench::connect(url, breakdown, copy_rows, statement_cache).await?;
     let mut out = Vec::new();
     let mut breakdowns = Vec::new();
     for &scenario in scenarios {

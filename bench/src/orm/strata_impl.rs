@@ -35,13 +35,14 @@ pub(crate) struct Breakdown {
 
 impl StrataBench {
     /// Connects with the driver's defaults, or with `copy_rows` as the least number of new
-    /// rows a flush loads by COPY (`Some(None)`: never).
+    /// rows a flush loads by COPY (`Some(None)`: never), and with the statement cache on or off.
     pub(super) async fn connect(
         url: &str,
         breakdown: bool,
         copy_rows: Option<Option<usize>>,
+        statement_cache: bool,
     ) -> Result<Self> {
-        let config = StrataConfig::from_url(url);
+        let config = StrataConfig::from_url(url).statement_cache(statement_cache);
         let orm = match copy_rows {
             None => Strata::connect(config).await,
             Some(rows) => strata::postgres::PgDriver::connect(&config).await.map(|driver| {
