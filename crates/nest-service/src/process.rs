@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use strata::postgres::PgDriver;
 use strata::{Connect, DbKind, Strata};
 
@@ -39,10 +38,12 @@ fn colours_wanted() -> bool {
 }
 
 /// An error and its causes on one line, each said once: a Strata error's message already
-/// holds what its sources say, and a context that a cause repeats is left out.
-pub fn report(e: &anyhow::Error) -> String {
+/// holds what its sources say, and a context that a cause repeats is left out. Binaries pass
+/// their `anyhow::Error` as `e.as_ref()`.
+pub fn report(e: &(dyn std::error::Error + 'static)) -> String {
+    let chain = std::iter::successors(Some(e), |cause| cause.source());
     let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
+    for cause in chain {
         let text = cause.to_string();
         if parts.last().is_some_and(|last| text.starts_with(last.as_str())) {
             parts.pop();
@@ -63,25 +64,49 @@ pub fn report(e: &anyhow::Error) -> String {
 /// # Errors
 ///
 /// An invalid PostgreSQL configuration, or a SQLite file that cannot be opened.
-pub async fn open_orm(config: &ServiceConfig) -> anyhow::Result<Strata> {
+pub async fn open_orm(config: &ServiceConfig) -> Result<Strata, OpenError> {
     match config.database {
         DbKind::Postgres => {
             let pg = &config.strata;
-            let driver = PgDriver::lazy(pg).context("cannot set up the PostgreSQL pool")?;
+            let driver = PgDriver::lazy(pg).map_err(|source| OpenError {
+                what: "cannot set up the PostgreSQL pool".to_owned(),
+                source,
+            })?;
             tracing::info!(database = %pg.redacted_url(), "using PostgreSQL");
             Ok(Strata::with_driver(Arc::new(driver), pg.clone()))
         }
         DbKind::Sqlite => {
             let path = config.sqlite_path().unwrap_or_default();
-            let orm = Strata::connect(config.strata.clone())
-                .await
-                .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+            let orm = Strata::connect(config.strata.clone()).await.map_err(|source| OpenError {
+                what: format!("cannot open the SQLite database {}", path.display()),
+                source,
+            })?;
             tracing::info!(
                 database = %path.display(),
                 "using SQLite (set DATABASE_URL or POSTGRES_HOST to use PostgreSQL)"
             );
             Ok(orm)
         }
+    }
+}
+
+/// The database of the configuration cannot be opened: what was attempted, and Strata's error
+/// as the source (which [`report`] prints after it).
+#[derive(Debug)]
+pub struct OpenError {
+    what: String,
+    source: strata::Error,
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 

@@ -54,7 +54,7 @@ async fn main() -> ExitCode {
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("blog-api: {}", report(&e));
+            eprintln!("blog-api: {}", report(e.as_ref()));
             ExitCode::FAILURE
         }
     }

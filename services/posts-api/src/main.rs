@@ -52,7 +52,7 @@ async fn main() -> ExitCode {
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("posts-api: {}", report(&e));
+            eprintln!("posts-api: {}", report(e.as_ref()));
             ExitCode::FAILURE
         }
     }
