@@ -1,6 +1,6 @@
-//! The service's configuration: the variables every service shares ([`ServiceConfig`], in
-//! `nest-service`), with the posts stored in `./data/posts.sqlite` when no database is
-//! configured. `.env` is loaded by `main` before this runs.
+//! The service's configuration: the variables every service shares
+//! ([`nest_service::config::ServiceConfig`]), with the posts stored in `./data/posts.sqlite`
+//! when no database is configured. `.env` is loaded by `main` before this runs.
 //!
 //! | variable | meaning | default |
 //! | --- | --- | --- |
