@@ -2,19 +2,15 @@
 //!
 //! `migrations/postgres/` and `migrations/sqlite/` hold the same migrations for each database,
 //! each with its `.snapshot.json` (`cargo run -p posts-api -- migration:create` writes the next
-//! one into both, see [`project`]). [`migrate`] applies the pending ones with the Strata
-//! migrator, which records them in `strata_migrations` and takes a lock, so instances starting
-//! at once apply each migration once. A schema gate lets a service that started while its
-//! database was down migrate on the first request that finds it up. [`schema_differences`]
-//! tells whether the migrated database fits the entities, which start-up logs and `/health`
-//! reports.
+//! one into both, see [`project`]). Applying them, the schema gate and the readiness check are
+//! `nest-service`'s ([`nest_service::schema`]), shared with blog-api.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use nest_service::Schema;
 use strata::metadata::EntityMeta;
 use strata::{DbKind, Entity, Strata};
-use strata_migrate::{EmbeddedMigration, MigrationSource, Migrator};
+use strata_migrate::EmbeddedMigration;
 
 use crate::posts::entity::PostEntity;
 
@@ -26,6 +22,14 @@ pub static POSTGRES_MIGRATIONS: &[EmbeddedMigration] =
 pub static SQLITE_MIGRATIONS: &[EmbeddedMigration] =
     strata_migrate::embed_migrations!("migrations/sqlite");
 
+/// The service's schema: its entities and migrations.
+pub static SCHEMA: Schema = Schema {
+    service: "posts-api",
+    entities: || entities().to_vec(),
+    postgres: POSTGRES_MIGRATIONS,
+    sqlite: SQLITE_MIGRATIONS,
+};
+
 /// The service's entities.
 pub fn entities() -> [&'static EntityMeta; 1] {
     [PostEntity::meta()]
@@ -36,54 +40,32 @@ pub fn entities() -> [&'static EntityMeta; 1] {
 /// directory) with the copies embedded in the binary, and the service's connection variables
 /// for the advice after a connection error.
 pub fn project(root: &Path) -> strata_cli::Project {
-    strata_cli::Project::new(&entities())
-        .connection_settings(connection_settings())
-        .migrations_for(DbKind::Postgres, root.join("migrations/postgres"), POSTGRES_MIGRATIONS)
-        .migrations_for(DbKind::Sqlite, root.join("migrations/sqlite"), SQLITE_MIGRATIONS)
-}
-
-/// The variables of the service's PostgreSQL connection (see [`crate::config`]).
-pub fn connection_settings() -> strata_cli::ConnectionSettings {
-    strata_cli::ConnectionSettings {
-        server: "DATABASE_URL, or POSTGRES_HOST and POSTGRES_PORT".into(),
-        login: "DATABASE_URL, or POSTGRES_USER and POSTGRES_PASSWORD".into(),
-    }
+    SCHEMA.project(root)
 }
 
 /// What the service's tables lack or have besides what the entities describe, one line per
-/// change (`add column "post_entity"."tags" varchar(255)`): empty when they fit. Tables of
-/// other applications in the same database are not the service's business and are ignored.
+/// change: empty when they fit.
 ///
 /// # Errors
 ///
 /// The database's error when reading its catalog fails.
 pub async fn schema_differences(orm: &Strata) -> strata::Result<Vec<String>> {
-    let changes = strata_migrate::check::entity_differences(orm, &entities()).await?;
-    Ok(changes.summaries_for(orm.db_kind()))
+    SCHEMA.differences(orm).await
 }
 
 /// The migrations for a database of `kind`, and their directory in the source tree (relative
 /// to the crate).
 pub fn migrations_for(kind: DbKind) -> (&'static [EmbeddedMigration], &'static str) {
-    match kind {
-        DbKind::Sqlite => (SQLITE_MIGRATIONS, "migrations/sqlite"),
-        DbKind::Postgres => (POSTGRES_MIGRATIONS, "migrations/postgres"),
-    }
+    SCHEMA.migrations_for(kind)
 }
 
 /// Applies the pending migrations; returns the ids applied.
 ///
 /// # Errors
 ///
-/// Any error of the migrator: the database is unreachable ([`strata::ErrorKind::Connection`]),
-/// a migration fails (named with its statement), or an applied migration was changed.
+/// Any error of the migrator (see [`Schema::migrate`]).
 pub async fn migrate(orm: &Strata) -> strata::Result<Vec<String>> {
-    let (migrations, _) = migrations_for(orm.db_kind());
-    let applied = Migrator::new(orm, MigrationSource::Embedded(migrations)).up(None).await?;
-    for id in &applied {
-        tracing::info!(migration = %id, "migration applied");
-    }
-    Ok(applied)
+    SCHEMA.migrate(orm).await
 }
 
 /// The ids of the service's migrations not applied to the database yet.
@@ -92,61 +74,8 @@ pub async fn migrate(orm: &Strata) -> strata::Result<Vec<String>> {
 ///
 /// Any error of the migrator reading its tracking table.
 pub async fn pending(orm: &Strata) -> strata::Result<Vec<String>> {
-    let (migrations, _) = migrations_for(orm.db_kind());
-    let pending = Migrator::new(orm, MigrationSource::Embedded(migrations)).pending().await?;
-    Ok(pending.into_iter().map(|m| m.id).collect())
+    SCHEMA.pending(orm).await
 }
-
-/// Remembers whether the migrations ran, and lets one request at a time run them.
-///
-/// A database that cannot be reached is retried by the next request; a migration that failed
-/// is not: it would fail the same way, so every request answers 500 quickly (the log says why)
-/// until the migration or the database is fixed and the service restarted.
-#[derive(Debug, Default)]
-pub(crate) struct SchemaGate {
-    ready: AtomicBool,
-    lock: tokio::sync::Mutex<()>,
-    failed: std::sync::OnceLock<strata::Error>,
-    /// The schema is migrated outside the service: nothing to do here.
-    external: bool,
-}
-
-impl SchemaGate {
-    /// A gate that never migrates: the schema is managed outside the service
-    /// (`MIGRATE_ON_START=false`, then `posts-api migration:up`).
-    pub(crate) fn disabled() -> Self {
-        Self { ready: AtomicBool::new(true), external: true, ..Self::default() }
-    }
-
-    /// True for a gate made by [`SchemaGate::disabled`].
-    pub(crate) fn is_external(&self) -> bool {
-        self.external
-    }
-
-    pub(crate) async fn ensure(&self, orm: &Strata) -> strata::Result<()> {
-        if self.ready.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        let _guard = self.lock.lock().await;
-        if self.ready.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        if let Some(failed) = self.failed.get() {
-            return Err(failed.clone());
-        }
-        if let Err(e) = migrate(orm).await {
-            if !e.is_connection() {
-                tracing::error!(error = %e, "the migrations failed; fix them and restart");
-                let _ = self.failed.set(e.clone());
-            }
-            return Err(e);
-        }
-        self.ready.store(true, Ordering::Release);
-        tracing::info!("migrations up to date");
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,11 @@
 //! crate is a library too, so the end-to-end tests build the very same router:
 //!
 //! ```text
-//! http/      routing (case-insensitive, trailing slash), body and path-id extraction, the NestJS
-//!            error format, ETag / 304, the layer stack (trace, timeout, catch-panic), and the
-//!            server loop with its header, write and shutdown timeouts
+//! http/      the routes of the posts API, inside the NestJS wire layer that `nest-service`
+//!            shares with blog-api (error format, bodies, ids, ETag / 304, case-insensitive
+//!            paths, the server loop with its timeouts)
 //! posts/     the entity, the DTOs and their class-validator rules, PostsService over Strata
-//! db.rs      creates the table at start-up until the migrator takes over
+//! db.rs      the migrations for each database, applied at start-up
 //! config.rs  environment and `.env`
 //! ```
 
@@ -21,5 +21,6 @@ pub mod http;
 pub mod posts;
 mod state;
 
-pub use http::{ServerSettings, app, serve};
+pub use http::app;
+pub use nest_service::{ServerSettings, serve};
 pub use state::AppState;

@@ -8,21 +8,17 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use posts_api::config::Config;
+use nest_service::process::{self, report, shutdown_signal};
+use posts_api::config::{self, Config};
 use posts_api::{AppState, app, db, serve};
-use strata::postgres::PgDriver;
-use strata::{Connect, DbKind, Strata};
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if let Err(e) = dotenvy::dotenv()
-        && !e.not_found()
-    {
-        eprintln!("invalid configuration: the .env file cannot be read: {e}");
+    if let Err(message) = process::load_dotenv() {
+        eprintln!("{message}");
         return ExitCode::from(2);
     }
     // Any argument is a command (or a mistake, which the CLI reports with exit code 2); the
@@ -34,10 +30,10 @@ async fn main() -> ExitCode {
     }
     let wants_help = args.iter().any(|a| a == "--help" || a == "-h")
         || args.first().is_some_and(|a| a == "help");
-    let config = match Config::from_env() {
+    let config = match config::from_env() {
         Ok(config) => config,
         // Help needs no database: it is shown whatever the configuration.
-        Err(_) if wants_help => Config::for_help(),
+        Err(_) if wants_help => config::for_help(),
         Err(e) => {
             for problem in &e.problems {
                 eprintln!("invalid configuration: {problem}");
@@ -52,65 +48,19 @@ async fn main() -> ExitCode {
         }
         return command(&config).await;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(config.log_filter.as_str())
-        .with_ansi(colours_wanted())
-        .init();
+    process::init_tracing(&config.log_filter);
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("posts-api: {}", report(&e));
+            eprintln!("posts-api: {}", report(e.as_ref()));
             ExitCode::FAILURE
         }
     }
 }
 
-/// Colours in the log only on a terminal, and never when `NO_COLOR` is set (no-color.org).
-fn colours_wanted() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// An error and its causes on one line, each said once: a Strata error's message already
-/// holds what its sources say, and a context that a cause repeats is left out.
-fn report(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if parts.last().is_some_and(|last| text.starts_with(last.as_str())) {
-            parts.pop();
-            parts.push(text);
-        } else if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        if cause.is::<strata::Error>() {
-            break;
-        }
-    }
-    parts.join(": ")
-}
-
 async fn run(config: Config) -> anyhow::Result<()> {
-    let orm = match config.database {
-        DbKind::Postgres => {
-            let pg = &config.strata;
-            // Lazy: the service starts (and answers 503) while the database is down.
-            let driver = PgDriver::lazy(pg).context("cannot set up the PostgreSQL pool")?;
-            tracing::info!(database = %pg.redacted_url(), "using PostgreSQL");
-            Strata::with_driver(Arc::new(driver), pg.clone())
-        }
-        DbKind::Sqlite => {
-            let path = config.sqlite_path().unwrap_or_default();
-            let orm = Strata::connect(config.strata.clone())
-                .await
-                .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
-            tracing::info!(
-                database = %path.display(),
-                "using SQLite (set DATABASE_URL or POSTGRES_HOST to use PostgreSQL)"
-            );
-            orm
-        }
-    };
+    // Lazy on PostgreSQL: the service starts (and answers 503) while the database is down.
+    let orm = process::open_orm(&config).await?;
     let mut state = AppState::new(orm).with_request_timeout(config.request_timeout);
     if !config.migrate_on_start {
         tracing::info!("MIGRATE_ON_START=false: not applying migrations");
@@ -165,35 +115,5 @@ fn print_version() {
 async fn command(config: &Config) -> ExitCode {
     // The source tree's directories when they exist (new files are seen without a rebuild),
     // else the migrations compiled into this binary.
-    let project = db::project(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
-    let console = strata_cli::Console::stdio();
-    ExitCode::from(strata_cli::run(&project, &config.strata, std::env::args_os(), &console).await)
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received, finishing in-flight requests"),
-        () = terminate => tracing::info!("SIGTERM received, finishing in-flight requests"),
-    }
+    process::command(&db::SCHEMA, std::path::Path::new(env!("CARGO_MANIFEST_DIR")), config).await
 }

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::Response;
+use nest_service::{ApiError, SchemaGate};
 use strata::Strata;
 
-use crate::db::SchemaGate;
-use crate::http::error::ApiError;
 use crate::posts::service::PostsService;
 
 /// The state of the application, cheap to clone (one per request).
@@ -20,14 +20,14 @@ pub struct AppState {
 
 impl AppState {
     /// The default time a request may take before it is answered with 408.
-    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = nest_service::config::DEFAULT_REQUEST_TIMEOUT;
 
     /// State over an ORM whose database may not be reachable yet: the schema is prepared by
     /// the first request that finds the database up.
     pub fn new(orm: Strata) -> Self {
         Self {
             orm,
-            schema: Arc::new(SchemaGate::default()),
+            schema: Arc::new(SchemaGate::new(&crate::db::SCHEMA)),
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
         }
     }
@@ -36,7 +36,7 @@ impl AppState {
     /// managed with `posts-api migration:up` instead.
     #[must_use]
     pub fn without_migrations(mut self) -> Self {
-        self.schema = Arc::new(SchemaGate::disabled());
+        self.schema = Arc::new(SchemaGate::disabled(&crate::db::SCHEMA));
         self
     }
 
@@ -63,40 +63,20 @@ impl AppState {
         self.schema.ensure(&self.orm).await
     }
 
-    /// True when the service does not migrate its schema itself (`MIGRATE_ON_START=false`).
-    pub(crate) fn migrations_are_external(&self) -> bool {
-        self.schema.is_external()
-    }
-
-    /// What keeps the database from serving the entities, said for an operator: migrations
-    /// pending (when they are run outside the service), or a schema that differs from the
-    /// entities after migrating. `None` when the database is ready. Call it after
-    /// [`AppState::ensure_schema`].
+    /// What keeps the database from serving the entities, said for an operator (pending
+    /// migrations, a schema that differs from the entities); `None` when it is ready. Call it
+    /// after [`AppState::ensure_schema`].
     ///
     /// # Errors
     ///
     /// The database's error reading the tracking table or the catalog.
     pub async fn not_ready(&self) -> strata::Result<Option<String>> {
-        if self.migrations_are_external() {
-            let pending = crate::db::pending(&self.orm).await?;
-            if !pending.is_empty() {
-                return Ok(Some(format!(
-                    "{} migration(s) pending ({}): run `posts-api migration:up`",
-                    pending.len(),
-                    pending.join(", ")
-                )));
-            }
-        }
-        let differences = crate::db::schema_differences(&self.orm).await?;
-        if differences.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(format!(
-            "the database schema does not match the entities ({}): the service's migrations for \
-             this database lack a change; create it with `posts-api migration:create` (it writes \
-             every database's migration), then apply it with `posts-api migration:up`",
-            differences.join("; ")
-        )))
+        self.schema.not_ready(&self.orm).await
+    }
+
+    /// `GET /health`.
+    pub(crate) async fn health(&self) -> Result<Response, ApiError> {
+        self.schema.health(&self.orm).await
     }
 
     /// A `PostsService` over a fresh, request-scoped EntityManager.

@@ -14,12 +14,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Serialize;
+use nest_service::{ApiError, Body, PathId, json_response};
 
-use super::error::ApiError;
-use super::extract::{Body, PathId, PostId};
-use super::json_response;
 use crate::posts::dto::{CreatePostDto, UpdatePostDto};
+use crate::posts::service::PostsError;
 use crate::state::AppState;
 
 /// The routes of the API.
@@ -31,13 +29,13 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn get_all_posts(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let posts = state.posts().await?.get_all_posts().await?;
+    let posts = state.posts().await?.get_all_posts().await.map_err(answer)?;
     Ok(json_response(StatusCode::OK, &posts))
 }
 
 async fn get_post_by_id(State(state): State<AppState>, id: PathId) -> Result<Response, ApiError> {
     let id = existing(id.resolve()?)?;
-    let post = state.posts().await?.get_post_by_id(id).await?;
+    let post = state.posts().await?.get_post_by_id(id).await.map_err(answer)?;
     Ok(json_response(StatusCode::OK, &post))
 }
 
@@ -46,7 +44,7 @@ async fn create_post(
     Body(body): Body,
 ) -> Result<Response, ApiError> {
     let post = CreatePostDto::validate(&body).map_err(ApiError::Validation)?;
-    let created = state.posts().await?.create_post(post).await?;
+    let created = state.posts().await?.create_post(post).await.map_err(answer)?;
     Ok(json_response(StatusCode::CREATED, &created))
 }
 
@@ -57,41 +55,34 @@ async fn update_post(
 ) -> Result<Response, ApiError> {
     let post = UpdatePostDto::validate(&body).map_err(ApiError::Validation)?;
     let id = existing(id.resolve()?)?;
-    let updated = state.posts().await?.update_post(id, post).await?;
+    let updated = state.posts().await?.update_post(id, post).await.map_err(answer)?;
     Ok(json_response(StatusCode::OK, &updated))
 }
 
 async fn delete_post(State(state): State<AppState>, id: PathId) -> Result<Response, ApiError> {
     let id = existing(id.resolve()?)?;
-    state.posts().await?.delete_post(id).await?;
+    state.posts().await?.delete_post(id).await.map_err(answer)?;
     Ok(StatusCode::OK.into_response())
 }
 
 /// A key to look up; a number no post can have is a 404 without a query.
-fn existing(id: PostId) -> Result<i32, ApiError> {
-    match id {
-        PostId::Key(key) => Ok(key),
-        PostId::NoPost(printed) => Err(ApiError::PostNotFound(printed)),
-    }
+fn existing(id: nest_service::EntityId) -> Result<i32, ApiError> {
+    id.existing(post_not_found)
+}
+
+/// 404 `Post with id 999 not found`.
+fn post_not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("Post with id {id} not found"))
 }
 
 async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
-    state.orm().ping().await?;
-    if !state.migrations_are_external() {
-        // Migrated by this process (now, if no request has done it yet): nothing can be pending.
-        state.ensure_schema().await?;
-    }
-    // Pending migrations (MIGRATE_ON_START=false before `migration:up`), or a schema the
-    // entities do not fit after migrating.
-    if let Some(why) = state.not_ready().await? {
-        return Err(ApiError::NotReady(why));
-    }
-    Ok(json_response(StatusCode::OK, &Health { status: "ok", database: "up" }))
+    state.health().await
 }
 
-/// `{"status":"ok","database":"up"}`.
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    database: &'static str,
+/// The answer of a failed posts operation.
+fn answer(e: PostsError) -> ApiError {
+    match e {
+        PostsError::NotFound(id) => post_not_found(&id.to_string()),
+        PostsError::Database(e) => e.into(),
+    }
 }

@@ -9,14 +9,15 @@
 //! Fields are checked in declaration order (POST: title, content; PATCH: id, title, content).
 //! Unknown fields are ignored; whitespace-only strings are accepted.
 
+use nest_service::validation::{self, Presence};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The longest title or content, in characters (the columns are `varchar(255)`).
-pub const MAX_LENGTH: usize = 255;
+pub const MAX_LENGTH: usize = validation::MAX_LENGTH;
 
 /// The message of an id that is not a number (path or body).
-pub const ID_MESSAGE: &str = "id must be a number conforming to the specified constraints";
+pub use nest_service::ID_MESSAGE;
 
 /// The body of `POST /posts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,22 +56,11 @@ impl UpdatePostDto {
     /// Validates a body, returning every message when it is invalid.
     pub fn validate(body: &Map<String, Value>) -> Result<Self, Vec<String>> {
         let mut messages = Vec::new();
-        match body.get("id") {
-            None | Some(Value::Null | Value::Number(_)) => {}
-            Some(_) => messages.push(ID_MESSAGE.to_owned()),
-        }
+        validation::body_id(body.get("id"), &mut messages);
         let title = text_field("title", body.get("title"), Presence::Optional, &mut messages);
         let content = text_field("content", body.get("content"), Presence::Optional, &mut messages);
         if messages.is_empty() { Ok(Self { title, content }) } else { Err(messages) }
     }
-}
-
-/// Whether a missing field is an error.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Presence {
-    Required,
-    /// A missing field is fine; an explicit `null` is not (it would violate `not null`).
-    Optional,
 }
 
 /// Checks one text field and returns its value when valid.
@@ -80,34 +70,7 @@ fn text_field(
     presence: Presence,
     messages: &mut Vec<String>,
 ) -> Option<String> {
-    match value {
-        None if presence == Presence::Optional => None,
-        None | Some(Value::Null) => {
-            messages.push(format!("{name} should not be empty"));
-            messages.push(format!("{name} must be a string"));
-            None
-        }
-        Some(Value::String(s)) if s.is_empty() => {
-            messages.push(format!("{name} should not be empty"));
-            None
-        }
-        Some(Value::String(s)) => {
-            let before = messages.len();
-            if s.chars().count() > MAX_LENGTH {
-                messages.push(format!(
-                    "{name} must be shorter than or equal to {MAX_LENGTH} characters"
-                ));
-            }
-            if s.contains('\0') {
-                messages.push(format!("{name} must not contain the NUL character (\\u0000)"));
-            }
-            (messages.len() == before).then(|| s.clone())
-        }
-        Some(_) => {
-            messages.push(format!("{name} must be a string"));
-            None
-        }
-    }
+    validation::text(name, value, presence, messages)
 }
 
 #[cfg(test)]

@@ -10,8 +10,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use strata::ErrorKind;
 
-use crate::posts::service::PostsError;
-
 /// An error answer of the API. Each variant's doc names its status.
 #[derive(Debug)]
 pub enum ApiError {
@@ -19,14 +17,23 @@ pub enum ApiError {
     Validation(Vec<String>),
     /// 400: a body that cannot be parsed, reported as a string.
     BadRequest(String),
-    /// 404: no post with this id (the id as JavaScript prints it).
-    PostNotFound(String),
+    /// 404 with a message: `Post with id 999 not found`, `User not found`.
+    NotFound(String),
     /// 404: no route for this method and path (`Cannot PUT /posts/1`).
     RouteNotFound {
         /// The request method.
         method: Method,
         /// The path and query as the client sent them.
         uri: String,
+    },
+    /// A NestJS `HttpException(message, status)`: `{"statusCode":…,"message":…}` without an
+    /// `error` key, as the original's `Unauthorized` (401) and `Wrong credentials provided`
+    /// (400) are.
+    Exception {
+        /// The status.
+        status: StatusCode,
+        /// The message.
+        message: String,
     },
     /// 408: the request took longer than the configured timeout.
     Timeout,
@@ -48,11 +55,17 @@ pub enum ApiError {
 pub const UNAVAILABLE_MESSAGE: &str = "The database is unavailable; try again in a few seconds";
 
 impl ApiError {
+    /// 401 `{"statusCode":401,"message":"Unauthorized"}`, NestJS's `UnauthorizedException`.
+    pub fn unauthorized() -> Self {
+        Self::Exception { status: StatusCode::UNAUTHORIZED, message: "Unauthorized".into() }
+    }
+
     /// The HTTP status of this error.
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::PostNotFound(_) | Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Exception { status, .. } => *status,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -70,9 +83,8 @@ impl ApiError {
             Self::BadRequest(m) | Self::Conflict(m) | Self::NotReady(m) => {
                 (Message::Text(m.clone()), reason)
             }
-            Self::PostNotFound(id) => {
-                (Message::Text(format!("Post with id {id} not found")), reason)
-            }
+            Self::NotFound(m) => (Message::Text(m.clone()), reason),
+            Self::Exception { message, .. } => (Message::Text(message.clone()), None),
             Self::RouteNotFound { method, uri } => {
                 (Message::Text(format!("Cannot {method} {uri}")), reason)
             }
@@ -87,18 +99,18 @@ impl ApiError {
 
 /// `{"statusCode":…,"message":…,"error":…}`, keys in this order.
 #[derive(Serialize)]
-pub(crate) struct NestBody<'a> {
+struct NestBody<'a> {
     #[serde(rename = "statusCode")]
-    pub(crate) status_code: u16,
-    pub(crate) message: Message<'a>,
+    status_code: u16,
+    message: Message<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) error: Option<&'static str>,
+    error: Option<&'static str>,
 }
 
 /// A message: an array for validation errors, a string otherwise.
 #[derive(Serialize)]
 #[serde(untagged)]
-pub(crate) enum Message<'a> {
+enum Message<'a> {
     List(&'a [String]),
     Text(String),
 }
@@ -108,7 +120,7 @@ impl IntoResponse for ApiError {
         if let Self::Internal(detail) = &self {
             tracing::error!(error = %detail, "internal server error");
         }
-        let mut response = super::json_response(self.status_code(), &self.body());
+        let mut response = crate::response::json_response(self.status_code(), &self.body());
         if matches!(self, Self::Unavailable) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
@@ -124,8 +136,8 @@ impl From<strata::Error> for ApiError {
                 tracing::error!(
                     error = %e,
                     "the database refused the connection: check DATABASE_URL or POSTGRES_USER, \
-                     POSTGRES_PASSWORD and POSTGRES_DB (posts-api database:create creates a \
-                     missing database)"
+                     POSTGRES_PASSWORD and POSTGRES_DB (the service's database:create command \
+                     creates a missing database)"
                 );
                 Self::Unavailable
             }
@@ -159,15 +171,6 @@ impl From<strata::Error> for ApiError {
     }
 }
 
-impl From<PostsError> for ApiError {
-    fn from(e: PostsError) -> Self {
-        match e {
-            PostsError::NotFound(id) => Self::PostNotFound(id.to_string()),
-            PostsError::Database(e) => e.into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,7 +188,7 @@ mod tests {
                 r#"{"statusCode":400,"message":["title should not be empty"],"error":"Bad Request"}"#,
             ),
             (
-                ApiError::PostNotFound("1e+21".into()),
+                ApiError::NotFound("Post with id 1e+21 not found".into()),
                 404,
                 r#"{"statusCode":404,"message":"Post with id 1e+21 not found","error":"Not Found"}"#,
             ),
@@ -203,6 +206,15 @@ mod tests {
                 ApiError::Internal("secret detail".into()),
                 500,
                 r#"{"statusCode":500,"message":"Internal server error"}"#,
+            ),
+            (ApiError::unauthorized(), 401, r#"{"statusCode":401,"message":"Unauthorized"}"#),
+            (
+                ApiError::Exception {
+                    status: StatusCode::BAD_REQUEST,
+                    message: "Wrong credentials provided".into(),
+                },
+                400,
+                r#"{"statusCode":400,"message":"Wrong credentials provided"}"#,
             ),
             (ApiError::Timeout, 408, r#"{"statusCode":408,"message":"Request Timeout"}"#),
         ];

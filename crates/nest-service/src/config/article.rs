@@ -1,7 +1,7 @@
 //! The article's variables, `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`,
 //! `POSTGRES_PASSWORD` and `POSTGRES_DB`: the service's own way of giving a PostgreSQL
 //! connection in parts. Strata's configuration reads only `DATABASE_URL` and `STRATA_*`; the
-//! service's [`Config`](super::Config) reads these too and fills the parts of the
+//! service configuration ([`ServiceConfig`](super::ServiceConfig)) reads these too and fills the parts of the
 //! `StrataConfig` it builds.
 
 use strata::StrataConfig;

@@ -11,16 +11,18 @@ use axum::http::{HeaderMap, header, request::Parts};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use super::error::ApiError;
-use super::js_number::{js_number, js_to_string};
-use crate::posts::dto::ID_MESSAGE;
+use crate::error::ApiError;
+use crate::js_number::{js_number, js_to_string};
+
+/// class-validator's message for an id that is not a number (path or body).
+pub const ID_MESSAGE: &str = "id must be a number conforming to the specified constraints";
 
 /// The largest body read: 100 kB, as the original's body parser (`100kb` = 102,400 bytes).
 pub const BODY_LIMIT: usize = 100 * 1024;
 
 /// A request body as a JSON object (empty when there is no parsable body).
 #[derive(Debug, Default)]
-pub(crate) struct Body(pub(crate) Map<String, Value>);
+pub struct Body(pub Map<String, Value>);
 
 /// How a body is parsed, from its content type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +143,7 @@ fn parse_form(bytes: &[u8]) -> Map<String, Value> {
 /// The raw `:id` path parameter, resolved with [`PathId::resolve`] after the body is
 /// validated (the original reports the body's errors first).
 #[derive(Debug)]
-pub(crate) struct PathId(Option<String>);
+pub struct PathId(Option<String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = ApiError;
@@ -155,25 +157,40 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
 
 /// A path id as JavaScript's `Number()` reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PostId {
-    /// A number that can be a post's id.
+pub enum EntityId {
+    /// A number that can be a row's id (an `integer` key).
     Key(i32),
-    /// A number no post can have (a fraction, out of the `integer` range), as JavaScript
+    /// A number no row can have (a fraction, out of the `integer` range), as JavaScript
     /// prints it: always 404.
-    NoPost(String),
+    Missing(String),
+}
+
+impl EntityId {
+    /// The key to look up; a number no row can have is the 404 `not_found(printed id)` gives,
+    /// without a query.
+    ///
+    /// # Errors
+    ///
+    /// The 404 of an id no row can have.
+    pub fn existing(self, not_found: impl FnOnce(&str) -> ApiError) -> Result<i32, ApiError> {
+        match self {
+            Self::Key(key) => Ok(key),
+            Self::Missing(printed) => Err(not_found(&printed)),
+        }
+    }
 }
 
 impl PathId {
     /// `Number(id)`: `NaN` and `±Infinity` are a 400 with class-validator's `IsNumber` message.
-    pub(crate) fn resolve(&self) -> Result<PostId, ApiError> {
+    pub fn resolve(&self) -> Result<EntityId, ApiError> {
         let number = self.0.as_deref().and_then(js_number).filter(|n| n.is_finite());
         let Some(n) = number else {
             return Err(ApiError::Validation(vec![ID_MESSAGE.to_owned()]));
         };
         if n.fract() == 0.0 && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX) {
-            Ok(PostId::Key(n as i32))
+            Ok(EntityId::Key(n as i32))
         } else {
-            Ok(PostId::NoPost(js_to_string(n)))
+            Ok(EntityId::Missing(js_to_string(n)))
         }
     }
 }
@@ -234,15 +251,15 @@ mod tests {
     }
 
     #[test]
-    fn path_ids_resolve_to_keys_or_missing_posts() {
-        let cases: &[(Option<&str>, Result<PostId, ()>)] = &[
-            (Some("1"), Ok(PostId::Key(1))),
-            (Some("0x1"), Ok(PostId::Key(1))),
-            (Some("-0"), Ok(PostId::Key(0))),
-            (Some("2147483647"), Ok(PostId::Key(i32::MAX))),
-            (Some("2147483648"), Ok(PostId::NoPost("2147483648".into()))),
-            (Some("1.5"), Ok(PostId::NoPost("1.5".into()))),
-            (Some("1e21"), Ok(PostId::NoPost("1e+21".into()))),
+    fn path_ids_resolve_to_keys_or_missing_rows() {
+        let cases: &[(Option<&str>, Result<EntityId, ()>)] = &[
+            (Some("1"), Ok(EntityId::Key(1))),
+            (Some("0x1"), Ok(EntityId::Key(1))),
+            (Some("-0"), Ok(EntityId::Key(0))),
+            (Some("2147483647"), Ok(EntityId::Key(i32::MAX))),
+            (Some("2147483648"), Ok(EntityId::Missing("2147483648".into()))),
+            (Some("1.5"), Ok(EntityId::Missing("1.5".into()))),
+            (Some("1e21"), Ok(EntityId::Missing("1e+21".into()))),
             (Some("abc"), Err(())),
             (Some("Infinity"), Err(())),
             (Some("1e400"), Err(())),

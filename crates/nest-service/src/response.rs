@@ -1,0 +1,85 @@
+//! JSON responses as Express sends them: `application/json; charset=utf-8` with a weak `ETag`
+//! of the body, and the 304 of a conditional `GET` or `HEAD` whose `If-None-Match` names it.
+//! The `ETag` is computed before axum strips the body of a `HEAD` response, so `HEAD` and `GET`
+//! carry the same one.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// A JSON response: `application/json; charset=utf-8` with a weak `ETag` of the body.
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
+    let bytes = match serde_json::to_vec(value) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return ApiError::Internal(format!("serializing a response: {e}")).into_response();
+        }
+    };
+    let etag = weak_etag(&bytes);
+    let mut response = (status, Body::from(bytes)).into_response();
+    let headers = response.headers_mut();
+    headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// `W/"<length in hex>-<first 16 bytes of SHA-256 in hex>"`, in the manner of Express.
+pub(crate) fn weak_etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hash: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("W/\"{:x}-{hash}\"", body.len())
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison; `*` matches any).
+fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let etag = opaque(etag);
+    if_none_match.split(',').any(|candidate| candidate.trim() == "*" || opaque(candidate) == etag)
+}
+
+/// A `GET` or `HEAD` whose `If-None-Match` matches the response's `ETag`: 304, no body.
+pub(crate) async fn conditional_get(req: Request, next: Next) -> Response {
+    let cacheable = matches!(*req.method(), Method::GET | Method::HEAD);
+    let if_none_match = header_text(req.headers(), header::IF_NONE_MATCH);
+    let response = next.run(req).await;
+    let etag = header_text(response.headers(), header::ETAG);
+    match (cacheable && response.status().is_success(), if_none_match, etag) {
+        (true, Some(candidates), Some(etag)) if etag_matches(&candidates, &etag) => {
+            let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(value) = HeaderValue::from_str(&etag) {
+                not_modified.headers_mut().insert(header::ETAG, value);
+            }
+            not_modified
+        }
+        _ => response,
+    }
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_compare_weakly() {
+        let tag = weak_etag(b"[]");
+        assert!(tag.starts_with("W/\"2-"), "{tag}");
+        assert!(etag_matches(&tag, &tag));
+        assert!(etag_matches(&tag.replace("W/", ""), &tag), "a strong form matches weakly");
+        assert!(etag_matches(&format!("\"x\", {tag}"), &tag), "one of a list");
+        assert!(etag_matches("*", &tag));
+        assert!(!etag_matches(&weak_etag(b"{}"), &tag));
+    }
+}

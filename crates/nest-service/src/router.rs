@@ -1,0 +1,139 @@
+//! [`app`]: a service's routes inside the layer stack every service shares.
+//!
+//! Requests pass, outermost first: tracing (method, path, status, latency) → catch-panic (a
+//! NestJS 500) → timeout (a NestJS 408) → conditional GET (a matching `If-None-Match` gives 304,
+//! see [`crate::response`]) → path normalization (the first segment is case-insensitive, one
+//! trailing slash is ignored, as Express routes) → the service's routes, whose unrouted method
+//! or path is the original's 404 `Cannot PUT /posts/1`.
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::uri::PathAndQuery;
+use axum::http::{Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::ApiError;
+use crate::response::conditional_get;
+
+/// The application: `routes` (with their state) inside every layer; a request that takes longer
+/// than `timeout` is answered with 408.
+pub fn app(routes: Router, timeout: Duration) -> Router {
+    let routes = routes.fallback(unrouted).method_not_allowed_fallback(unrouted);
+    // Normalization must rewrite the path before routing, so it wraps the routes as a service.
+    let normalized = middleware::map_request(normalize_path).layer(routes);
+    Router::new()
+        .fallback_service(normalized)
+        .layer(middleware::from_fn(conditional_get))
+        .layer(middleware::from_fn_with_state(timeout, request_timeout))
+        .layer(CatchPanicLayer::custom(|panic: Box<dyn Any + Send>| panic_response(&*panic)))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // 5xx causes are logged where they happen (`ApiError`), once.
+                .on_failure(()),
+        )
+}
+
+/// Answers 408 when a request takes longer than the configured timeout.
+async fn request_timeout(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
+            ApiError::Timeout.into_response()
+        }
+    }
+}
+
+/// A panic in a handler: the original's 500 body; the panic message goes to the log.
+fn panic_response(panic: &(dyn Any + Send)) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+}
+
+/// Routes as Express does: `/Posts/1/` is `/posts/1`. Keeps the original URI for messages.
+async fn normalize_path(mut req: Request) -> Request {
+    let original = req.uri().clone();
+    if req.extensions().get::<OriginalUri>().is_none() {
+        req.extensions_mut().insert(OriginalUri(original.clone()));
+    }
+    if let Some(uri) = normalized_uri(&original) {
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
+/// The URI with its first path segment lower-cased (ASCII) and one trailing slash removed, or
+/// `None` when nothing changes.
+fn normalized_uri(uri: &Uri) -> Option<Uri> {
+    let path = uri.path();
+    let mut normalized =
+        path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path).to_owned();
+    let first_end =
+        normalized.get(1..).and_then(|rest| rest.find('/')).map_or(normalized.len(), |i| i + 1);
+    normalized[..first_end].make_ascii_lowercase();
+    if normalized == path {
+        return None;
+    }
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{normalized}?{q}"),
+        None => normalized,
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(PathAndQuery::try_from(path_and_query).ok()?);
+    Uri::from_parts(parts).ok()
+}
+
+/// No route for this method and path: `Cannot PUT /posts/1`, with the URI as sent.
+async fn unrouted(method: Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    let uri =
+        uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    ApiError::RouteNotFound { method, uri }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{StatusCode, header};
+
+    #[test]
+    fn paths_normalize_like_express() {
+        let cases = [
+            ("/posts", None),
+            ("/posts/", Some("/posts")),
+            ("/POSTS/1", Some("/posts/1")),
+            ("/Posts/AbC/", Some("/posts/AbC")),
+            ("/posts//", Some("/posts/")),
+            ("/", None),
+            ("/Health?x=1", Some("/health?x=1")),
+        ];
+        for (input, expected) in cases {
+            let uri: Uri = input.parse().unwrap();
+            let got = normalized_uri(&uri).map(|u| u.to_string());
+            assert_eq!(got.as_deref(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn a_panic_is_the_original_500_and_its_message_is_not_sent() {
+        let response = panic_response(&"secret detail");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let expected = br#"{"statusCode":500,"message":"Internal server error"}"#;
+        let etag = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok());
+        let expected = crate::response::weak_etag(expected);
+        assert_eq!(etag, Some(expected.as_str()), "the body is the original's");
+    }
+}

@@ -1,0 +1,5 @@
+//! Categories, as the original's `CategoriesService`: the DTOs ([`dto`]) and the service over
+//! the request's EntityManager ([`service`]).
+
+pub mod dto;
+pub mod service;
