@@ -40,5 +40,5 @@ pub use error::ApiError;
 pub use extract::{BODY_LIMIT, Body, EntityId, ID_MESSAGE, PathId};
 pub use response::json_response;
 pub use router::app;
-pub use schema::{Schema, SchemaGate};
+pub use schema::{Schema, SchemaGate, live};
 pub use server::{ServerSettings, serve};

@@ -209,8 +209,8 @@ impl SchemaGate {
         )))
     }
 
-    /// `GET /health`: 200 `{"status":"ok","database":"up"}`, or 503 when the database is down,
-    /// has pending migrations or a schema the entities do not fit.
+    /// `GET /health/ready` (and `GET /health`): 200 `{"status":"ok","database":"up"}`, or 503
+    /// when the database is down, has pending migrations or a schema the entities do not fit.
     ///
     /// # Errors
     ///
@@ -229,6 +229,19 @@ impl SchemaGate {
         }
         Ok(json_response(StatusCode::OK, &Health { status: "ok", database: "up" }))
     }
+}
+
+/// `GET /health/live`: 200 `{"status":"ok"}` while the process serves HTTP. It never touches
+/// the database: a load balancer's liveness probe must not restart processes because the
+/// database is away (readiness, `GET /health/ready`, says that).
+pub async fn live() -> Response {
+    json_response(StatusCode::OK, &Live { status: "ok" })
+}
+
+/// `{"status":"ok"}`.
+#[derive(Serialize)]
+struct Live {
+    status: &'static str,
 }
 
 /// `{"status":"ok","database":"up"}`.

@@ -30,11 +30,13 @@ pub fn app(state: AppState) -> Router {
         .merge(categories::router())
         .merge(posts::router())
         .route("/health", get(health))
+        .route("/health/ready", get(health))
+        .route("/health/live", get(nest_service::live))
         .with_state(state);
     nest_service::app(routes, timeout)
 }
 
-/// `GET /health`: 200 `{"status":"ok","database":"up"}`, or 503 saying what is wrong.
+/// `GET /health` and `GET /health/ready`: 200 `{"status":"ok","database":"up"}`, or 503 saying what is wrong.
 async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     state.health().await
 }

@@ -64,8 +64,17 @@ async fn head_and_case_insensitive_paths_answer_like_get(b: Backend) {
     );
 }
 
+async fn liveness_and_readiness_answer_for_a_load_balancer(b: Backend) {
+    let app = spawn_app(b).await;
+    let ready = send(app.request(Method::GET, "/health/ready")).await;
+    assert_eq!((ready.status, ready.json()), (200, json!({"status": "ok", "database": "up"})));
+    let live = send(app.request(Method::GET, "/Health/Live")).await;
+    assert_eq!((live.status, live.json()), (200, json!({"status": "ok"})));
+}
+
 conformance!(
     malformed_json_and_huge_bodies_are_answered_before_the_guard,
     unrouted_requests_are_the_originals_404,
     head_and_case_insensitive_paths_answer_like_get,
+    liveness_and_readiness_answer_for_a_load_balancer,
 );

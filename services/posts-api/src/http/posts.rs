@@ -26,6 +26,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/posts", get(get_all_posts).post(create_post))
         .route("/posts/{id}", get(get_post_by_id).patch(update_post).delete(delete_post))
         .route("/health", get(health))
+        .route("/health/ready", get(health))
+        .route("/health/live", get(nest_service::live))
 }
 
 async fn get_all_posts(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -42,11 +42,14 @@ async fn the_service_recovers_when_the_database_goes_away_and_comes_back() {
     assert_eq!(app.get("/posts/1").await.status, 200);
 
     take_database_away(app.pg()).await;
-    for path in ["/posts", "/posts/1", "/health"] {
+    for path in ["/posts", "/posts/1", "/health", "/health/ready"] {
         let answer = app.get(path).await;
         assert_eq!(answer.status, 503, "GET {path} while the database is away: {}", answer.text);
         assert_eq!(answer.text, UNAVAILABLE, "GET {path}");
     }
+    // Alive all the same: restarting the process would not bring the database back.
+    let live = app.get("/health/live").await;
+    assert_eq!((live.status, live.text.as_str()), (200, r#"{"status":"ok"}"#), "liveness");
 
     bring_database_back(app.pg()).await;
     let answer = first_answer_after_return(&app, "/posts/1").await;

@@ -84,6 +84,10 @@ async fn health_reports_ok_when_the_database_answers(b: Backend) {
     let answer = app.get("/health").await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.text, r#"{"status":"ok","database":"up"}"#);
+    let ready = app.get("/health/ready").await;
+    assert_eq!((ready.status, ready.text.as_str()), (200, r#"{"status":"ok","database":"up"}"#));
+    let live = app.get("/health/live").await;
+    assert_eq!((live.status, live.text.as_str()), (200, r#"{"status":"ok"}"#));
 }
 
 conformance!(

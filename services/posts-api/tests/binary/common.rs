@@ -187,11 +187,21 @@ impl Service {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Sends SIGTERM and waits for the process to exit.
-    pub(crate) fn stop(mut self) -> (ExitStatus, String) {
+    /// Sends SIGTERM, without waiting.
+    pub(crate) fn terminate(&self) {
         let pid = self.child.id().to_string();
         let kill = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
         assert!(kill.success(), "kill -TERM {pid} failed");
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub(crate) fn stop(self) -> (ExitStatus, String) {
+        self.terminate();
+        self.wait()
+    }
+
+    /// Waits (at most 30 s) for the process to exit.
+    pub(crate) fn wait(mut self) -> (ExitStatus, String) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("the child can be polled") {

@@ -13,5 +13,6 @@
 mod common;
 
 mod commands;
+mod replicas;
 mod service;
 mod usage;
