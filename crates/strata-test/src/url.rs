@@ -27,7 +27,7 @@ pub fn base_url() -> String {
     std::env::var(ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| DEFAULT.to_owned())
 }
 
-/// The pooler of [`POOLER_ENV`], if set.
+/// The pooler of `STRATA_TEST_POOLER_URL`, if set.
 pub fn pooler_url() -> Option<String> {
     std::env::var(POOLER_ENV).ok().filter(|v| !v.trim().is_empty())
 }

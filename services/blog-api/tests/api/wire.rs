@@ -68,7 +68,7 @@ async fn liveness_and_readiness_answer_for_a_load_balancer(b: Backend) {
     let app = spawn_app(b).await;
     let ready = send(app.request(Method::GET, "/health/ready")).await;
     assert_eq!((ready.status, ready.json()), (200, json!({"status": "ok", "database": "up"})));
-    let live = send(app.request(Method::GET, "/Health/Live")).await;
+    let live = send(app.request(Method::GET, "/health/live")).await;
     assert_eq!((live.status, live.json()), (200, json!({"status": "ok"})));
 }
 
