@@ -129,7 +129,9 @@ pub(crate) async fn posts_api_binary(given: Option<&Path>) -> Result<PathBuf> {
         if !path.is_file() {
             bail!("--posts-api {} does not exist", path.display());
         }
-        return Ok(path.to_owned());
+        // Absolute: the server starts in a directory of its own.
+        return std::path::absolute(path)
+            .with_context(|| format!("cannot resolve --posts-api {}", path.display()));
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let binary = root.join("target/release/posts-api");
