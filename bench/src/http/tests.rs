@@ -28,7 +28,8 @@ where
     let server_url = std::env::var("STRATA_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let db = crate::db::BenchDb::create(&server_url).await.unwrap();
-    let workdir = std::env::temp_dir().join(format!("strata_bench_test_{}", std::process::id()));
+    // A directory per test: tests run side by side in one process.
+    let workdir = std::env::temp_dir().join(format!("strata_bench_test_{}", db.name()));
     tokio::fs::create_dir_all(&workdir).await.unwrap();
     let control = crate::db::connect(db.url()).await.unwrap();
     let started = tokio::time::timeout(
