@@ -64,13 +64,14 @@ fn panic_response(panic: &(dyn Any + Send)) -> Response {
     ApiError::Internal(format!("handler panicked: {detail}")).into_response()
 }
 
-/// Routes as Express does: `/Posts/1/` is `/posts/1`. Keeps the original URI for messages.
+/// Routes as Express does: `/Posts/1/` is `/posts/1`. Keeps the original URI for messages
+/// (the outer router has recorded it already; a router used on its own records it here).
 async fn normalize_path(mut req: Request) -> Request {
-    let original = req.uri().clone();
     if req.extensions().get::<OriginalUri>().is_none() {
-        req.extensions_mut().insert(OriginalUri(original.clone()));
+        let original = req.uri().clone();
+        req.extensions_mut().insert(OriginalUri(original));
     }
-    if let Some(uri) = normalized_uri(&original) {
+    if let Some(uri) = normalized_uri(req.uri()) {
         *req.uri_mut() = uri;
     }
     req
@@ -80,6 +81,14 @@ async fn normalize_path(mut req: Request) -> Request {
 /// `None` when nothing changes.
 fn normalized_uri(uri: &Uri) -> Option<Uri> {
     let path = uri.path();
+    // Most paths are normalized already: find that out without allocating.
+    let trimmed = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let first_end =
+        trimmed.get(1..).and_then(|rest| rest.find('/')).map_or(trimmed.len(), |i| i + 1);
+    if trimmed.len() == path.len() && !trimmed[..first_end].bytes().any(|b| b.is_ascii_uppercase())
+    {
+        return None;
+    }
     let mut normalized =
         path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path).to_owned();
     let first_end =
