@@ -85,7 +85,7 @@ struct Args {
     copy_rows: Option<CopyRows>,
     /// `off`: Strata sends every statement unnamed, as behind PgBouncer in transaction mode
     /// (`STRATA_STATEMENT_CACHE=off`), to measure what that costs against the default `on`.
-    /// (The posts API of `--http` reads `STRATA_STATEMENT_CACHE` from the environment.)
+    /// With `--http`, the posts API runs with `STRATA_STATEMENT_CACHE` set to the same.
     #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_switch)]
     statement_cache: bool,
     /// Write one JSON line per scenario and implementation to this file.
@@ -176,7 +176,7 @@ async fn measure(
         }
     }
     if args.http.http {
-        let (http, versions) = http::run(&args.http, url, json).await?;
+        let (http, versions) = http::run(&args.http, url, args.statement_cache, json).await?;
         println!();
         print!("{}", http::markdown(&http, &versions));
         if let Some(path) = args.svg.as_deref().map(http_svg_path) {

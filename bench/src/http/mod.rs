@@ -127,10 +127,12 @@ pub(crate) struct Versions {
     pub(crate) mikroorm: Option<String>,
 }
 
-/// Runs the benchmark; the results go to `json` once every round is done.
+/// Runs the benchmark; the results go to `json` once every round is done. `statement_cache`
+/// (`--statement-cache`) is the posts API's statement cache setting.
 pub(crate) async fn run(
     args: &HttpArgs,
     url: &str,
+    statement_cache: bool,
     json: &mut crate::jsonl::JsonLines,
 ) -> Result<(Vec<HttpResult>, Versions)> {
     let scenarios = parse_list(&args.http_scenarios, &HttpScenario::ALL, HttpScenario::name)?;
@@ -153,8 +155,9 @@ pub(crate) async fn run(
     let control = crate::db::connect(url).await?;
 
     // The posts API first: its migrations create the table the others serve.
-    let mut servers =
-        vec![peers::start_posts_api(&control, &binary, url, &workdir, pool_size).await?];
+    let posts_api =
+        peers::start_posts_api(&control, &binary, url, &workdir, pool_size, statement_cache);
+    let mut servers = vec![posts_api.await?];
     if impls.contains(&"handwritten") {
         servers.push(peers::start_handwritten(url, pool_size).await?);
     }

@@ -22,13 +22,15 @@ pub(crate) fn nestjs_dir() -> PathBuf {
 
 /// Starts the posts API on the benchmark database. The ORM benchmark's hand-made table is
 /// dropped first: the service creates its own with its migrations, and `/health` answers 200
-/// only once the schema fits its entities.
+/// only once the schema fits its entities. `statement_cache` is its `STRATA_STATEMENT_CACHE`
+/// (`--statement-cache`), whatever the benchmark's own environment says.
 pub(crate) async fn start_posts_api(
     control: &tokio_postgres::Client,
     binary: &Path,
     url: &str,
     workdir: &Path,
     pool_size: usize,
+    statement_cache: bool,
 ) -> Result<Server> {
     control
         .batch_execute(r#"DROP TABLE IF EXISTS "post_entity""#)
@@ -42,6 +44,7 @@ pub(crate) async fn start_posts_api(
         .env("PORT", port.to_string())
         .env("DATABASE_URL", url)
         .env("STRATA_POOL_SIZE", pool_size.to_string())
+        .env("STRATA_STATEMENT_CACHE", if statement_cache { "on" } else { "off" })
         // The service migrates the benchmark database itself, as it does when deployed.
         .env_remove("MIGRATE_ON_START")
         .env("LOG_LEVEL", "warn")

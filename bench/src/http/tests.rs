@@ -34,7 +34,7 @@ where
     let control = crate::db::connect(db.url()).await.unwrap();
     let started = tokio::time::timeout(
         Duration::from_secs(90),
-        peers::start_posts_api(&control, &built_posts_api(), db.url(), &workdir, 4),
+        peers::start_posts_api(&control, &built_posts_api(), db.url(), &workdir, 4, true),
     )
     .await
     .expect("the server starts within 90 s");
