@@ -86,7 +86,14 @@ struct Args {
     /// `off`: Strata sends every statement unnamed, as behind PgBouncer in transaction mode
     /// (`STRATA_STATEMENT_CACHE=off`), to measure what that costs against the default `on`.
     /// With `--http`, the posts API runs with `STRATA_STATEMENT_CACHE` set to the same.
-    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_switch)]
+    // A `bool` field is a value-less switch to clap unless told otherwise.
+    #[arg(
+        long,
+        value_name = "on|off",
+        default_value = "on",
+        value_parser = parse_switch,
+        action = clap::ArgAction::Set
+    )]
     statement_cache: bool,
     /// Write one JSON line per scenario and implementation to this file.
     #[arg(long)]
@@ -322,4 +329,20 @@ fn plot_from(args: &Args, path: &std::path::Path) -> Result<()> {
     }
     print!("{}", report::table(&results, label.as_deref()));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_cache_takes_on_or_off() {
+        let parse = |extra: &[&str]| {
+            Args::try_parse_from(["strata-bench"].iter().chain(extra)).map(|a| a.statement_cache)
+        };
+        assert!(parse(&[]).unwrap(), "on by default");
+        assert!(!parse(&["--statement-cache", "off"]).unwrap());
+        assert!(parse(&["--statement-cache=on"]).unwrap());
+        assert!(parse(&["--statement-cache", "maybe"]).is_err());
+    }
 }
