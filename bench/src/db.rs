@@ -32,9 +32,15 @@ pub(crate) struct BenchDb {
 }
 
 impl BenchDb {
-    /// Creates `strata_bench_<pid>` on the server of `admin_url` and the `post_entity` table.
+    /// Creates `strata_bench_<pid>` (`strata_bench_<pid>_<n>` for the n-th after the first,
+    /// as tests running side by side create) on the server of `admin_url`, and the
+    /// `post_entity` table.
     pub(crate) async fn create(admin_url: &str) -> Result<Self> {
-        let name = format!("strata_bench_{}", std::process::id());
+        static CREATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let name = match CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+            0 => format!("strata_bench_{}", std::process::id()),
+            n => format!("strata_bench_{}_{n}", std::process::id()),
+        };
         let admin = connect(admin_url).await.with_context(|| {
             format!(
                 "cannot connect to {} to create the benchmark database; start PostgreSQL or \

@@ -3,7 +3,8 @@
 //! The ORM benchmark times each scenario of `orm` for Strata, for hand-written tokio-postgres
 //! SQL (the baseline, plus binary `COPY` as the floor for inserts) and for MikroORM (a node
 //! script in `bench/mikroorm`), in one database that the program creates and drops. With
-//! `--http` it also load-tests the posts API next to `pgbench` running the same SQL.
+//! `--http` it also load-tests the posts API next to a hand-written axum + tokio-postgres
+//! server, the article's NestJS + MikroORM service and `pgbench` running the same SQL.
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml -- \
@@ -57,6 +58,10 @@ struct Args {
     /// how the benchmark starts its probe processes.
     #[arg(long, hide = true)]
     hold: Option<String>,
+    /// Serves the hand-written peer of the HTTP benchmark on this port of loopback, over
+    /// `--database-url`: how the benchmark starts it.
+    #[arg(long, hide = true, value_name = "PORT")]
+    serve_handwritten: Option<u16>,
     /// Only these scenarios (comma separated): insert, update, delete, find_by_pk, load_all,
     /// single_flush, populate, flush_graph, memory. Without it, all of them.
     #[arg(long, value_delimiter = ',')]
@@ -80,13 +85,21 @@ struct Args {
     copy_rows: Option<CopyRows>,
     /// `off`: Strata sends every statement unnamed, as behind PgBouncer in transaction mode
     /// (`STRATA_STATEMENT_CACHE=off`), to measure what that costs against the default `on`.
-    /// (The posts API of `--http` reads `STRATA_STATEMENT_CACHE` from the environment.)
-    #[arg(long, value_name = "on|off", default_value = "on", value_parser = parse_switch)]
+    /// With `--http`, the posts API runs with `STRATA_STATEMENT_CACHE` set to the same.
+    // A `bool` field is a value-less switch to clap unless told otherwise.
+    #[arg(
+        long,
+        value_name = "on|off",
+        default_value = "on",
+        value_parser = parse_switch,
+        action = clap::ArgAction::Set
+    )]
     statement_cache: bool,
     /// Write one JSON line per scenario and implementation to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Write a bar chart of the ORM results to this SVG file.
+    /// Write a bar chart of the ORM results to this SVG file, and one of the HTTP results
+    /// beside it (`NAME-http.svg`).
     #[arg(long)]
     svg: Option<PathBuf>,
     /// Do not measure: read the ORM results of an earlier `--json` file and write --svg and
@@ -105,6 +118,10 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     if let Some(bad) = args.impls.iter().find(|i| !report::IMPLS.contains(&i.as_str())) {
         anyhow::bail!("unknown implementation {bad:?}; expected raw, copy, strata or mikroorm");
+    }
+    if let Some(port) = args.serve_handwritten {
+        let pool_size = args.http.http_pool_size as usize;
+        return http::handwritten::serve(&args.database_url, port, pool_size).await;
     }
     if let Some(implementation) = &args.hold {
         return orm::memory::hold(&args.database_url, implementation, args.memory_n as usize).await;
@@ -166,11 +183,23 @@ async fn measure(
         }
     }
     if args.http.http {
-        let http = http::run(&args.http, url, json).await?;
+        let (http, versions) = http::run(&args.http, url, args.statement_cache, json).await?;
         println!();
-        print!("{}", http::table(&http));
+        print!("{}", http::markdown(&http, &versions));
+        if let Some(path) = args.svg.as_deref().map(http_svg_path) {
+            let title = "The posts API and its peers: requests/s, median of the rounds";
+            std::fs::write(&path, http::svg(&http, title, &versions))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
     }
     Ok(())
+}
+
+/// The HTTP plot beside the ORM plot: `docs/benchmarks.svg` gives `docs/benchmarks-http.svg`.
+fn http_svg_path(orm_svg: &std::path::Path) -> PathBuf {
+    let stem = orm_svg.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    orm_svg.with_file_name(format!("{stem}-http.svg"))
 }
 
 /// `--copy-rows`: a number of rows, or `off` (`None`).
@@ -300,4 +329,20 @@ fn plot_from(args: &Args, path: &std::path::Path) -> Result<()> {
     }
     print!("{}", report::table(&results, label.as_deref()));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_cache_takes_on_or_off() {
+        let parse = |extra: &[&str]| {
+            Args::try_parse_from(["strata-bench"].iter().chain(extra)).map(|a| a.statement_cache)
+        };
+        assert!(parse(&[]).unwrap(), "on by default");
+        assert!(!parse(&["--statement-cache", "off"]).unwrap());
+        assert!(parse(&["--statement-cache=on"]).unwrap());
+        assert!(parse(&["--statement-cache", "maybe"]).is_err());
+    }
 }

@@ -88,7 +88,7 @@ async fn worker(
 ) -> Result<LoadResult> {
     let stream = TcpStream::connect(addr)
         .await
-        .with_context(|| format!("cannot connect to the posts API at {addr}"))?;
+        .with_context(|| format!("cannot connect to the server at {addr}"))?;
     stream.set_nodelay(true)?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(async move {
@@ -107,7 +107,7 @@ async fn worker(
         }
         let req = req.body(Full::new(Bytes::from(body.unwrap_or_default())))?;
         let sent = Instant::now();
-        sender.ready().await.context("the posts API closed the connection")?;
+        sender.ready().await.context("the server closed the connection")?;
         let res = sender.send_request(req).await.context("the request failed")?;
         let status = res.status();
         let body = res.into_body().collect().await.context("cannot read the response")?;

@@ -15,7 +15,7 @@ use axum::http::uri::PathAndQuery;
 use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower::Layer;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -27,13 +27,10 @@ use crate::response::conditional_get;
 /// than `timeout` is answered with 408.
 pub fn app(routes: Router, timeout: Duration) -> Router {
     let routes = routes.fallback(unrouted).method_not_allowed_fallback(unrouted);
-    // Normalization must rewrite the path before routing, so it wraps the routes as a service.
-    let normalized = middleware::map_request(normalize_path).layer(routes);
-    Router::new()
-        .fallback_service(normalized)
-        .layer(middleware::from_fn(conditional_get))
-        .layer(middleware::from_fn_with_state(timeout, request_timeout))
-        .layer(CatchPanicLayer::custom(|panic: Box<dyn Any + Send>| panic_response(&*panic)))
+    // One stack of statically typed layers around the routes, outermost first. (`Router::layer`
+    // would box every layer as a route of its own, and clone each box for every request.)
+    // Normalization must rewrite the path before routing, so it is the innermost layer.
+    let stack = ServiceBuilder::new()
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -41,6 +38,12 @@ pub fn app(routes: Router, timeout: Duration) -> Router {
                 // 5xx causes are logged where they happen (`ApiError`), once.
                 .on_failure(()),
         )
+        .layer(CatchPanicLayer::custom(|panic: Box<dyn Any + Send>| panic_response(&*panic)))
+        .layer(middleware::from_fn_with_state(timeout, request_timeout))
+        .layer(middleware::from_fn(conditional_get))
+        .layer(middleware::map_request(normalize_path))
+        .service(routes);
+    Router::new().fallback_service(stack)
 }
 
 /// Answers 408 when a request takes longer than the configured timeout.
@@ -64,13 +67,14 @@ fn panic_response(panic: &(dyn Any + Send)) -> Response {
     ApiError::Internal(format!("handler panicked: {detail}")).into_response()
 }
 
-/// Routes as Express does: `/Posts/1/` is `/posts/1`. Keeps the original URI for messages.
+/// Routes as Express does: `/Posts/1/` is `/posts/1`. Keeps the original URI for messages
+/// (the outer router has recorded it already; a router used on its own records it here).
 async fn normalize_path(mut req: Request) -> Request {
-    let original = req.uri().clone();
     if req.extensions().get::<OriginalUri>().is_none() {
-        req.extensions_mut().insert(OriginalUri(original.clone()));
+        let original = req.uri().clone();
+        req.extensions_mut().insert(OriginalUri(original));
     }
-    if let Some(uri) = normalized_uri(&original) {
+    if let Some(uri) = normalized_uri(req.uri()) {
         *req.uri_mut() = uri;
     }
     req
@@ -80,6 +84,14 @@ async fn normalize_path(mut req: Request) -> Request {
 /// `None` when nothing changes.
 fn normalized_uri(uri: &Uri) -> Option<Uri> {
     let path = uri.path();
+    // Most paths are normalized already: find that out without allocating.
+    let trimmed = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let first_end =
+        trimmed.get(1..).and_then(|rest| rest.find('/')).map_or(trimmed.len(), |i| i + 1);
+    if trimmed.len() == path.len() && !trimmed[..first_end].bytes().any(|b| b.is_ascii_uppercase())
+    {
+        return None;
+    }
     let mut normalized =
         path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path).to_owned();
     let first_end =

@@ -15,8 +15,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use nest_service::{ApiError, Body, PathId, json_response};
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+use strata::Managed;
 
 use crate::posts::dto::{CreatePostDto, UpdatePostDto};
+use crate::posts::entity::PostEntity;
 use crate::posts::service::PostsError;
 use crate::state::AppState;
 
@@ -32,13 +35,13 @@ pub(crate) fn router() -> Router<AppState> {
 
 async fn get_all_posts(State(state): State<AppState>) -> Result<Response, ApiError> {
     let posts = state.posts().await?.get_all_posts().await.map_err(answer)?;
-    Ok(json_response(StatusCode::OK, &posts))
+    Ok(json_response(StatusCode::OK, &InPlace(posts.as_slice())))
 }
 
 async fn get_post_by_id(State(state): State<AppState>, id: PathId) -> Result<Response, ApiError> {
     let id = existing(id.resolve()?)?;
     let post = state.posts().await?.get_post_by_id(id).await.map_err(answer)?;
-    Ok(json_response(StatusCode::OK, &post))
+    Ok(json_response(StatusCode::OK, &*post.read()))
 }
 
 async fn create_post(
@@ -47,7 +50,7 @@ async fn create_post(
 ) -> Result<Response, ApiError> {
     let post = CreatePostDto::validate(&body).map_err(ApiError::Validation)?;
     let created = state.posts().await?.create_post(post).await.map_err(answer)?;
-    Ok(json_response(StatusCode::CREATED, &created))
+    Ok(json_response(StatusCode::CREATED, &*created.read()))
 }
 
 async fn update_post(
@@ -58,7 +61,7 @@ async fn update_post(
     let post = UpdatePostDto::validate(&body).map_err(ApiError::Validation)?;
     let id = existing(id.resolve()?)?;
     let updated = state.posts().await?.update_post(id, post).await.map_err(answer)?;
-    Ok(json_response(StatusCode::OK, &updated))
+    Ok(json_response(StatusCode::OK, &*updated.read()))
 }
 
 async fn delete_post(State(state): State<AppState>, id: PathId) -> Result<Response, ApiError> {
@@ -86,5 +89,19 @@ fn answer(e: PostsError) -> ApiError {
     match e {
         PostsError::NotFound(id) => post_not_found(&id.to_string()),
         PostsError::Database(e) => e.into(),
+    }
+}
+
+/// Managed posts serialized as a JSON array in place, each under its read guard, so that no
+/// post's strings are copied for the response.
+struct InPlace<'a>(&'a [Managed<PostEntity>]);
+
+impl Serialize for InPlace<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for post in self.0 {
+            seq.serialize_element(&*post.read())?;
+        }
+        seq.end()
     }
 }

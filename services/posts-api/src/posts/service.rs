@@ -8,7 +8,7 @@
 //! flush reports the row gone (`ErrorKind::RowGone`), and nothing is written.
 
 use strata::query::FindOptions;
-use strata::{Entity, EntityManager};
+use strata::{Entity, EntityManager, Managed};
 
 use super::dto::{CreatePostDto, UpdatePostDto};
 use super::entity::PostEntity;
@@ -40,24 +40,27 @@ impl PostsService {
         Self { em }
     }
 
-    /// Every post, ordered by id ascending.
-    pub async fn get_all_posts(&self) -> Result<Vec<PostEntity>, PostsError> {
+    /// Every post, ordered by id ascending. The managed instances are returned as they are:
+    /// a response serializes them in place (`p.read()`), without copying their strings.
+    pub async fn get_all_posts(&self) -> Result<Vec<Managed<PostEntity>>, PostsError> {
         let by_id = FindOptions::new().order_by(PostEntity::fields().id.asc());
-        let posts = self.em.find_all::<PostEntity>(by_id).await?;
-        Ok(posts.iter().map(|p| p.get()).collect())
+        Ok(self.em.find_all::<PostEntity>(by_id).await?)
     }
 
     /// The post with this id.
-    pub async fn get_post_by_id(&self, id: i32) -> Result<PostEntity, PostsError> {
-        self.em.find_one::<PostEntity>(id).await?.map(|p| p.get()).ok_or(PostsError::NotFound(id))
+    pub async fn get_post_by_id(&self, id: i32) -> Result<Managed<PostEntity>, PostsError> {
+        self.em.find_one::<PostEntity>(id).await?.ok_or(PostsError::NotFound(id))
     }
 
     /// Creates a post; the database assigns its id.
-    pub async fn create_post(&self, post: CreatePostDto) -> Result<PostEntity, PostsError> {
+    pub async fn create_post(
+        &self,
+        post: CreatePostDto,
+    ) -> Result<Managed<PostEntity>, PostsError> {
         let CreatePostDto { title, content } = post;
         let new_post = self.em.create(PostEntity { id: 0, title, content });
         self.em.persist_and_flush(&new_post).await?;
-        Ok(new_post.get())
+        Ok(new_post)
     }
 
     /// Sets the fields present in `post` and writes the columns that changed.
@@ -65,13 +68,13 @@ impl PostsService {
         &self,
         id: i32,
         post: UpdatePostDto,
-    ) -> Result<PostEntity, PostsError> {
+    ) -> Result<Managed<PostEntity>, PostsError> {
         let existing = self.em.find_one::<PostEntity>(id).await?.ok_or(PostsError::NotFound(id))?;
         // The DTO holds only the entity's fields (unknown JSON keys are dropped when the body is
         // read, as NestJS ignores them), so the strict `assign` never sees an unknown key.
         self.em.assign(&existing, &post)?;
         self.em.flush().await.map_err(|e| gone_is_not_found(e, id))?;
-        Ok(existing.get())
+        Ok(existing)
     }
 
     /// Deletes the post with this id.
