@@ -37,8 +37,13 @@ impl EntityManager {
         } else {
             session.begin().await?;
         }
-        let executed =
-            persister::execute(&mut session, &mut plan, orm.dialect(), orm.default_schema());
+        let executed = persister::execute(
+            &mut session,
+            &mut plan,
+            orm.dialect(),
+            orm.default_schema(),
+            !in_tx,
+        );
         let executed = match executed.await {
             Ok(executed) => executed,
             Err(e) => {
@@ -53,7 +58,7 @@ impl EntityManager {
         };
         if in_tx {
             session.release_savepoint("strata_flush").await?;
-        } else {
+        } else if !executed.committed {
             session.commit().await?;
         }
         drop(session);
