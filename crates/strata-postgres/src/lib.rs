@@ -166,8 +166,9 @@ impl PgDriver {
         self
     }
 
-    /// Sets the least number of new rows of one table that a flush loads by `COPY` (default
-    /// [`DEFAULT_COPY_ROWS`]); `None`: always by INSERT.
+    /// Sets the least number of new rows of one table that a flush loads by `COPY`, e.g.
+    /// `Some(DEFAULT_COPY_ROWS)`; `None` (the default): always by INSERT. See
+    /// [`DEFAULT_COPY_ROWS`] for when it pays.
     #[must_use]
     pub fn with_copy_rows(mut self, rows: Option<usize>) -> Self {
         self.dialect = Arc::new(self.dialect.with_copy_rows(rows));

@@ -234,6 +234,21 @@ pub(crate) async fn setup(b: Backend, tables: &[Ddl]) -> (Db, Strata) {
     (db, orm)
 }
 
+/// [`setup`], with large flushes going by COPY on PostgreSQL (from 1,000 rows of a table, as
+/// `PgDriver::with_copy_rows` turns it on); SQLite has no COPY and is as [`setup`].
+pub(crate) async fn setup_with_copy(b: Backend, tables: &[Ddl]) -> (Db, Strata) {
+    let (db, orm) = setup(b, tables).await;
+    if b != Backend::Postgres {
+        return (db, orm);
+    }
+    let config = db.config();
+    let driver = strata::postgres::PgDriver::connect(&config)
+        .await
+        .expect("the test database accepts connections")
+        .with_copy_rows(Some(strata::postgres::DEFAULT_COPY_ROWS));
+    (db, Strata::with_driver(std::sync::Arc::new(driver), config))
+}
+
 /// The statements captured since the last call, without transaction commands.
 pub(crate) fn data_statements(log: &[LoggedStatement]) -> Vec<&LoggedStatement> {
     log.iter().filter(|s| s.kind != StatementKind::Transaction).collect()

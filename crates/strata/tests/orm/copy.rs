@@ -1,5 +1,5 @@
-//! Large flushes of new rows by `COPY` (PostgreSQL): the keys are allocated from the sequence
-//! first, the rows loaded by binary COPY, and everything else is as with INSERT — every type,
+//! Large flushes of new rows by `COPY` (PostgreSQL, where `PgDriver::with_copy_rows` turns it
+//! on; it is off by default): the keys are allocated from the sequence first, the rows loaded by binary COPY, and everything else is as with INSERT — every type,
 //! keys written back, errors, a failed flush that changes nothing. SQLite has no COPY: the
 //! same flushes go by INSERT there (`Dialect::copy_rows_from` is `None`), and the tests assert
 //! that too.
@@ -40,7 +40,7 @@ fn full_article(i: usize) -> Article {
 /// Every column of every row arrives as it was created, the keys and versions come back into
 /// the instances, and only the dialect decides between COPY and INSERT.
 async fn a_large_flush_of_new_rows_goes_by_copy_with_every_type_and_its_keys(b: Backend) {
-    let (_db, orm) = setup(b, &[ARTICLE_DDL]).await;
+    let (_db, orm) = setup_with_copy(b, &[ARTICLE_DDL]).await;
     let n = copy_size(&orm);
     let em = orm.em();
     let created: Vec<_> = (0..n).map(|i| em.create(full_article(i))).collect();
@@ -83,7 +83,7 @@ async fn a_large_flush_of_new_rows_goes_by_copy_with_every_type_and_its_keys(b: 
 /// One row fewer than the threshold goes by INSERT; keys allocated for a COPY are taken from the
 /// sequence, so the next INSERT continues after them.
 async fn below_the_threshold_rows_go_by_insert_and_the_sequence_continues(b: Backend) {
-    let (db, orm) = setup(b, &[POST_DDL]).await;
+    let (db, orm) = setup_with_copy(b, &[POST_DDL]).await;
     let n = copy_size(&orm);
     let em = orm.em();
     for i in 0..n - 1 {
@@ -109,7 +109,7 @@ async fn below_the_threshold_rows_go_by_insert_and_the_sequence_continues(b: Bac
 /// the flush rolls back and leaves every instance new and unkeyed, so a retry after the fix
 /// writes them all.
 async fn a_unique_violation_in_a_copy_is_the_insert_error_and_changes_nothing(b: Backend) {
-    let (db, orm) = setup(b, &[ARTICLE_DDL]).await;
+    let (db, orm) = setup_with_copy(b, &[ARTICLE_DDL]).await;
     let n = copy_size(&orm);
     orm.em().native_insert([full_article(n / 2)]).await.unwrap();
     let em = orm.em();
@@ -130,7 +130,7 @@ async fn a_unique_violation_in_a_copy_is_the_insert_error_and_changes_nothing(b:
 /// Rows with columns left to a database default must read the default back, which COPY cannot:
 /// they go by INSERT … RETURNING.
 async fn rows_that_read_back_a_database_default_go_by_insert(b: Backend) {
-    let (_db, orm) = setup(b, &[ARTICLE_DDL]).await;
+    let (_db, orm) = setup_with_copy(b, &[ARTICLE_DDL]).await;
     let n = copy_size(&orm);
     let em = orm.em();
     let created: Vec<_> = (0..n)
@@ -155,7 +155,7 @@ async fn a_generated_always_key_falls_back_to_insert(b: Backend) {
             "title" varchar(255) NOT NULL, "content" varchar(255) NOT NULL)"#,
         sqlite: POST_DDL.sqlite,
     };
-    let (db, orm) = setup(b, &[always]).await;
+    let (db, orm) = setup_with_copy(b, &[always]).await;
     let n = copy_size(&orm);
     let em = orm.em();
     let created: Vec<_> =
@@ -172,7 +172,7 @@ async fn a_generated_always_key_falls_back_to_insert(b: Backend) {
 /// Flushes racing on the same table take keys of their own from the sequence: no duplicate,
 /// every row written, every instance keyed with its own row.
 async fn concurrent_large_flushes_take_distinct_keys(b: Backend) {
-    let (db, orm) = setup(b, &[POST_DDL]).await;
+    let (db, orm) = setup_with_copy(b, &[POST_DDL]).await;
     let n = copy_size(&orm);
     let flushes: Vec<_> = (0..4)
         .map(|f| {

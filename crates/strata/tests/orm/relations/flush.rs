@@ -54,7 +54,7 @@ async fn a_new_author_is_inserted_before_its_post_and_keys_are_written_back(b: B
 }
 
 async fn a_thousand_new_posts_with_a_thousand_new_authors_are_two_inserts(b: Backend) {
-    let (db, orm) = setup(b, &[BLOG_DDL]).await;
+    let (db, orm) = setup_with_copy(b, &[BLOG_DDL]).await;
     let em = orm.em();
     let posts: Vec<_> = (0..1000)
         .map(|i| {
