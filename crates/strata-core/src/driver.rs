@@ -125,16 +125,6 @@ pub trait Connection: Send {
         Ok(out)
     }
 
-    /// Runs statements like [`Connection::run_all`], then commits the open transaction;
-    /// drivers that can send the COMMIT with the statements, in the same round trip. When a
-    /// statement fails, the transaction is over (rolled back by the database, or left for the
-    /// caller's rollback) and its error returned.
-    async fn run_all_and_commit(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
-        let out = self.run_all(statements).await?;
-        self.commit().await?;
-        Ok(out)
-    }
-
     /// Runs a query and hands each returned row to `row` as soon as it is decoded, instead of
     /// collecting them first: loading many rows then touches each row's memory while it is
     /// still in the CPU cache. Returns the number of rows. Drivers that stream rows override

@@ -137,36 +137,6 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Runs `statements` and commits, in one round trip where the driver can; logged as the
-    /// statements then `COMMIT`, all of one batch.
-    pub(crate) async fn run_all_and_commit(
-        &mut self,
-        statements: &[Statement],
-    ) -> Result<Vec<Outcome>> {
-        let start = Instant::now();
-        let result = self.conn().run_all_and_commit(statements).await;
-        let elapsed = start.elapsed();
-        let batch = self.log.batch();
-        match result {
-            Ok(out) => {
-                for (s, o) in statements.iter().zip(&out) {
-                    let (kind, n) = (s.kind, params_len(s));
-                    self.log.record(batch, &s.sql, kind, n, o.rows_affected, elapsed, self.replica);
-                }
-                let kind = StatementKind::Transaction;
-                self.log.record(batch, "COMMIT", kind, 0, 0, elapsed, self.replica);
-                Ok(out)
-            }
-            Err(e) => {
-                for s in statements {
-                    let (kind, n) = (s.kind, params_len(s));
-                    self.log.record_failure(batch, &s.sql, kind, n, elapsed, &e, self.replica);
-                }
-                Err(e)
-            }
-        }
-    }
-
     /// Loads rows by `COPY`; logged as an INSERT with the rows it loaded.
     pub(crate) async fn copy_in(&mut self, copy: CopyIn) -> Result<u64> {
         let start = Instant::now();

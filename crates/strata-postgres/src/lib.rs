@@ -434,75 +434,6 @@ impl PgConnection {
         results.into_iter().collect()
     }
 
-    /// The statements and the COMMIT (and a pending BEGIN before them) in one round trip. A
-    /// statement that fails aborts the transaction, and PostgreSQL answers the COMMIT that
-    /// follows it with a ROLLBACK: nothing is kept, and the transaction is over either way.
-    async fn run_all_and_commit_untracked(
-        &mut self,
-        statements: &[Statement],
-    ) -> Result<Vec<Outcome>> {
-        if self.tx == Tx::None {
-            return Err(Error::usage("commit without an open transaction"));
-        }
-        let begin = self.tx == Tx::Pending;
-        let client = self.client();
-        // Named statements are prepared first (cached ones cost nothing), so that nothing of
-        // the pipeline below waits for a Parse.
-        let prepared = if self.mode.cached() {
-            let prepared = join_all(statements.iter().map(|s| client.prepare_cached(&s.sql))).await;
-            let prepared = prepared.into_iter().collect::<Result<Vec<_>, _>>().map_err(error::map);
-            match prepared {
-                Ok(prepared) => Some(prepared),
-                // Not sent yet: the transaction is as it was, for the caller's rollback.
-                Err(e) => {
-                    self.mode.shared_session(&e);
-                    return Err(e);
-                }
-            }
-        } else {
-            None
-        };
-        let begin_sql = self.begin_sql.clone();
-        let opening = async {
-            if begin { client.batch_execute(&begin_sql).await.map_err(error::map) } else { Ok(()) }
-        };
-        let executions = async {
-            match &prepared {
-                Some(prepared) => {
-                    join_all(
-                        statements.iter().zip(prepared).map(|(s, p)| run_prepared(client, p, s)),
-                    )
-                    .await
-                }
-                None => join_all(statements.iter().map(|s| unnamed::run(client, s))).await,
-            }
-        };
-        let commit = client.batch_execute("COMMIT");
-        let (opened, results, committed) =
-            futures_util::future::join3(opening, executions, commit).await;
-        let committed = committed.map_err(error::map);
-        for (s, r) in statements.iter().zip(&results) {
-            if let Err(e) = r {
-                self.forget_if_stale(e, &s.sql);
-            }
-        }
-        let broken = [opened.as_ref().err(), committed.as_ref().err()]
-            .into_iter()
-            .flatten()
-            .chain(results.iter().filter_map(|r| r.as_ref().err()))
-            .any(|e| e.kind() == &ErrorKind::Connection);
-        if !broken {
-            // Committed, or rolled back by the server: over either way.
-            self.tx = Tx::None;
-        } else if begin {
-            self.tx = Tx::Open;
-        }
-        opened?;
-        let outcomes = results.into_iter().collect::<Result<Vec<_>>>()?;
-        committed?;
-        Ok(outcomes)
-    }
-
     /// Binary `COPY`: the columns' types come from the probe query (prepared once per
     /// connection), each row is encoded as the parameters of a statement are.
     async fn copy_in_untracked(&mut self, copy: CopyIn) -> Result<u64> {
@@ -625,10 +556,6 @@ impl Connection for PgConnection {
 
     async fn copy_in(&mut self, copy: CopyIn) -> Result<u64> {
         tracked!(self.copy_in_untracked(copy))
-    }
-
-    async fn run_all_and_commit(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
-        tracked!(self.run_all_and_commit_untracked(statements))
     }
 
     async fn batch_execute(&mut self, sql: &str) -> Result<()> {

@@ -37,13 +37,8 @@ impl EntityManager {
         } else {
             session.begin().await?;
         }
-        let executed = persister::execute(
-            &mut session,
-            &mut plan,
-            orm.dialect(),
-            orm.default_schema(),
-            !in_tx,
-        );
+        let executed =
+            persister::execute(&mut session, &mut plan, orm.dialect(), orm.default_schema());
         let executed = match executed.await {
             Ok(executed) => executed,
             Err(e) => {
@@ -58,7 +53,7 @@ impl EntityManager {
         };
         if in_tx {
             session.release_savepoint("strata_flush").await?;
-        } else if !executed.committed {
+        } else {
             session.commit().await?;
         }
         drop(session);

@@ -53,8 +53,6 @@ struct Copy {
 
 /// What the statements of a flush returned.
 pub(crate) struct Executed {
-    /// The COMMIT went with the last statements (see [`commit_with`]).
-    pub(crate) committed: bool,
     /// Per table, per insert group: the rows the INSERTs returned.
     pub(crate) returned: Vec<Vec<ReturnedRows>>,
     /// The key of every instance inserted, by address.
@@ -82,16 +80,11 @@ impl Batch {
 /// Every row a flush updates or deletes must still exist: a versioned UPDATE that matched no
 /// row is an [`ErrorKind::OptimisticLock`] conflict, any other UPDATE or DELETE that matched
 /// fewer rows than it names is [`ErrorKind::RowGone`] (another writer deleted the row).
-///
-/// With `commit` (the flush's own transaction, not a savepoint), the COMMIT may travel with
-/// the last statements when nothing checked after them could still fail the flush
-/// ([`commit_with`]); [`Executed::committed`] says whether it did.
 pub(crate) async fn execute(
     session: &mut Session<'_>,
     plan: &mut FlushPlan,
     dialect: &dyn Dialect,
     default_schema: Option<&str>,
-    commit: bool,
 ) -> Result<Executed> {
     let mut keys: HashMap<usize, Value> = HashMap::new();
     let mut returned: Vec<Vec<ReturnedRows>> =
@@ -111,8 +104,6 @@ pub(crate) async fn execute(
     // from then on the rows that refer to them know their keys.
     let mut allocated: HashMap<(usize, usize), Vec<Value>> = HashMap::new();
     let mut final_sent = false;
-    let mut committed = false;
-    let mut sent_before = false;
     for wave in 0..plan.waves {
         let mut batch = Batch::default();
         if wave == 0 {
@@ -127,15 +118,7 @@ pub(crate) async fn execute(
             render_final(plan, &keys, dialect, default_schema, &mut batch)?;
             final_sent = true;
         }
-        // Nothing may follow the COMMIT: no COPY, no final statements still to come.
-        let closing = last && copies.is_empty() && final_sent;
-        let outcomes = if commit && closing && commit_with(plan, &batch, sent_before) {
-            committed = true;
-            session.run_all_and_commit(&batch.statements).await?
-        } else {
-            session.run_all(&batch.statements).await?
-        };
-        sent_before = true;
+        let outcomes = session.run_all(&batch.statements).await?;
         let fresh = record(plan, &batch.roles, outcomes, &mut returned, &mut keys, &mut counts);
         for ((t, g), group_keys) in fresh {
             let group = &plan.tables[t].1.inserts[g];
@@ -156,37 +139,11 @@ pub(crate) async fn execute(
     if !final_sent {
         let mut batch = Batch::default();
         render_final(plan, &keys, dialect, default_schema, &mut batch)?;
-        let outcomes = if commit && commit_with(plan, &batch, sent_before) {
-            committed = true;
-            session.run_all_and_commit(&batch.statements).await?
-        } else {
-            session.run_all(&batch.statements).await?
-        };
+        let outcomes = session.run_all(&batch.statements).await?;
         record(plan, &batch.roles, outcomes, &mut returned, &mut keys, &mut counts);
     }
     counts.check(plan, &returned)?;
-    Ok(Executed { committed, returned, keys })
-}
-
-/// Whether the COMMIT may go with `batch`, the flush's last statements: true when no check
-/// made after they return could fail the flush once committed. INSERTs fail by themselves
-/// (pivot rows and fix-ups are not counted); an UPDATE or DELETE of several rows is counted
-/// afterwards (a row gone, a version conflict), and its flush must then roll back. A flush of
-/// one statement that names one row is the exception: when it matches no row, nothing was
-/// written, and committing nothing loses nothing.
-fn commit_with(plan: &FlushPlan, batch: &Batch, sent_before: bool) -> bool {
-    if batch.statements.is_empty() {
-        return false;
-    }
-    let counted_later = |role: &Role| matches!(role, Role::Update { .. } | Role::Delete { .. });
-    if !batch.roles.iter().any(counted_later) {
-        return true;
-    }
-    match (sent_before, batch.roles.as_slice()) {
-        (false, [Role::Update { table, group }]) => plan.tables[*table].1.updates[*group].len <= 1,
-        (false, [Role::Delete { table }]) => plan.tables[*table].1.delete_count <= 1,
-        _ => false,
-    }
+    Ok(Executed { returned, keys })
 }
 
 fn table_name<'a>(tp: &'a super::plan::TablePlan, schema: Option<&'a str>) -> TableName<'a> {

@@ -63,73 +63,6 @@ async fn persist_and_flush_inserts_and_writes_the_key_back(b: Backend) {
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 1);
 }
 
-/// The batches (calls to the driver) of a captured log, as `KIND` words.
-fn batches(log: &[strata::query_log::LoggedStatement]) -> Vec<Vec<String>> {
-    let mut out: Vec<(u64, Vec<String>)> = Vec::new();
-    for s in log {
-        let word = s.sql.split_whitespace().next().unwrap_or_default().to_owned();
-        match out.last_mut() {
-            Some((batch, words)) if *batch == s.batch => words.push(word),
-            _ => out.push((s.batch, vec![word])),
-        }
-    }
-    out.into_iter().map(|(_, words)| words).collect()
-}
-
-async fn the_commit_goes_with_the_last_statements_when_nothing_checked_after_them_can_fail(
-    b: Backend,
-) {
-    let (db, orm) = setup(b, &[POST_DDL]).await;
-    let em = orm.em();
-    let log = orm.query_log();
-
-    // Inserts fail by themselves: the COMMIT travels with them.
-    log.start_capture();
-    em.create(PostEntity::new("a", "x"));
-    em.create(PostEntity::new("b", "x"));
-    em.flush().await.unwrap();
-    assert_eq!(batches(&log.take()), [vec!["BEGIN"], vec!["INSERT", "COMMIT"]]);
-
-    // One UPDATE of one row: a row gone meanwhile means nothing was written.
-    let a = em.find_one_or_fail::<PostEntity>(1).await.unwrap();
-    log.start_capture();
-    a.update(|p| p.title = "changed".into());
-    em.flush().await.unwrap();
-    assert_eq!(batches(&log.take()), [vec!["BEGIN"], vec!["UPDATE", "COMMIT"]]);
-
-    // A DELETE of two rows is counted after it returns, and must be able to roll back.
-    let b2 = em.find_one_or_fail::<PostEntity>(2).await.unwrap();
-    em.remove(&a).unwrap();
-    em.remove(&b2).unwrap();
-    log.start_capture();
-    em.flush().await.unwrap();
-    assert_eq!(batches(&log.take()), [vec!["BEGIN"], vec!["DELETE"], vec!["COMMIT"]]);
-    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 0);
-
-    // A failing INSERT leaves nothing, the transaction is over, and the next flush works.
-    db.execute("INSERT INTO post_entity (id, title, content) VALUES (50, 'taken', 'x')").await;
-    let mut dup = PostEntity::new("dup", "x");
-    dup.id = 50;
-    em.persist(&Managed::new(dup)).unwrap();
-    em.create(PostEntity::new("c", "x"));
-    log.start_capture();
-    let err = em.flush().await.unwrap_err();
-    assert!(err.is_unique_violation(), "{err}");
-    let words: Vec<String> =
-        log.take().iter().map(|s| s.sql.split(' ').next().unwrap().to_owned()).collect();
-    assert_eq!(words.first().map(String::as_str), Some("BEGIN"), "{words:?}");
-    assert_eq!(words.last().map(String::as_str), Some("ROLLBACK"), "{words:?}");
-    assert_eq!(
-        scalar_i64(&db, "SELECT count(*) FROM post_entity").await,
-        1,
-        "only the row put there"
-    );
-    let em = orm.em();
-    em.create(PostEntity::new("d", "x"));
-    em.flush().await.unwrap();
-    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM post_entity").await, 2);
-}
-
 const N: usize = 10_000;
 
 async fn ten_thousand_inserts_updates_and_deletes_flush_in_batches(b: Backend) {
@@ -254,5 +187,4 @@ conformance!(
     on_create_on_update_and_version_are_maintained,
     uuid_keys_are_generated_by_the_application,
     persisting_a_second_instance_with_a_managed_key_is_refused,
-    the_commit_goes_with_the_last_statements_when_nothing_checked_after_them_can_fail,
 );
