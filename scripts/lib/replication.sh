@@ -3,7 +3,8 @@
 #
 # start_replication: creates (once) a primary cluster under target/strata-replication with
 # initdb, clones it with `pg_basebackup -R` into a standby, starts both on free ports from
-# 57432, and sets STRATA_TEST_REPLICATION_URL (the primary) and STRATA_TEST_STANDBY_URL.
+# 57432, and sets STRATA_TEST_REPLICATION_URL (the primary), STRATA_TEST_STANDBY_URL, and
+# STRATA_TEST_STANDBY_STOP / STRATA_TEST_STANDBY_START (shell commands that stop and start it).
 # stop_replication stops both (the EXIT trap calls it).
 
 replication_dir="$root/target/strata-replication"
@@ -68,6 +69,11 @@ start_replication() {
     replication_run "$replication_bindir/pg_ctl" -D "$replication_dir/standby" \
         -l "$replication_dir/standby.log" -w -t 60 -o "-p $standby $common -c hot_standby=on" \
         start >/dev/null || { tail -n 20 "$replication_dir/standby.log" >&2; return 1; }
+    # How a test stops and restarts the standby (crates/strata/tests/read_replica_stopped.rs).
+    local ctl=("$replication_bindir/pg_ctl" -D "$replication_dir/standby" -w -t 60)
+    [[ -z $replication_user ]] || ctl=(runuser -u "$replication_user" -- "${ctl[@]}")
+    STRATA_TEST_STANDBY_STOP="${ctl[*]} -m fast stop"
+    STRATA_TEST_STANDBY_START="${ctl[*]} -l $replication_dir/standby.log -o '-p $standby $common -c hot_standby=on' start"
     STRATA_TEST_REPLICATION_URL="postgres://postgres@127.0.0.1:$primary/postgres"
     STRATA_TEST_STANDBY_URL="postgres://postgres@127.0.0.1:$standby/postgres"
     say "a primary on port $primary with a streaming standby on port $standby (${replication_dir#"$root"/})"

@@ -89,7 +89,7 @@ impl Strata {
     /// A session for reads outside a transaction: on a read replica when there is one.
     pub(crate) async fn read_session(&self) -> Result<Session<'_>> {
         let conn = self.inner.driver.acquire_read().await?;
-        Ok(Session::new(Slot::Owned(conn), &self.inner.log))
+        Ok(Session::for_reads(Slot::Owned(conn), &self.inner.log, self.inner.driver.as_ref()))
     }
 
     /// Checks that the database answers (`SELECT 1`); for health checks.

@@ -4,7 +4,7 @@
 //! `transactional` every operation shares the transaction's connection, held behind an async
 //! mutex. [`Session`] hides the difference and logs each statement.
 
-use crate::driver::{Connection, CopyIn, Outcome, Param, Statement, StatementKind};
+use crate::driver::{Connection, CopyIn, Driver, Outcome, Param, Statement, StatementKind};
 use crate::error::Result;
 use crate::query_log::QueryLog;
 use std::time::Instant;
@@ -22,6 +22,9 @@ pub(crate) struct Session<'a> {
     log: &'a QueryLog,
     /// The read replica of the connection, for the log.
     replica: Option<usize>,
+    /// For a read on a replica: where to read instead when the replica's connection turns out
+    /// dead (the replica stopped since the pool opened it).
+    primary: Option<&'a dyn Driver>,
 }
 
 fn params_len(s: &Statement) -> usize {
@@ -40,7 +43,40 @@ impl<'a> Session<'a> {
             Slot::Owned(c) => c.replica(),
             Slot::Shared(g) => g.as_ref().and_then(|c| c.replica()),
         };
-        Self { slot, log, replica }
+        Self { slot, log, replica, primary: None }
+    }
+
+    /// A session for reads on `slot`, which may be a replica's: a read that fails there with a
+    /// connection error before any row arrived is sent again to `primary`'s connection.
+    pub(crate) fn for_reads(slot: Slot, log: &'a QueryLog, primary: &'a dyn Driver) -> Self {
+        let mut session = Self::new(slot, log);
+        if session.replica.is_some() {
+            session.primary = Some(primary);
+        }
+        session
+    }
+
+    /// After `e` on a replica's connection: true when the read may go to the primary instead,
+    /// which is now this session's connection.
+    async fn fell_back(&mut self, e: &crate::error::Error) -> bool {
+        let Some(primary) = self.primary.take() else { return false };
+        if !e.is_connection() {
+            return false;
+        }
+        match primary.acquire().await {
+            Ok(conn) => {
+                tracing::warn!(
+                    target: "strata::sql",
+                    replica = self.replica,
+                    error = %e,
+                    "a read replica's connection failed; reading from the primary"
+                );
+                self.slot = Slot::Owned(conn);
+                self.replica = None;
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// True when this is the connection of an open transaction.
@@ -59,6 +95,13 @@ impl<'a> Session<'a> {
     }
 
     pub(crate) async fn run(&mut self, s: &Statement) -> Result<Outcome> {
+        match self.run_once(s).await {
+            Err(e) if self.fell_back(&e).await => self.run_once(s).await,
+            other => other,
+        }
+    }
+
+    async fn run_once(&mut self, s: &Statement) -> Result<Outcome> {
         let start = Instant::now();
         match self.conn().run(s).await {
             Ok(out) => {
@@ -82,6 +125,28 @@ impl<'a> Session<'a> {
         s: &Statement,
         row: &mut (dyn FnMut(Vec<crate::value::Value>) -> Result<()> + Send),
     ) -> Result<u64> {
+        let mut delivered = 0u64;
+        let first = {
+            let mut counted = |r: Vec<crate::value::Value>| {
+                delivered += 1;
+                row(r)
+            };
+            self.run_each_once(s, &mut counted).await
+        };
+        match first {
+            // Only before any row arrived: the rows handed on cannot be taken back.
+            Err(e) if delivered == 0 && self.fell_back(&e).await => {
+                self.run_each_once(s, row).await
+            }
+            other => other,
+        }
+    }
+
+    async fn run_each_once(
+        &mut self,
+        s: &Statement,
+        row: &mut (dyn FnMut(Vec<crate::value::Value>) -> Result<()> + Send),
+    ) -> Result<u64> {
         let start = Instant::now();
         match self.conn().run_each(s, row).await {
             Ok(rows) => {
@@ -101,6 +166,13 @@ impl<'a> Session<'a> {
     }
 
     pub(crate) async fn run_all(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
+        match self.run_all_once(statements).await {
+            Err(e) if self.fell_back(&e).await => self.run_all_once(statements).await,
+            other => other,
+        }
+    }
+
+    async fn run_all_once(&mut self, statements: &[Statement]) -> Result<Vec<Outcome>> {
         let start = Instant::now();
         let result = self.conn().run_all(statements).await;
         let elapsed = start.elapsed();
