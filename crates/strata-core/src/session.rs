@@ -125,6 +125,10 @@ impl<'a> Session<'a> {
         s: &Statement,
         row: &mut (dyn FnMut(Vec<crate::value::Value>) -> Result<()> + Send),
     ) -> Result<u64> {
+        if self.primary.is_none() {
+            // No replica to fall back from: the rows go straight to `row`, uncounted.
+            return self.run_each_once(s, row).await;
+        }
         let mut delivered = 0u64;
         let first = {
             let mut counted = |r: Vec<crate::value::Value>| {
