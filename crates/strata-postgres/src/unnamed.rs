@@ -155,3 +155,35 @@ pub(crate) async fn run(client: &Client, statement: &Statement) -> Result<Outcom
     let rows_affected = if rows.is_empty() { count } else { rows.len() as u64 };
     Ok(Outcome { rows_affected, rows })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_core::ErrorKind;
+
+    fn error(code: &str) -> Error {
+        Error::new(ErrorKind::Database, format!("SQLSTATE {code}")).with_code(code)
+    }
+
+    #[test]
+    fn a_name_collision_turns_the_cache_off_for_good_and_other_errors_do_not() {
+        let mode = StatementMode::new(true);
+        assert!(!mode.shared_session(&error("23505")), "a unique violation is not a collision");
+        assert!(mode.cached() && !mode.warned.load(Ordering::Relaxed));
+        assert!(mode.shared_session(&error("42P05")), "prepared statement already exists");
+        assert!(!mode.cached(), "off for every connection of the driver");
+        assert!(mode.warned.load(Ordering::Relaxed), "the advice was logged");
+        assert!(mode.shared_session(&error("26000")), "prepared statement does not exist");
+        assert!(!mode.cached());
+    }
+
+    #[test]
+    fn parameters_are_declared_by_their_values_and_null_is_left_to_the_server() {
+        assert_eq!(param_type(&Param::Value(Value::Null)), Type::UNKNOWN);
+        assert_eq!(param_type(&Param::Value(Value::I64(7))), Type::INT8);
+        assert_eq!(param_type(&Param::Value(Value::Text("a".into()))), Type::TEXT);
+        let varchar = Param::Array(ColumnType::Varchar(255), vec![Value::Text("a".into())]);
+        assert_eq!(param_type(&varchar), Type::TEXT_ARRAY, "as the dialect casts it");
+        assert_eq!(param_type(&Param::Array(ColumnType::I32, Vec::new())), Type::INT4_ARRAY);
+    }
+}
