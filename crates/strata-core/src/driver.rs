@@ -70,6 +70,12 @@ pub struct CopyIn {
     pub rows: Vec<Vec<Value>>,
 }
 
+/// What [`Connection::run_each`] hands each row to: the row's values in column order, in a
+/// buffer the driver reuses for the next row. Take the values out (`drain(..)`, or
+/// `std::mem::take` to keep the whole `Vec`); what is left is dropped before the next row is
+/// decoded into it.
+pub type RowSink<'a> = dyn FnMut(&mut Vec<Value>) -> Result<()> + Send + 'a;
+
 /// The result of one statement: rows affected, and the returned rows decoded as values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
@@ -129,14 +135,13 @@ pub trait Connection: Send {
     /// collecting them first: loading many rows then touches each row's memory while it is
     /// still in the CPU cache. Returns the number of rows. Drivers that stream rows override
     /// it; the default collects with [`Connection::run`].
-    async fn run_each(
-        &mut self,
-        statement: &Statement,
-        row: &mut (dyn FnMut(Vec<Value>) -> Result<()> + Send),
-    ) -> Result<u64> {
+    ///
+    /// The row arrives in a buffer that the driver decodes every row into (see [`RowSink`]),
+    /// so streaming rows allocates nothing per row beyond the values themselves.
+    async fn run_each(&mut self, statement: &Statement, row: &mut RowSink<'_>) -> Result<u64> {
         let out = self.run(statement).await?;
-        for r in out.rows {
-            row(r)?;
+        for mut r in out.rows {
+            row(&mut r)?;
         }
         Ok(out.rows_affected)
     }

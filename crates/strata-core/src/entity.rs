@@ -67,6 +67,13 @@ pub trait Entity: Clone + Send + Sync + 'static {
     fn set_column(&mut self, index: usize, value: Value) -> Result<()>;
     /// Builds an entity from one value per column, in column order.
     fn from_values(values: Vec<Value>) -> Result<Self>;
+    /// Builds an entity from one value per column, in column order, taken out of `values`,
+    /// which is left empty with its capacity: loading decodes every row into one buffer and
+    /// builds each entity from it this way, so a row costs no allocation of its own. The
+    /// derive implements it without the `Vec` [`Entity::from_values`] takes.
+    fn take_values(values: &mut Vec<Value>) -> Result<Self> {
+        Self::from_values(std::mem::take(values))
+    }
     /// Pushes the index of every column whose value differs from `snapshot`.
     fn changed_columns(&self, snapshot: &Self, out: &mut Vec<usize>);
     /// Runs the `on_create` hooks of the fields (before the INSERT).

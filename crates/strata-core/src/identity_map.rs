@@ -284,8 +284,9 @@ impl<T: Entity> Table<T> {
     // ---- what the database says ----
 
     /// The managed instance for a row loaded from the database: the one already in the map
-    /// (the row is then not even decoded, and unflushed changes are kept), or a new one.
-    pub(crate) fn hydrate_row(&mut self, row: Vec<Value>) -> Result<Managed<T>> {
+    /// (the row's values are then left alone, and unflushed changes are kept), or a new one
+    /// built from the values taken out of `row`.
+    pub(crate) fn hydrate_row(&mut self, row: &mut Vec<Value>) -> Result<Managed<T>> {
         let pk = T::meta().primary_key;
         let key = row
             .get(pk)
@@ -296,7 +297,7 @@ impl<T: Entity> Table<T> {
         Ok(match self.managed.entry(key) {
             Entry::Occupied(t) => t.get().handle.clone(),
             Entry::Vacant(slot) => {
-                let handle = Managed::loaded(T::from_values(row)?);
+                let handle = Managed::loaded(T::take_values(row)?);
                 slot.insert(Tracked::loaded(handle.clone()));
                 handle
             }

@@ -4,7 +4,9 @@
 //! `transactional` every operation shares the transaction's connection, held behind an async
 //! mutex. [`Session`] hides the difference and logs each statement.
 
-use crate::driver::{Connection, CopyIn, Driver, Outcome, Param, Statement, StatementKind};
+use crate::driver::{
+    Connection, CopyIn, Driver, Outcome, Param, RowSink, Statement, StatementKind,
+};
 use crate::error::Result;
 use crate::query_log::QueryLog;
 use std::time::Instant;
@@ -120,18 +122,14 @@ impl<'a> Session<'a> {
         }
     }
 
-    pub(crate) async fn run_each(
-        &mut self,
-        s: &Statement,
-        row: &mut (dyn FnMut(Vec<crate::value::Value>) -> Result<()> + Send),
-    ) -> Result<u64> {
+    pub(crate) async fn run_each(&mut self, s: &Statement, row: &mut RowSink<'_>) -> Result<u64> {
         if self.primary.is_none() {
             // No replica to fall back from: the rows go straight to `row`, uncounted.
             return self.run_each_once(s, row).await;
         }
         let mut delivered = 0u64;
         let first = {
-            let mut counted = |r: Vec<crate::value::Value>| {
+            let mut counted = |r: &mut Vec<crate::value::Value>| {
                 delivered += 1;
                 row(r)
             };
@@ -146,11 +144,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn run_each_once(
-        &mut self,
-        s: &Statement,
-        row: &mut (dyn FnMut(Vec<crate::value::Value>) -> Result<()> + Send),
-    ) -> Result<u64> {
+    async fn run_each_once(&mut self, s: &Statement, row: &mut RowSink<'_>) -> Result<u64> {
         let start = Instant::now();
         match self.conn().run_each(s, row).await {
             Ok(rows) => {

@@ -76,6 +76,20 @@ pub(crate) fn decode_row(row: &Row, decoders: &[Decoder]) -> Result<Vec<Value>> 
     decoders.iter().enumerate().map(|(i, d)| decode(row, i, *d)).collect()
 }
 
+/// Decodes one row into `values`, replacing what it held: streaming rows reuses one buffer.
+pub(crate) fn decode_row_into(
+    row: &Row,
+    decoders: &[Decoder],
+    values: &mut Vec<Value>,
+) -> Result<()> {
+    values.clear();
+    values.reserve(decoders.len());
+    for (i, d) in decoders.iter().enumerate() {
+        values.push(decode(row, i, *d)?);
+    }
+    Ok(())
+}
+
 fn decode(row: &Row, i: usize, decoder: Decoder) -> Result<Value> {
     Ok(match decoder {
         Decoder::Bool => get::<bool>(row, i)?.map_or(Value::Null, Value::Bool),

@@ -47,9 +47,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use strata_core::dialect::Dialect;
-use strata_core::driver::{Connection, CopyIn, Driver, Outcome, Param, Statement};
+use strata_core::driver::{Connection, CopyIn, Driver, Outcome, Param, RowSink, Statement};
 use strata_core::sql::quote_ident;
-use strata_core::{Error, ErrorKind, Result, StrataConfig, Value};
+use strata_core::{Error, ErrorKind, Result, StrataConfig};
 use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
@@ -355,13 +355,13 @@ impl PgConnection {
     async fn run_each_untracked(
         &mut self,
         statement: &Statement,
-        row: &mut (dyn FnMut(Vec<Value>) -> Result<()> + Send),
+        row: &mut RowSink<'_>,
     ) -> Result<u64> {
         if self.tx == Tx::Pending {
             // The transaction's first statement: BEGIN travels with it through `run`.
             let out = self.run_untracked(statement).await?;
-            for r in out.rows {
-                row(r)?;
+            for mut r in out.rows {
+                row(&mut r)?;
             }
             return Ok(out.rows_affected);
         }
@@ -391,8 +391,10 @@ impl PgConnection {
             };
             let mut stream = std::pin::pin!(stream);
             let mut rows = 0u64;
+            let mut values = Vec::new();
             while let Some(r) = stream.try_next().await.map_err(error::map)? {
-                row(decode::decode_row(&r, &decoders)?)?;
+                decode::decode_row_into(&r, &decoders, &mut values)?;
+                row(&mut values)?;
                 rows += 1;
             }
             return Ok(rows);
@@ -542,11 +544,7 @@ impl Connection for PgConnection {
         tracked!(self.run_untracked(statement))
     }
 
-    async fn run_each(
-        &mut self,
-        statement: &Statement,
-        row: &mut (dyn FnMut(Vec<Value>) -> Result<()> + Send),
-    ) -> Result<u64> {
+    async fn run_each(&mut self, statement: &Statement, row: &mut RowSink<'_>) -> Result<u64> {
         tracked!(self.run_each_untracked(statement, row))
     }
 

@@ -24,7 +24,7 @@ use crate::encode::PgParam;
 use crate::error;
 use futures_util::TryStreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use strata_core::driver::{Outcome, Param, Statement};
+use strata_core::driver::{Outcome, Param, RowSink, Statement};
 use strata_core::{ColumnType, Error, Result, Value};
 use tokio_postgres::Client;
 use tokio_postgres::types::{ToSql, Type};
@@ -122,7 +122,7 @@ fn array_type(column: ColumnType) -> Type {
 pub(crate) async fn stream(
     client: &Client,
     statement: &Statement,
-    row: &mut (dyn FnMut(Vec<Value>) -> Result<()> + Send),
+    row: &mut RowSink<'_>,
 ) -> Result<u64> {
     let params: Vec<PgParam<'_>> = statement.params.iter().map(PgParam).collect();
     let typed = params.iter().map(|p| (p as &(dyn ToSql + Sync), param_type(p.0)));
@@ -130,12 +130,14 @@ pub(crate) async fn stream(
     let mut stream = std::pin::pin!(stream);
     let mut decoders = None;
     let mut rows = 0u64;
+    let mut values = Vec::new();
     while let Some(r) = stream.try_next().await.map_err(error::map)? {
         let decoders = match &decoders {
             Some(d) => d,
             None => decoders.insert(decode::decoders(r.columns())?),
         };
-        row(decode::decode_row(&r, decoders)?)?;
+        decode::decode_row_into(&r, decoders, &mut values)?;
+        row(&mut values)?;
         rows += 1;
     }
     if rows == 0 {
@@ -148,7 +150,7 @@ pub(crate) async fn stream(
 pub(crate) async fn run(client: &Client, statement: &Statement) -> Result<Outcome> {
     let mut rows = Vec::new();
     let count = stream(client, statement, &mut |r| {
-        rows.push(r);
+        rows.push(std::mem::take(r));
         Ok(())
     })
     .await?;

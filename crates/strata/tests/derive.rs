@@ -276,6 +276,26 @@ fn values_round_trip_through_from_values_and_column_value() {
     assert_eq!(too_short.message(), "Article needs 20 column values to load, got 1");
 }
 
+/// Loading decodes every row into one buffer: `take_values` builds the entity from it and
+/// leaves it empty, its capacity kept for the next row; a failure empties it too.
+#[test]
+fn take_values_empties_the_row_buffer_and_keeps_its_capacity() {
+    let a = article();
+    let count = Article::meta().columns.len();
+    let mut buffer: Vec<Value> = (0..count).map(|i| a.column_value(i)).collect();
+    let capacity = buffer.capacity();
+    let loaded = Article::take_values(&mut buffer).expect("the values fit");
+    assert_eq!(loaded, Article { word_count: 0, ..a.clone() });
+    assert!(buffer.is_empty(), "{buffer:?}");
+    assert_eq!(buffer.capacity(), capacity, "the buffer's memory is kept for the next row");
+
+    buffer.extend((0..count).map(|i| a.column_value(i)));
+    buffer[7] = Value::Text("many".into());
+    let err = Article::take_values(&mut buffer).expect_err("views is an integer");
+    assert_eq!(err.message(), "Article.views: expected integer, got text");
+    assert!(buffer.is_empty(), "the rest of a failed row is dropped: {buffer:?}");
+}
+
 #[test]
 fn values_that_do_not_fit_name_the_entity_and_field() {
     let mut a = article();

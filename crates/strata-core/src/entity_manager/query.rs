@@ -40,7 +40,8 @@ impl EntityManager {
         let stmt = self.select_statement::<T>(filter, options);
         let mut out = Vec::new();
         let mut session = self.read_session(options.from_primary).await?;
-        // Each row becomes (or finds) its managed instance as soon as the driver decoded it.
+        // Each row becomes (or finds) its managed instance as soon as the driver decoded it
+        // (into a buffer it reuses for the next row).
         session
             .run_each(&stmt, &mut |row| {
                 let handle = self.inner.uow.lock().hydrate::<T>(row)?;

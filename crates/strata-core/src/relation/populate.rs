@@ -339,8 +339,8 @@ impl<E: Entity, U: Entity, R: ToOneField<U>> Step for OwningStep<E, U, R> {
         outcomes: Vec<Outcome>,
     ) -> Result<Vec<Box<dyn Step>>> {
         let Self { relation, parents, wanted, mut found, next, .. } = *self;
-        for row in rows(outcomes) {
-            let instance = em.inner.uow.lock().hydrate::<U>(row)?;
+        for mut row in rows(outcomes) {
+            let instance = em.inner.uow.lock().hydrate::<U>(&mut row)?;
             if let Some(key) = instance.try_key(BORROW_WAIT) {
                 found.insert(key, instance);
             }
@@ -450,7 +450,7 @@ impl<E: Entity, U: Entity, F> ToManyStep<E, U, F> {
             let Ok(owner) = <E::Key as FieldType>::from_value(owner_value) else {
                 continue;
             };
-            let instance = em.inner.uow.lock().hydrate::<U>(row)?;
+            let instance = em.inner.uow.lock().hydrate::<U>(&mut row)?;
             if let Some(key) = instance.try_key(BORROW_WAIT) {
                 groups.entry(owner).or_default().push((key, instance));
             }

@@ -514,8 +514,8 @@ mod tests {
 
     /// Loads `e` the way a query does: its row goes through `Table::hydrate_row`.
     fn loaded(table: &mut Table<Item>, e: &Item) -> Managed<Item> {
-        let row = (0..META.columns.len()).map(|c| e.column_value(c)).collect();
-        table.hydrate_row(row).unwrap()
+        let mut row = (0..META.columns.len()).map(|c| e.column_value(c)).collect();
+        table.hydrate_row(&mut row).unwrap()
     }
 
     /// Both steps of a flush's computation, as a flush runs them: the change sets and the

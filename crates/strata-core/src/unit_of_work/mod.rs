@@ -163,7 +163,7 @@ impl UnitOfWork {
     }
 
     /// A row a query read: its managed instance.
-    pub(crate) fn hydrate<T: Entity>(&mut self, row: Vec<Value>) -> Result<Managed<T>> {
+    pub(crate) fn hydrate<T: Entity>(&mut self, row: &mut Vec<Value>) -> Result<Managed<T>> {
         self.table_mut::<T>().hydrate_row(row)
     }
 

@@ -251,7 +251,13 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
             }
 
             fn from_values(
-                values: ::std::vec::Vec<#root::value::Value>,
+                mut values: ::std::vec::Vec<#root::value::Value>,
+            ) -> #root::error::Result<Self> {
+                <Self as #root::entity::Entity>::take_values(&mut values)
+            }
+
+            fn take_values(
+                values: &mut ::std::vec::Vec<#root::value::Value>,
             ) -> #root::error::Result<Self> {
                 if values.len() < #count {
                     return ::core::result::Result::Err(#root::error::Error::usage(
@@ -261,7 +267,7 @@ fn entity_impl(def: &EntityDef<'_>) -> TokenStream {
                         ),
                     ));
                 }
-                let mut values = ::core::iter::IntoIterator::into_iter(values);
+                let mut values = values.drain(..);
                 #(
                     let #locals = #types::from_value(
                         ::core::iter::Iterator::next(&mut values)
