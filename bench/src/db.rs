@@ -1,5 +1,7 @@
 //! The benchmark's own database: created at start (`strata_bench_<pid>`), with the one table
-//! every implementation uses, and dropped at the end, also after an error or Ctrl-C.
+//! every implementation uses, and dropped at the end, also after an error or Ctrl-C. The HTTP
+//! benchmark's blog route has a database of its own beside it (`strata_bench_<pid>_blog`),
+//! dropped with it.
 
 use anyhow::{Context, Result};
 use tokio_postgres::{Client, NoTls};
@@ -23,6 +25,10 @@ pub(crate) fn seed_sql(n: usize) -> String {
            SELECT 'title ' || i, 'content ' || i FROM generate_series(1, {n}) AS i"#
     )
 }
+
+/// The labels of the databases created beside a benchmark database, `<name>_<label>`
+/// ([`BenchDb::create_beside`]): the blog API's tables have the posts API's names.
+const BESIDE: [&str; 1] = ["blog"];
 
 /// A database created for one benchmark run.
 pub(crate) struct BenchDb {
@@ -68,6 +74,27 @@ impl BenchDb {
         Ok(db)
     }
 
+    /// Creates an empty database `<name>_<label>` beside the benchmark database of `url` (on
+    /// the same server, created and dropped through a connection to that database). A run
+    /// interrupted before dropping it leaves nothing behind: [`BenchDb::drop_db`] of the
+    /// benchmark database drops it too.
+    pub(crate) async fn create_beside(url: &str, label: &str) -> Result<Self> {
+        anyhow::ensure!(BESIDE.contains(&label), "no database is created beside as {label:?}");
+        let config: tokio_postgres::Config = url.parse().context("invalid database URL")?;
+        let base = config.get_dbname().context("the benchmark database URL names no database")?;
+        let name = format!("{base}_{label}");
+        let admin = connect(url).await.context("cannot connect to the benchmark database")?;
+        for sql in
+            [format!(r#"DROP DATABASE IF EXISTS "{name}""#), format!(r#"CREATE DATABASE "{name}""#)]
+        {
+            admin
+                .batch_execute(&sql)
+                .await
+                .with_context(|| format!("cannot create database {name}"))?;
+        }
+        Ok(Self { admin_url: url.to_owned(), url: with_database(url, &name), name })
+    }
+
     /// The URL of the benchmark database.
     pub(crate) fn url(&self) -> &str {
         &self.url
@@ -78,13 +105,17 @@ impl BenchDb {
         &self.name
     }
 
-    /// Drops the database, closing whatever connections are still open to it.
+    /// Drops the database and those created beside it, closing whatever connections are
+    /// still open to them.
     pub(crate) async fn drop_db(self) -> Result<()> {
         let admin = connect(&self.admin_url).await?;
-        admin
-            .batch_execute(&format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name))
-            .await
-            .with_context(|| format!("cannot drop database {}; drop it by hand", self.name))?;
+        let beside = BESIDE.iter().map(|label| format!("{}_{label}", self.name));
+        for name in beside.chain([self.name.clone()]) {
+            admin
+                .batch_execute(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                .await
+                .with_context(|| format!("cannot drop database {name}; drop it by hand"))?;
+        }
         Ok(())
     }
 }

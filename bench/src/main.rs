@@ -4,7 +4,8 @@
 //! SQL (the baseline, plus binary `COPY` as the floor for inserts) and for MikroORM (a node
 //! script in `bench/mikroorm`), in one database that the program creates and drops. With
 //! `--http` it also load-tests the posts API next to a hand-written axum + tokio-postgres
-//! server, the article's NestJS + MikroORM service and `pgbench` running the same SQL.
+//! server, the article's NestJS + MikroORM service and `pgbench` running the same SQL, and the
+//! blog API's `GET /posts` next to its NestJS + MikroORM original (article #63).
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml -- \
@@ -187,7 +188,7 @@ async fn measure(
         println!();
         print!("{}", http::markdown(&http, &versions));
         if let Some(path) = args.svg.as_deref().map(http_svg_path) {
-            let title = "The posts API and its peers: requests/s, median of the rounds";
+            let title = "The posts and blog APIs and their peers: requests/s, median of the rounds";
             std::fs::write(&path, http::svg(&http, title, &versions))
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {}", path.display());

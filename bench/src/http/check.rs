@@ -1,23 +1,27 @@
-//! Before anything is timed, every server answers the same requests from the same table, and
-//! the answers must agree with the posts API's: the status, the content type and the JSON
-//! body (compared as values, so the key order of NestJS's error bodies does not matter). A
-//! fast wrong answer must not win.
+//! Before anything is timed, every server answers the same requests from the same tables, and
+//! the answers must agree with the Strata service's (the posts API's, or the blog API's on the
+//! blog's route): the status, the content type and the JSON body (compared as values, so the
+//! key order of NestJS's bodies does not matter). A fast wrong answer must not win.
 
-use super::HttpScenario;
 use super::server::{Answer, send};
+use super::{HttpScenario, Service};
 use anyhow::{Result, bail};
 use hyper::Method;
 use std::net::SocketAddr;
 
-/// The requests compared: each benchmarked route's first request, and a missing post.
+/// The requests compared: each benchmarked route's first request, and for the posts API a
+/// missing post (the blog's NestJS service serves `GET /posts` alone).
 fn requests(scenarios: &[HttpScenario]) -> Vec<(Method, &'static str, Option<String>)> {
     let mut out: Vec<_> = scenarios.iter().map(|s| (s.request())(0, 0)).collect();
-    out.push((Method::GET, "/posts/999", None));
+    if scenarios.iter().any(|s| s.service() == Service::Posts) {
+        out.push((Method::GET, "/posts/999", None));
+    }
     out
 }
 
-/// Sends each request to every server (a name and an address), each time after `reset`, and
-/// fails on the first answer that differs from the first server's.
+/// Sends each request of `scenarios` (routes of one service) to every server of that service
+/// (a name and an address), each time after `reset`, and fails on the first answer that
+/// differs from the first server's.
 pub(crate) async fn compare<F, Fut>(
     servers: &[(&str, SocketAddr)],
     scenarios: &[HttpScenario],

@@ -5,9 +5,16 @@
 //!   database at start-up as when deployed and so creates the table the others use;
 //! - `handwritten`: axum + tokio-postgres without an ORM (`handwritten.rs`), this program again
 //!   with `--serve-handwritten PORT`;
-//! - `nestjs`: the article's NestJS + MikroORM service (`bench/nestjs`), installed with `npm ci`
-//!   from its lock file when its packages are missing, compiled with `tsc` every run, and run
-//!   with node.
+//! - `nestjs`: the article's NestJS + MikroORM service (`bench/nestjs`);
+//!
+//! and on the blog's database:
+//!
+//! - `blog-api`: the blog service (`services/blog-api`, release build), which migrates its
+//!   database at start-up and so creates the tables its peer uses;
+//! - `nestjs-blog`: the NestJS + MikroORM service of article #63 (`bench/nestjs-blog`).
+//!
+//! Both NestJS services are installed with `npm ci` from their lock files when their packages
+//! are missing, compiled with `tsc` every run, and run with node.
 
 use super::server::{Server, free_port};
 use anyhow::{Context, Result, bail};
@@ -15,10 +22,47 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use tokio::process::Command;
 
-/// The NestJS peer's directory.
-pub(crate) fn nestjs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("nestjs")
+/// A NestJS service of `bench/`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NestApp {
+    /// Its implementation name: `nestjs`, `nestjs-blog`.
+    pub(crate) name: &'static str,
+    /// Its directory under `bench/`.
+    dir: &'static str,
+    /// What it is, for messages.
+    what: &'static str,
 }
+
+/// The posts service of article #62.
+pub(crate) const NESTJS: NestApp =
+    NestApp { name: "nestjs", dir: "nestjs", what: "the NestJS peer" };
+
+/// The blog service of article #63.
+pub(crate) const NESTJS_BLOG: NestApp =
+    NestApp { name: "nestjs-blog", dir: "nestjs-blog", what: "the NestJS #63 peer" };
+
+impl NestApp {
+    /// Its directory.
+    pub(crate) fn dir(self) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(self.dir)
+    }
+}
+
+/// A service of this repository: its package and the option that gives another binary.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Service {
+    package: &'static str,
+    option: &'static str,
+    what: &'static str,
+}
+
+/// The posts API.
+pub(crate) const POSTS_API: Service =
+    Service { package: "posts-api", option: "--posts-api", what: "the posts API" };
+
+/// The blog API.
+pub(crate) const BLOG_API: Service =
+    Service { package: "blog-api", option: "--blog-api", what: "the blog API" };
 
 /// Starts the posts API on the benchmark database. The ORM benchmark's hand-made table is
 /// dropped first: the service creates its own with its migrations, and `/health` answers 200
@@ -64,29 +108,74 @@ pub(crate) async fn start_handwritten(url: &str, pool_size: usize) -> Result<Ser
     Server::start("handwritten", command, port, "/posts").await
 }
 
-/// Makes the NestJS peer runnable: `None` (said once) when node is not installed; else installs
-/// its packages when they are missing and compiles it, and returns node's version.
-pub(crate) async fn prepare_nestjs() -> Result<Option<String>> {
-    let Some(node) = crate::orm::mikroorm::node_version().await else {
-        eprintln!("node is not installed: the NestJS peer is skipped (install Node.js to run it)");
-        return Ok(None);
-    };
-    let dir = nestjs_dir();
+/// Starts the blog API on the blog's database, which it migrates itself, as it does when
+/// deployed; `/health` answers 200 once the schema fits its entities. `statement_cache` is
+/// its `STRATA_STATEMENT_CACHE`, as for the posts API.
+pub(crate) async fn start_blog_api(
+    binary: &Path,
+    url: &str,
+    workdir: &Path,
+    pool_size: usize,
+    statement_cache: bool,
+) -> Result<Server> {
+    let port = free_port()?;
+    let mut command = Command::new(binary);
+    // An empty directory, so that no .env of the checkout changes the configuration.
+    command
+        .current_dir(workdir)
+        .env("PORT", port.to_string())
+        .env("DATABASE_URL", url)
+        .env("STRATA_POOL_SIZE", pool_size.to_string())
+        .env("STRATA_STATEMENT_CACHE", if statement_cache { "on" } else { "off" })
+        .env_remove("MIGRATE_ON_START")
+        // Required; `GET /posts` signs and checks no token.
+        .env("JWT_SECRET", "strata-bench-blog")
+        .env("JWT_EXPIRATION_TIME", "3600")
+        .env("LOG_LEVEL", "warn")
+        .env_remove("RUST_LOG");
+    Server::start("blog-api", command, port, "/health").await
+}
+
+/// Node's version, or `None` (said once) when node is not installed, which skips the NestJS
+/// services.
+pub(crate) async fn node() -> Option<String> {
+    let node = crate::orm::mikroorm::node_version().await;
+    if node.is_none() {
+        eprintln!(
+            "node is not installed: the NestJS peers are skipped (install Node.js to run them)"
+        );
+    }
+    node
+}
+
+/// Makes a NestJS service runnable: installs its packages when they are missing and compiles
+/// it.
+pub(crate) async fn prepare_nestjs(app: NestApp) -> Result<()> {
+    let dir = app.dir();
     if !dir.join("node_modules/@mikro-orm/nestjs").is_dir()
         || !dir.join("node_modules/typescript").is_dir()
     {
-        eprintln!("installing the NestJS peer (npm ci in {}) …", dir.display());
+        eprintln!("installing {} (npm ci in {}) …", app.what, dir.display());
         // `--include=dev`: the compiler is a dev dependency, and NODE_ENV=production would
         // leave it out.
-        run_in(&dir, "npm", &["ci", "--include=dev", "--no-audit", "--no-fund", "--loglevel=error"])
-            .await
-            .context("cannot install the NestJS peer; install Node.js with npm, or leave nestjs out of --http-impls")?;
+        run_in(
+            &dir,
+            "npm",
+            &["ci", "--include=dev", "--no-audit", "--no-fund", "--loglevel=error"],
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "cannot install {}; install Node.js with npm, or leave {} out of --http-impls",
+                app.what, app.name
+            )
+        })?;
     }
-    eprintln!("compiling the NestJS peer (tsc) …");
+    eprintln!("compiling {} (tsc) …", app.what);
     run_in(&dir, "node", &["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"])
         .await
-        .context("cannot compile the NestJS peer")?;
-    Ok(Some(node))
+        .with_context(|| format!("cannot compile {}", app.what))?;
+    Ok(())
 }
 
 async fn run_in(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
@@ -103,52 +192,53 @@ async fn run_in(dir: &Path, program: &str, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// The installed version of an npm package of the NestJS peer.
-pub(crate) fn nestjs_package_version(package: &str) -> Option<String> {
-    let path = nestjs_dir().join("node_modules").join(package).join("package.json");
+/// The installed version of an npm package of a NestJS service.
+pub(crate) fn nestjs_package_version(app: NestApp, package: &str) -> Option<String> {
+    let path = app.dir().join("node_modules").join(package).join("package.json");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     json.get("version")?.as_str().map(str::to_owned)
 }
 
-/// Starts the compiled NestJS peer with node.
-pub(crate) async fn start_nestjs(url: &str, pool_size: usize) -> Result<Server> {
+/// Starts a compiled NestJS service with node; it is ready when `GET /posts` answers 200.
+pub(crate) async fn start_nestjs(app: NestApp, url: &str, pool_size: usize) -> Result<Server> {
     let port = free_port()?;
     let mut command = Command::new("node");
     command
         .arg("dist/main.js")
-        .current_dir(nestjs_dir())
+        .current_dir(app.dir())
         .env("PORT", port.to_string())
         .env("DATABASE_URL", url)
         .env("POOL_SIZE", pool_size.to_string())
         .env("NODE_ENV", "production");
-    Server::start("nestjs", command, port, "/posts").await
+    Server::start(app.name, command, port, "/posts").await
 }
 
-/// The posts API binary: the given path, or the repository's release build, built (or rebuilt
+/// A service's binary: the given path, or the repository's release build, built (or rebuilt
 /// when its sources changed: a stale binary would embed stale migrations) by cargo first.
-pub(crate) async fn posts_api_binary(given: Option<&Path>) -> Result<PathBuf> {
+pub(crate) async fn service_binary(service: Service, given: Option<&Path>) -> Result<PathBuf> {
+    let Service { package, option, what } = service;
     if let Some(path) = given {
         if !path.is_file() {
-            bail!("--posts-api {} does not exist", path.display());
+            bail!("{option} {} does not exist", path.display());
         }
         // Absolute: the server starts in a directory of its own.
         return std::path::absolute(path)
-            .with_context(|| format!("cannot resolve --posts-api {}", path.display()));
+            .with_context(|| format!("cannot resolve {option} {}", path.display()));
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let binary = root.join("target/release/posts-api");
-    eprintln!("building the posts API (cargo build --release -p posts-api) …");
+    let binary = root.join("target/release").join(package);
+    eprintln!("building {what} (cargo build --release -p {package}) …");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "posts-api", "--manifest-path"])
+        .args(["build", "--release", "-p", package, "--manifest-path"])
         .arg(root.join("Cargo.toml"))
         .status()
         .await
-        .context("cannot run cargo to build the posts API")?;
+        .with_context(|| format!("cannot run cargo to build {what}"))?;
     if !status.success() || !binary.is_file() {
         bail!(
-            "cannot build the posts API ({status}); build it with `cargo build --release -p \
-             posts-api` or pass --posts-api PATH"
+            "cannot build {what} ({status}); build it with `cargo build --release -p \
+             {package}` or pass {option} PATH"
         );
     }
     Ok(binary)

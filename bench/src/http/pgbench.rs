@@ -10,9 +10,10 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::process::Command;
 
-/// The script pgbench runs for a scenario: the statements the API's handler sends.
-pub(crate) fn script(scenario: HttpScenario) -> &'static str {
-    match scenario {
+/// The script pgbench runs for a scenario: the statements the posts API's handler sends.
+/// None for the blog's route, which is measured against its NestJS original only.
+pub(crate) fn script(scenario: HttpScenario) -> Option<&'static str> {
+    Some(match scenario {
         HttpScenario::GetOne => "SELECT id, title, content FROM post_entity WHERE id = 1;\n",
         HttpScenario::GetAll => "SELECT id, title, content FROM post_entity ORDER BY id ASC;\n",
         HttpScenario::Create => {
@@ -27,7 +28,8 @@ pub(crate) fn script(scenario: HttpScenario) -> &'static str {
              UPDATE post_entity SET content = 'patched ' || :r WHERE id = 1;\n\
              COMMIT;\n"
         }
-    }
+        HttpScenario::BlogGetAll => return None,
+    })
 }
 
 /// What pgbench measured.
@@ -43,16 +45,17 @@ pub(crate) async fn available() -> bool {
     Command::new("pgbench").arg("--version").output().await.is_ok_and(|o| o.status.success())
 }
 
-/// Runs the scenario's script against `url` with `clients` clients for `duration`.
+/// Runs `script`, the scenario's, against `url` with `clients` clients for `duration`.
 pub(crate) async fn run(
     url: &str,
     scenario: HttpScenario,
+    script: &str,
     clients: usize,
     duration: Duration,
     workdir: &Path,
 ) -> Result<PgbenchResult> {
     let script_path = workdir.join(format!("{}.sql", scenario.name()));
-    tokio::fs::write(&script_path, script(scenario)).await?;
+    tokio::fs::write(&script_path, script).await?;
     let output = Command::new("pgbench")
         .current_dir(workdir)
         .args(["-n", "-M", "prepared"])

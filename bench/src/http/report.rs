@@ -3,7 +3,7 @@
 
 use super::load::LoadResult;
 use super::pgbench::PgbenchResult;
-use super::{HttpScenario, IMPLS, Versions};
+use super::{HttpScenario, IMPLS, Service, Versions};
 use serde::Serialize;
 use std::fmt::{self, Write as _};
 use std::time::Duration;
@@ -185,12 +185,31 @@ fn label(implementation: &str, versions: &Versions) -> String {
             versions.nestjs.as_deref().unwrap_or("?"),
             versions.mikroorm.as_deref().unwrap_or("?")
         ),
+        "blog-api" => "blog API (Strata)".to_owned(),
+        "nestjs-blog" => format!(
+            "NestJS #63: NestJS {} + MikroORM {}",
+            versions.blog_nestjs.as_deref().unwrap_or("?"),
+            versions.blog_mikroorm.as_deref().unwrap_or("?")
+        ),
         "pgbench" => "pgbench, the posts API's SQL".to_owned(),
         other => other.to_owned(),
     }
 }
 
-/// The results as Markdown: every route and implementation, then the goals.
+/// `ours / peer` requests/s of a route and whether it meets `goal`; `–` when either is missing.
+fn ratio(results: &[HttpResult], s: HttpScenario, ours: &str, peer: &str, goal: f64) -> String {
+    match (find(results, s, ours), find(results, s, peer)) {
+        (Some(ours), Some(peer)) => {
+            let r = ours.rps / peer.rps;
+            let verdict = if r >= goal { "met" } else { "missed" };
+            format!("{r:.2}× ({verdict})")
+        }
+        _ => "–".to_owned(),
+    }
+}
+
+/// The results as Markdown: every route and implementation, then the goals: the posts API's
+/// against its peers, and the blog API's against its NestJS original.
 pub(crate) fn markdown(results: &[HttpResult], versions: &Versions) -> String {
     let mut s = String::new();
     s.push_str(
@@ -218,26 +237,40 @@ pub(crate) fn markdown(results: &[HttpResult], versions: &Versions) -> String {
             r.errors,
         );
     }
-    s.push_str(
-        "\n| route | posts API / hand-written (goal ≥ 0.9) | posts API / NestJS (goal) |\n\
-         | --- | ---: | ---: |\n",
-    );
-    for scenario in HttpScenario::ALL {
-        let Some(api) = find(results, scenario, "posts-api") else { continue };
-        let ratio = |peer: &str, goal: f64| {
-            find(results, scenario, peer).map_or("–".to_owned(), |p| {
-                let r = api.rps / p.rps;
-                let verdict = if r >= goal { "met" } else { "missed" };
-                format!("{r:.2}× ({verdict})")
-            })
-        };
+    let posts: Vec<HttpScenario> = HttpScenario::ALL
+        .into_iter()
+        .filter(|s| s.service() == Service::Posts && find(results, *s, "posts-api").is_some())
+        .collect();
+    if !posts.is_empty() {
+        s.push_str(
+            "\n| route | posts API / hand-written (goal ≥ 0.9) | posts API / NestJS (goal) |\n\
+             | --- | ---: | ---: |\n",
+        );
+    }
+    for scenario in posts {
+        let goal = scenario.nestjs_goal();
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} (≥ {}) |",
+            "| `{}` | {} | {} (≥ {goal}) |",
             scenario.route(),
-            ratio("handwritten", 0.9),
-            ratio("nestjs", scenario.nestjs_goal()),
-            scenario.nestjs_goal()
+            ratio(results, scenario, "posts-api", "handwritten", 0.9),
+            ratio(results, scenario, "posts-api", "nestjs", goal),
+        );
+    }
+    let blog: Vec<HttpScenario> = HttpScenario::ALL
+        .into_iter()
+        .filter(|s| s.service() == Service::Blog && find(results, *s, "blog-api").is_some())
+        .collect();
+    if !blog.is_empty() {
+        s.push_str("\n| route | blog API / NestJS #63 (goal) |\n| --- | ---: |\n");
+    }
+    for scenario in blog {
+        let goal = scenario.nestjs_goal();
+        let _ = writeln!(
+            s,
+            "| `{}` | {} (≥ {goal}) |",
+            scenario.route(),
+            ratio(results, scenario, "blog-api", "nestjs-blog", goal),
         );
     }
     s
@@ -246,12 +279,29 @@ pub(crate) fn markdown(results: &[HttpResult], versions: &Versions) -> String {
 /// A bar chart of requests/s (log scale) per route, one bar per implementation.
 pub(crate) fn svg(results: &[HttpResult], title: &str, versions: &Versions) -> String {
     const WIDTH: f64 = 900.0;
-    const LEFT: f64 = 170.0;
+    const LEFT: f64 = 200.0;
     const RIGHT: f64 = 90.0;
-    const TOP: f64 = 70.0;
     const BAR: f64 = 16.0;
     const GAP: f64 = 14.0;
-    const COLORS: [&str; 4] = ["#1f77b4", "#2ca02c", "#d62728", "#7f7f7f"];
+    const LEGEND_ROW: f64 = 18.0;
+    const COLORS: [&str; IMPLS.len()] =
+        ["#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#7f7f7f"];
+    // The legend, one entry per implementation measured, in rows that fit the width.
+    let mut legend = Vec::new();
+    let (mut lx, mut ly) = (10.0, 34.0);
+    for (i, imp) in IMPLS.iter().enumerate() {
+        if !results.iter().any(|r| r.implementation == *imp) {
+            continue;
+        }
+        let text = label(imp, versions);
+        let width = 30.0 + 6.5 * text.chars().count() as f64;
+        if lx > 10.0 && lx + width > WIDTH {
+            (lx, ly) = (10.0, ly + LEGEND_ROW);
+        }
+        legend.push((lx, ly, COLORS[i], text));
+        lx += width;
+    }
+    let top = ly + 36.0;
     let values: Vec<f64> = results.iter().map(|r| r.rps).filter(|v| *v > 0.0).collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min).max(1.0);
     let hi = values.iter().copied().fold(0.0, f64::max).max(lo * 10.0);
@@ -268,7 +318,7 @@ pub(crate) fn svg(results: &[HttpResult], title: &str, versions: &Versions) -> S
         .collect();
     let bars = |s: HttpScenario| IMPLS.iter().filter(|i| find(results, s, i).is_some()).count();
     let plot_h: f64 = routes.iter().map(|s| bars(*s) as f64 * BAR + GAP).sum();
-    let height = TOP + plot_h + 40.0;
+    let height = top + plot_h + 40.0;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -280,29 +330,23 @@ pub(crate) fn svg(results: &[HttpResult], title: &str, versions: &Versions) -> S
         r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text>"#,
         escape(title)
     );
-    let mut lx = 10.0;
-    for (i, imp) in IMPLS.iter().enumerate() {
-        if !results.iter().any(|r| r.implementation == *imp) {
-            continue;
-        }
-        let text = label(imp, versions);
+    for (lx, ly, color, text) in legend {
         let _ = writeln!(
             s,
-            r#"<rect x="{lx}" y="34" width="12" height="12" fill="{}"/><text x="{}" y="44">{}</text>"#,
-            COLORS[i],
+            r#"<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}"/><text x="{}" y="{}">{}</text>"#,
             lx + 16.0,
+            ly + 10.0,
             escape(&text)
         );
-        lx += 30.0 + 6.5 * text.chars().count() as f64;
     }
     for e in lo_exp..=hi_exp {
         let gx = x(10f64.powi(e));
         let _ = writeln!(
             s,
             r##"<line x1="{gx}" y1="{}" x2="{gx}" y2="{}" stroke="#ddd"/><text x="{gx}" y="{}" text-anchor="middle" fill="#555">{}</text>"##,
-            TOP - 6.0,
-            TOP + plot_h,
-            TOP + plot_h + 16.0,
+            top - 6.0,
+            top + plot_h,
+            top + plot_h + 16.0,
             10f64.powi(e)
         );
     }
@@ -310,9 +354,9 @@ pub(crate) fn svg(results: &[HttpResult], title: &str, versions: &Versions) -> S
         s,
         r##"<text x="{}" y="{}" text-anchor="middle" fill="#555">requests per second (log scale; longer is better)</text>"##,
         LEFT + plot_w / 2.0,
-        TOP + plot_h + 34.0
+        top + plot_h + 34.0
     );
-    let mut y = TOP;
+    let mut y = top;
     for route in routes {
         let n = bars(route) as f64;
         let _ = writeln!(
@@ -364,6 +408,15 @@ mod tests {
         }
     }
 
+    /// One round of `scenario` for each implementation and requests/s given.
+    fn samples_of(scenario: HttpScenario, rps: &[(&'static str, f64)]) -> Vec<HttpResult> {
+        let mut samples = Samples::default();
+        for &(implementation, rps) in rps {
+            samples.add(scenario, implementation, sample(rps), None);
+        }
+        samples.results(16, Duration::from_secs(10))
+    }
+
     #[test]
     fn results_are_medians_over_the_rounds_in_table_order() {
         let mut samples = Samples::default();
@@ -384,5 +437,52 @@ mod tests {
         assert!(md.contains("| `GET /posts/1` | – | 10.00× (met) (≥ 10) |"), "{md}");
         let plot = svg(&r, "t", &Versions::default());
         assert_eq!(plot.matches("<title>").count(), 2);
+        assert!(!md.contains("blog API / NestJS #63"), "no blog ratio without the blog: {md}");
+    }
+
+    #[test]
+    fn the_blog_route_is_compared_with_its_nestjs_original() {
+        let mut samples = Samples::default();
+        samples.add(HttpScenario::BlogGetAll, "nestjs-blog", sample(300.0), Some(200_000));
+        samples.add(HttpScenario::BlogGetAll, "blog-api", sample(3600.0), Some(9_000));
+        samples.add(HttpScenario::GetAll, "posts-api", sample(6000.0), Some(9_000));
+        samples.add(HttpScenario::GetAll, "nestjs", sample(500.0), Some(200_000));
+        let r = samples.results(16, Duration::from_secs(10));
+        let order: Vec<_> = r.iter().map(|r| (r.scenario.as_str(), r.implementation)).collect();
+        assert_eq!(
+            order,
+            [
+                ("get_all", "posts-api"),
+                ("get_all", "nestjs"),
+                ("blog_get_all", "blog-api"),
+                ("blog_get_all", "nestjs-blog")
+            ]
+        );
+        let versions = Versions {
+            blog_nestjs: Some("11.2.10".into()),
+            blog_mikroorm: Some("7.2.1".into()),
+            ..Versions::default()
+        };
+        let md = markdown(&r, &versions);
+        assert!(
+            md.contains("| `GET /posts (blog, populated)` | NestJS #63: NestJS 11.2.10 + MikroORM 7.2.1 | 300 "),
+            "{md}"
+        );
+        assert!(md.contains("| `GET /posts (100 rows)` | – | 12.00× (met) (≥ 10) |"), "{md}");
+        assert!(
+            md.contains(
+                "| route | blog API / NestJS #63 (goal) |\n| --- | ---: |\n\
+                 | `GET /posts (blog, populated)` | 12.00× (met) (≥ 10) |\n"
+            ),
+            "{md}"
+        );
+        let plot = svg(&r, "t", &versions);
+        assert_eq!(plot.matches("<title>").count(), 4);
+        assert!(plot.contains("GET /posts (blog, populated)</text>"), "{plot}");
+        let blog_only: Vec<HttpResult> =
+            samples_of(HttpScenario::BlogGetAll, &[("blog-api", 1000.0), ("nestjs-blog", 50.0)]);
+        let md = markdown(&blog_only, &Versions::default());
+        assert!(!md.contains("posts API / hand-written"), "no posts ratio without it: {md}");
+        assert!(md.contains("| 20.00× (met) (≥ 10) |"), "{md}");
     }
 }

@@ -28,7 +28,7 @@ pub(crate) fn free_port() -> Result<u16> {
 
 /// A server running as a child process.
 pub(crate) struct Server {
-    /// What it is, for messages: `posts-api`, `handwritten`, `nestjs`.
+    /// What it is, for messages and the report: an implementation name of `super::IMPLS`.
     pub(crate) name: &'static str,
     child: Child,
     pub(crate) pid: u32,
