@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -57,14 +56,17 @@ fn etag_matches(if_none_match: &str, etag: &str) -> bool {
     if_none_match.split(',').any(|candidate| candidate.trim() == "*" || opaque(candidate) == etag)
 }
 
-/// A `GET` or `HEAD` whose `If-None-Match` matches the response's `ETag`: 304, no body.
-/// Requests without `If-None-Match` (most) pass through untouched.
-pub(crate) async fn conditional_get(req: Request, next: Next) -> Response {
+/// The `If-None-Match` of a `GET` or `HEAD` request: what [`not_modified`] compares the
+/// response's `ETag` with. Requests without one (most) get `None` and pass untouched.
+pub(crate) fn if_none_match(req: &Request) -> Option<String> {
     let cacheable = matches!(*req.method(), Method::GET | Method::HEAD);
-    let if_none_match =
-        if cacheable { header_text(req.headers(), header::IF_NONE_MATCH) } else { None };
-    let response = next.run(req).await;
-    let Some(candidates) = if_none_match else { return response };
+    if cacheable { header_text(req.headers(), header::IF_NONE_MATCH) } else { None }
+}
+
+/// A successful `response` whose `ETag` one of `candidates` (the request's `If-None-Match`)
+/// names becomes a 304 without a body; any other passes through.
+pub(crate) fn not_modified(candidates: Option<String>, response: Response) -> Response {
+    let Some(candidates) = candidates else { return response };
     let etag = header_text(response.headers(), header::ETAG);
     match (response.status().is_success(), etag) {
         (true, Some(etag)) if etag_matches(&candidates, &etag) => {

@@ -1,10 +1,11 @@
 //! [`app`]: a service's routes inside the layer stack every service shares.
 //!
 //! Requests pass, outermost first: tracing (method, path, status, latency) → catch-panic (a
-//! NestJS 500) → timeout (a NestJS 408) → conditional GET (a matching `If-None-Match` gives 304,
-//! see [`crate::response`]) → path normalization (the first segment is case-insensitive, one
-//! trailing slash is ignored, as Express routes) → the service's routes, whose unrouted method
-//! or path is the original's 404 `Cannot PUT /posts/1`.
+//! NestJS 500) → one middleware for the rest: path normalization (the first segment is
+//! case-insensitive, one trailing slash is ignored, as Express routes), the timeout (a NestJS
+//! 408) around the routes, and the conditional GET (a matching `If-None-Match` gives 304, see
+//! [`crate::response`]) → the service's routes, whose unrouted method or path is the
+//! original's 404 `Cannot PUT /posts/1`.
 
 use std::any::Any;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
-use crate::response::conditional_get;
+use crate::response::{if_none_match, not_modified};
 
 /// The application: `routes` (with their state) inside every layer; a request that takes longer
 /// than `timeout` is answered with 408.
@@ -29,7 +30,7 @@ pub fn app(routes: Router, timeout: Duration) -> Router {
     let routes = routes.fallback(unrouted).method_not_allowed_fallback(unrouted);
     // One stack of statically typed layers around the routes, outermost first. (`Router::layer`
     // would box every layer as a route of its own, and clone each box for every request.)
-    // Normalization must rewrite the path before routing, so it is the innermost layer.
+    // Normalization must rewrite the path before routing: the innermost step.
     let stack = ServiceBuilder::new()
         .layer(
             TraceLayer::new_for_http()
@@ -39,22 +40,24 @@ pub fn app(routes: Router, timeout: Duration) -> Router {
                 .on_failure(()),
         )
         .layer(CatchPanicLayer::custom(|panic: Box<dyn Any + Send>| panic_response(&*panic)))
-        .layer(middleware::from_fn_with_state(timeout, request_timeout))
-        .layer(middleware::from_fn(conditional_get))
-        .layer(middleware::map_request(normalize_path))
+        // Timeout, conditional GET and path normalization in one middleware: each `from_fn`
+        // layer boxes its future and its `Next` for every request.
+        .layer(middleware::from_fn_with_state(timeout, express))
         .service(routes);
     Router::new().fallback_service(stack)
 }
 
-/// Answers 408 when a request takes longer than the configured timeout.
-async fn request_timeout(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(timeout, next.run(req)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
-            ApiError::Timeout.into_response()
-        }
-    }
+/// The path normalized (before routing), then the routes under the timeout (408 when the
+/// request takes longer), then the conditional GET (304 when `If-None-Match` names the
+/// response's `ETag`).
+async fn express(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    let req = normalize_path(req);
+    let candidates = if_none_match(&req);
+    let Ok(response) = tokio::time::timeout(timeout, next.run(req)).await else {
+        tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
+        return ApiError::Timeout.into_response();
+    };
+    not_modified(candidates, response)
 }
 
 /// A panic in a handler: the original's 500 body; the panic message goes to the log.
@@ -69,7 +72,7 @@ fn panic_response(panic: &(dyn Any + Send)) -> Response {
 
 /// Routes as Express does: `/Posts/1/` is `/posts/1`. Keeps the original URI for messages
 /// (the outer router has recorded it already; a router used on its own records it here).
-async fn normalize_path(mut req: Request) -> Request {
+fn normalize_path(mut req: Request) -> Request {
     if req.extensions().get::<OriginalUri>().is_none() {
         let original = req.uri().clone();
         req.extensions_mut().insert(OriginalUri(original));
