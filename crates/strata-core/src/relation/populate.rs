@@ -24,15 +24,20 @@ use crate::driver::{Outcome, Statement};
 use crate::entity::{Entity, Key};
 use crate::entity_manager::EntityManager;
 use crate::error::{Error, Result};
+use crate::identity_map::FastHash;
 use crate::managed::{BORROW_WAIT, Managed};
 use crate::metadata::{EntityMeta, RelationKind, RelationMeta};
 use crate::query::{Col, Rel};
 use crate::sql;
 use crate::value::{FieldType, Value};
-use std::collections::{HashMap, HashSet};
+
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+
+/// The maps of a populate, keyed by keys from the database (foldhash, as the identity map).
+type HashMap<K, V> = std::collections::HashMap<K, V, FastHash>;
+type HashSet<K> = std::collections::HashSet<K, FastHash>;
 
 /// A populate path from entity `E`: one relation of `E`, then optionally a path from its
 /// target. Build it from a relation field: `Post::fields().author`,
@@ -232,7 +237,7 @@ fn wrong_field<E: Entity>(relation: usize) -> Error {
 
 /// The distinct values of `items`, in first-seen order.
 fn distinct<K: Clone + Eq + std::hash::Hash>(items: impl IntoIterator<Item = K>) -> Vec<K> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     items.into_iter().filter(|k| seen.insert(k.clone())).collect()
 }
 
@@ -292,7 +297,7 @@ impl<E: Entity, U: Entity, R: ToOneField<U>> PopulatePath<E> for OwningToOne<E, 
         let keys: Vec<Option<U::Key>> =
             read_fields::<E, R, _>(&parents, relation, ToOneField::target_key)?;
         let wanted = distinct(keys.iter().flatten().cloned());
-        let mut found = HashMap::with_capacity(wanted.len());
+        let mut found = HashMap::with_capacity_and_hasher(wanted.len(), FastHash::default());
         let mut missing = Vec::new();
         for key in &wanted {
             match em.cached::<U>(key) {
@@ -440,7 +445,7 @@ type Groups<E, U> = HashMap<<E as Entity>::Key, Vec<(<U as Entity>::Key, Managed
 impl<E: Entity, U: Entity, F> ToManyStep<E, U, F> {
     /// Hydrates the rows and groups them by parent.
     fn groups(&self, em: &EntityManager, outcomes: Vec<Outcome>) -> Result<Groups<E, U>> {
-        let mut groups: Groups<E, U> = HashMap::new();
+        let mut groups: Groups<E, U> = HashMap::default();
         for mut row in rows(outcomes) {
             let owner_value = match self.owner_at {
                 None => row.pop(),
@@ -499,7 +504,7 @@ impl<E: Entity, U: Entity> Step for ToManyStep<E, U, Collection<U>> {
     ) -> Result<Vec<Box<dyn Step>>> {
         let mut groups = self.groups(em, outcomes)?;
         let mut children: Vec<Managed<U>> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for (key, parent) in &self.parents {
             let items = groups.remove(key).unwrap_or_default();
             for (_, item) in &items {
