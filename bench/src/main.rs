@@ -114,6 +114,11 @@ struct Args {
     http: http::HttpArgs,
 }
 
+/// The allocator the posts and blog APIs use (mimalloc): the hand-written server, the raw SQL
+/// baseline and Strata in this process allocate through it alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
