@@ -54,15 +54,7 @@ impl BenchDb {
                 redact(admin_url)
             )
         })?;
-        // Two calls: a multi-statement string runs as one transaction, which these refuse.
-        for sql in
-            [format!(r#"DROP DATABASE IF EXISTS "{name}""#), format!(r#"CREATE DATABASE "{name}""#)]
-        {
-            admin
-                .batch_execute(&sql)
-                .await
-                .with_context(|| format!("cannot create database {name}"))?;
-        }
+        recreate(&admin, &name).await?;
         let db =
             Self { admin_url: admin_url.to_owned(), url: with_database(admin_url, &name), name };
         let client = connect(&db.url).await.context("cannot connect to the benchmark database")?;
@@ -84,14 +76,7 @@ impl BenchDb {
         let base = config.get_dbname().context("the benchmark database URL names no database")?;
         let name = format!("{base}_{label}");
         let admin = connect(url).await.context("cannot connect to the benchmark database")?;
-        for sql in
-            [format!(r#"DROP DATABASE IF EXISTS "{name}""#), format!(r#"CREATE DATABASE "{name}""#)]
-        {
-            admin
-                .batch_execute(&sql)
-                .await
-                .with_context(|| format!("cannot create database {name}"))?;
-        }
+        recreate(&admin, &name).await?;
         Ok(Self { admin_url: url.to_owned(), url: with_database(url, &name), name })
     }
 
@@ -151,6 +136,20 @@ pub(crate) fn with_database(url: &str, name: &str) -> String {
 /// The URL with its password hidden, for messages.
 pub(crate) fn redact(url: &str) -> String {
     strata::config::redact_url(url)
+}
+
+/// Drops database `name` if it exists and creates it empty, through `admin`. Two calls: a
+/// multi-statement string runs as one transaction, which these refuse.
+async fn recreate(admin: &tokio_postgres::Client, name: &str) -> Result<()> {
+    for sql in
+        [format!(r#"DROP DATABASE IF EXISTS "{name}""#), format!(r#"CREATE DATABASE "{name}""#)]
+    {
+        admin
+            .batch_execute(&sql)
+            .await
+            .with_context(|| format!("cannot create database {name}"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
