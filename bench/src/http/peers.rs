@@ -81,19 +81,33 @@ pub(crate) async fn start_posts_api(
         .await
         .context("cannot drop the benchmark's table for the posts API to create its own")?;
     let port = free_port()?;
+    let command = service_command(binary, url, workdir, port, pool_size, statement_cache);
+    Server::start("posts-api", command, port, "/health").await
+}
+
+/// The command that runs a service of this repository (`binary`) on `port` over the database
+/// of `url`, in `workdir` (an empty directory, so that no .env of the checkout changes the
+/// configuration), with `pool_size` connections and the statement cache on or off; it
+/// migrates the database itself, as when deployed, and logs warnings only.
+fn service_command(
+    binary: &Path,
+    url: &str,
+    workdir: &Path,
+    port: u16,
+    pool_size: usize,
+    statement_cache: bool,
+) -> Command {
     let mut command = Command::new(binary);
-    // An empty directory, so that no .env of the checkout changes the configuration.
     command
         .current_dir(workdir)
         .env("PORT", port.to_string())
         .env("DATABASE_URL", url)
         .env("STRATA_POOL_SIZE", pool_size.to_string())
         .env("STRATA_STATEMENT_CACHE", if statement_cache { "on" } else { "off" })
-        // The service migrates the benchmark database itself, as it does when deployed.
         .env_remove("MIGRATE_ON_START")
         .env("LOG_LEVEL", "warn")
         .env_remove("RUST_LOG");
-    Server::start("posts-api", command, port, "/health").await
+    command
 }
 
 /// Starts the hand-written server: this program with `--serve-handwritten`.
@@ -119,20 +133,9 @@ pub(crate) async fn start_blog_api(
     statement_cache: bool,
 ) -> Result<Server> {
     let port = free_port()?;
-    let mut command = Command::new(binary);
-    // An empty directory, so that no .env of the checkout changes the configuration.
-    command
-        .current_dir(workdir)
-        .env("PORT", port.to_string())
-        .env("DATABASE_URL", url)
-        .env("STRATA_POOL_SIZE", pool_size.to_string())
-        .env("STRATA_STATEMENT_CACHE", if statement_cache { "on" } else { "off" })
-        .env_remove("MIGRATE_ON_START")
-        // Required; `GET /posts` signs and checks no token.
-        .env("JWT_SECRET", "strata-bench-blog")
-        .env("JWT_EXPIRATION_TIME", "3600")
-        .env("LOG_LEVEL", "warn")
-        .env_remove("RUST_LOG");
+    let mut command = service_command(binary, url, workdir, port, pool_size, statement_cache);
+    // Required; `GET /posts` signs and checks no token.
+    command.env("JWT_SECRET", "strata-bench-blog").env("JWT_EXPIRATION_TIME", "3600");
     Server::start("blog-api", command, port, "/health").await
 }
 
