@@ -68,9 +68,9 @@ pub trait Entity: Clone + Send + Sync + 'static {
     /// Builds an entity from one value per column, in column order.
     fn from_values(values: Vec<Value>) -> Result<Self>;
     /// Builds an entity from one value per column, in column order, taken out of `values`,
-    /// which is left empty with its capacity: loading decodes every row into one buffer and
-    /// builds each entity from it this way, so a row costs no allocation of its own. The
-    /// derive implements it without the `Vec` [`Entity::from_values`] takes.
+    /// which is left empty: loading decodes every row into one buffer and builds each entity
+    /// from it this way. The derive drains the buffer, keeping its capacity, so a row costs no
+    /// allocation of its own; this default hands the whole `Vec` to [`Entity::from_values`].
     fn take_values(values: &mut Vec<Value>) -> Result<Self> {
         Self::from_values(std::mem::take(values))
     }
